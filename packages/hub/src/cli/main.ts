@@ -1,0 +1,34 @@
+/**
+ * `latchkey <command>`: dispatches to one module per command. Each command module exports
+ * `run(argv: string[]): Promise<number>` returning the process exit code, and `summary`.
+ */
+export interface CliCommand {
+  readonly summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, () => Promise<CliCommand>> = {};
+
+function usage(): string {
+  const lines = ["Usage: latchkey <command> [options]", "", "Commands:"];
+  for (const name of Object.keys(COMMANDS).sort()) lines.push(`  ${name}`);
+  lines.push("", "Run `latchkey <command> --help` for a command's options.");
+  return lines.join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (load === undefined) {
+    console.error(`latchkey: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const command = await load();
+  return command.run(rest);
+}
+
+process.exitCode = await main(process.argv.slice(2));
