@@ -1,0 +1,28 @@
+export {
+  DIGITAL_KEY_TAG,
+  DigitalKeyPermission,
+  HolderKeyType,
+  canonicalDoorIds,
+  decodeDigitalKey,
+  insideSchedule,
+  signDigitalKey,
+  verifyDigitalKey,
+  type DigitalKey,
+  type DigitalKeyFields,
+  type DigitalKeyRefusal,
+  type DigitalKeyVerdict,
+  type VerifyDigitalKeyOptions,
+  type WeeklyWindow,
+} from "./digital-key.js";
+export {
+  REVOCATION_LIST_TAG,
+  RevocationStore,
+  decodeRevocationList,
+  signRevocationList,
+  verifyRevocationList,
+  type RevocationList,
+  type RevocationListFields,
+  type RevocationListRefusal,
+  type RevocationListVerdict,
+  type RevocationStoreState,
+} from "./revocation.js";

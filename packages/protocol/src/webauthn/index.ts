@@ -1,0 +1,30 @@
+export {
+  ChallengeBook,
+  type ChallengeBookOptions,
+  type ChallengeStatus,
+  type IssuedChallenge,
+} from "./challenge-book.js";
+export {
+  base64UrlDecode,
+  base64UrlEncode,
+  verifyAssertion,
+  type AssertionExpectations,
+  type AssertionVerdict,
+  type WebAuthnAssertion,
+  type WebAuthnRefusal,
+} from "./assertion.js";
+export {
+  verifyRemoteUnlock,
+  type RemoteUnlockContext,
+  type RemoteUnlockRefusal,
+  type RemoteUnlockRequest,
+  type RemoteUnlockVerdict,
+} from "./remote-unlock.js";
+export {
+  signPhoneKeyUnlock,
+  verifyPhoneKeyUnlock,
+  type PhoneKeyRefusal,
+  type PhoneKeyVerdict,
+} from "./phone-key.js";
+/** For tests and demos only (not a security device). */
+export { SoftwareAuthenticator } from "./software-authenticator.js";
