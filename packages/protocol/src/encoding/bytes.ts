@@ -5,6 +5,9 @@
  */
 import { LatchkeyError } from "../errors/error.js";
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8Encoder = new TextEncoder();
+
 export class ByteReader {
   private offset = 0;
   private readonly view: DataView;
@@ -99,7 +102,7 @@ export class ByteReader {
   utf8Var16(field: string, max = 0xffff): string {
     const raw = this.bytesVar16(field, max);
     try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(raw);
+      return strictUtf8.decode(raw);
     } catch {
       throw new LatchkeyError("LK_DECODE_INVALID", `${this.what}: ${field} is not valid UTF-8`, { field });
     }
@@ -163,7 +166,7 @@ export class ByteWriter {
   }
 
   utf8Var16(s: string): this {
-    return this.bytesVar16(new TextEncoder().encode(s));
+    return this.bytesVar16(utf8Encoder.encode(s));
   }
 
   finish(): Uint8Array {

@@ -8,9 +8,18 @@ const PKCS8_PREFIX = Uint8Array.from([
 ]);
 const SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 
+// Building a KeyObject costs far more than a signature, so keep one per seed array. A WeakMap
+// keyed by the caller's array holds no copy of the secret beyond the KeyObject itself and lets
+// both go when the caller drops the seed. Callers must not mutate a seed after first use.
+const privateKeyCache = new WeakMap<Uint8Array, KeyObject>();
 function privateKeyObject(seed: Uint8Array): KeyObject {
   if (seed.length !== 32) throw new RangeError("Ed25519 seed must be 32 bytes");
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
+  let key = privateKeyCache.get(seed);
+  if (key === undefined) {
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
+    privateKeyCache.set(seed, key);
+  }
+  return key;
 }
 
 // Verification of many events by the same key is the hot path: cache a few public KeyObjects.

@@ -1,0 +1,38 @@
+/**
+ * Child process of crash.test.ts: opens the journal in argv[2] and appends events forever. After
+ * each append returns it writes "<seq> <hash hex>" to stdout, synchronously, so every line the
+ * parent sees is an event "reported as written". The parent kills it with SIGKILL at random.
+ * argv[3] === "torn" writes each frame in small pieces with pauses, so kills land mid-frame the
+ * way a power cut can. The signing seed comes from the environment (a test key, never printed).
+ */
+import { writeSync } from "node:fs";
+import { EventKind, fromHex, toHex } from "@latchkey/protocol";
+import { FileJournal } from "./file-journal.js";
+
+const dir = process.argv[2];
+const seedHex = process.env["LATCHKEY_CRASH_TEST_SEED"];
+if (dir === undefined || seedHex === undefined) {
+  writeSync(2, "usage: LATCHKEY_CRASH_TEST_SEED=<hex> crash-child.ts <dir> [torn]\n");
+  process.exit(2);
+}
+const journal = FileJournal.open({
+  dir,
+  signingSeed: fromHex(seedHex),
+  ...(process.argv[3] === "torn" ? { faultInjection: { chunkBytes: 24, pauseMs: 1 } } : {}),
+});
+writeSync(1, `ready ${journal.nextSeq}\n`);
+const boot = journal.append({ kind: EventKind.Boot, details: { reason: "power-on" } }, null);
+writeSync(1, `${boot.seq} ${toHex(boot.hash)}\n`);
+for (let i = 0; ; i++) {
+  const event = journal.append(
+    i % 3 === 0
+      ? {
+          kind: EventKind.LockOperation,
+          actor: { userIndex: 1 + (i % 7) },
+          details: { operation: "Unlock", source: "Keypad", n: i },
+        }
+      : { kind: EventKind.Heartbeat, details: { battery: 100 - (i % 100), lockState: "Locked" } },
+    null,
+  );
+  writeSync(1, `${event.seq} ${toHex(event.hash)}\n`);
+}
