@@ -11,6 +11,7 @@ import { LOCK_ERRORS } from "./codes-lock.js";
 import { NOISE_ERRORS } from "./codes-noise.js";
 import { COMM_ERRORS } from "./codes-commissioning.js";
 import { LEDGER_ERRORS } from "./codes-ledger.js";
+import { EVIDENCE_ERRORS } from "./codes-evidence.js";
 import { HUB_ERRORS } from "./codes-hub.js";
 
 export const ERROR_AREAS = [
@@ -19,7 +20,8 @@ export const ERROR_AREAS = [
   { title: "Lock runtime", errors: LOCK_ERRORS },
   { title: "Secure channel (Noise)", errors: NOISE_ERRORS },
   { title: "Commissioning, messages, certificates", errors: COMM_ERRORS },
-  { title: "Ledger and evidence", errors: LEDGER_ERRORS },
+  { title: "Ledger", errors: LEDGER_ERRORS },
+  { title: "Evidence bundles", errors: EVIDENCE_ERRORS },
   { title: "Hub", errors: HUB_ERRORS },
 ] as const;
 
@@ -30,6 +32,7 @@ export const ERROR_DEFINITIONS = {
   ...NOISE_ERRORS,
   ...COMM_ERRORS,
   ...LEDGER_ERRORS,
+  ...EVIDENCE_ERRORS,
   ...HUB_ERRORS,
 } as const satisfies Record<string, ErrorDefinition>;
 
