@@ -1,4 +1,95 @@
 import type { ErrorDefinition } from "./error.js";
 
-/** Merkle ledger, signed notes, checkpoints and evidence bundles (prefix `LEDGER_`, `NOTE_`, `EVIDENCE_`). */
-export const LEDGER_ERRORS = {} as const satisfies Record<string, ErrorDefinition>;
+/** Merkle ledger, signed notes, checkpoints and co-signatures (prefix `LEDGER_`, `NOTE_`). */
+export const LEDGER_ERRORS = {
+  LEDGER_RANGE_INVALID: {
+    status: 400,
+    blame: "caller",
+    description:
+      "A leaf index, tree size or subtree [start, end) admits no proof (index beyond size, size1 > size2, misaligned subtree).",
+  },
+  LEDGER_PROOF_MALFORMED: {
+    status: 400,
+    blame: "input",
+    description:
+      "A Merkle proof has the wrong number of hashes for its sizes, or a hash that is not 32 bytes.",
+  },
+  LEDGER_PROOF_MISMATCH: {
+    status: 400,
+    blame: "input",
+    description: "A Merkle inclusion or consistency proof does not lead to the expected root hash.",
+  },
+  LEDGER_LEAF_MALFORMED: {
+    status: 400,
+    blame: "input",
+    description:
+      "A ledger leaf record has a wrong purpose tag, an unknown version or kind, or an invalid field.",
+  },
+  LEDGER_LEAF_NOT_FOUND: {
+    status: 404,
+    blame: "caller",
+    description: "No ledger leaf has the requested index.",
+  },
+  LEDGER_CHECKPOINT_NOT_FOUND: {
+    status: 404,
+    blame: "caller",
+    description: "No stored ledger checkpoint has the requested tree size.",
+  },
+  LEDGER_ACK_MISMATCH: {
+    status: 409,
+    blame: "input",
+    description:
+      "A lock acknowledged a checkpoint whose hash differs from the one the hub stored at that size (a fork or a forged ack).",
+  },
+  LEDGER_STORE_CORRUPT: {
+    status: 500,
+    blame: "internal",
+    description:
+      "Stored ledger state is inconsistent (a tree node is missing or a stored root disagrees with the leaves).",
+  },
+  LEDGER_STORE_SIZE_MISMATCH: {
+    status: 500,
+    blame: "internal",
+    description:
+      "The ledger on disk holds a different number of leaves than this process expected (another writer?).",
+  },
+  NOTE_MALFORMED: {
+    status: 400,
+    blame: "input",
+    description:
+      "A signed note breaks c2sp.org/signed-note: not UTF-8, a control character, no blank line before the signatures, or a bad signature line.",
+  },
+  NOTE_TOO_LARGE: {
+    status: 400,
+    blame: "input",
+    description: "A signed note exceeds the size or signature-count limit.",
+  },
+  NOTE_KEY_MALFORMED: {
+    status: 400,
+    blame: "input",
+    description:
+      "A note verifier key (vkey) or key name is malformed, uses an unknown signature type, or its key ID does not match.",
+  },
+  NOTE_SIGNATURE_INVALID: {
+    status: 400,
+    blame: "input",
+    description: "A note signature from a known key failed to verify.",
+  },
+  NOTE_UNVERIFIED: {
+    status: 400,
+    blame: "input",
+    description: "A signed note carries no signature from any trusted key.",
+  },
+  NOTE_CHECKPOINT_MALFORMED: {
+    status: 400,
+    blame: "input",
+    description:
+      "A note's text is not a c2sp.org/tlog-checkpoint (origin, decimal tree size, base64 32-byte root hash, non-empty extension lines).",
+  },
+  NOTE_COSIGNATURE_MALFORMED: {
+    status: 400,
+    blame: "input",
+    description:
+      "A c2sp.org/tlog-cosignature signature is not 4 + 8 + 64 bytes or its timestamp exceeds 2^63 − 1.",
+  },
+} as const satisfies Record<string, ErrorDefinition>;

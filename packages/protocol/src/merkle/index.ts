@@ -1,0 +1,5 @@
+export * from "./hasher.js";
+export * from "./plan.js";
+export * from "./verify.js";
+export * from "./tree.js";
+export * from "./leaf.js";
