@@ -1,2 +1,9 @@
 // Node-only helpers of the protocol package: `import … from "@latchkey/protocol/node"`.
 export { nodeEd25519 } from "./ed25519.js";
+export {
+  TcpFrameTransport,
+  connectTcp,
+  listenTcp,
+  TCP_MAX_FRAME,
+  type TcpFrameListener,
+} from "./tcp-transport.js";
