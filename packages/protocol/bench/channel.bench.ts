@@ -3,14 +3,7 @@
 // authentication (P-256 certificates from openssl) doing the same on a fresh connection; and
 // handshakes per second per core in memory.
 import { execFileSync } from "node:child_process";
-import {
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  generateKeyPairSync,
-  randomBytes,
-  type KeyObject,
-} from "node:crypto";
+import { diffieHellman, generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from "node:tls";
@@ -22,49 +15,9 @@ import {
   type ChannelSessionOptions,
   type X25519,
 } from "@latchkey/protocol";
-import { connectTcp, listenTcp, nodeEd25519 } from "@latchkey/protocol/node";
+import { connectTcp, listenTcp, nodeEd25519, nodeX25519 } from "@latchkey/protocol/node";
 import type { BenchResult, BenchSuite } from "../../../bench/harness.js";
 import { median, rateRounds, sampleMicrosAsync, summarize } from "../../../bench/harness.js";
-
-// node:crypto X25519 behind the channel's X25519 interface (the @noble default is pure JS and
-// much slower; a Node hub or lock would pass this). Keys travel as JWK: importing DER is several
-// times slower in Node 20. Private KeyObjects are cached (statics, and ephemerals made here).
-const b64url = (b: Uint8Array): string => Buffer.from(b).toString("base64url");
-const PKCS8 = Buffer.from("302e020100300506032b656e04220420", "hex");
-const privCache = new Map<string, KeyObject>();
-function privateKey(sk: Uint8Array): KeyObject {
-  const id = b64url(sk);
-  let k = privCache.get(id);
-  if (k === undefined) {
-    k = createPrivateKey({ key: Buffer.concat([PKCS8, sk]), format: "der", type: "pkcs8" });
-    cachePrivate(id, k);
-  }
-  return k;
-}
-function cachePrivate(id: string, k: KeyObject): void {
-  if (privCache.size > 256) privCache.clear();
-  privCache.set(id, k);
-}
-const nodeX25519: X25519 = {
-  publicKey: (sk) => {
-    const jwk = createPublicKey(privateKey(sk)).export({ format: "jwk" });
-    return new Uint8Array(Buffer.from(jwk.x ?? "", "base64url"));
-  },
-  sharedSecret: (sk, pk) =>
-    new Uint8Array(
-      diffieHellman({
-        privateKey: privateKey(sk),
-        publicKey: createPublicKey({ key: { kty: "OKP", crv: "X25519", x: b64url(pk) }, format: "jwk" }),
-      }),
-    ),
-  generateKeyPair: () => {
-    const { privateKey: priv } = generateKeyPairSync("x25519");
-    const jwk = priv.export({ format: "jwk" });
-    const secretKey = new Uint8Array(Buffer.from(jwk.d ?? "", "base64url"));
-    cachePrivate(jwk.d ?? "", priv);
-    return { secretKey, publicKey: new Uint8Array(Buffer.from(jwk.x ?? "", "base64url")) };
-  },
-};
 
 const REQUEST = new TextEncoder().encode("unlock front-door req#0000000001"); // 32 bytes
 const LOCK_SIGNING_SEED = new Uint8Array(randomBytes(32));

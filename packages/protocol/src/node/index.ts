@@ -7,3 +7,4 @@ export {
   TCP_MAX_FRAME,
   type TcpFrameListener,
 } from "./tcp-transport.js";
+export { nodeX25519 } from "./x25519.js";
