@@ -1,4 +1,125 @@
 import type { ErrorDefinition } from "./error.js";
 
 /** The hub server: HTTP API, accounts, sessions and the access model (prefix `HUB_`, `AUTH_`). */
-export const HUB_ERRORS = {} as const satisfies Record<string, ErrorDefinition>;
+export const HUB_ERRORS = {
+  HUB_CONFIG_INVALID: {
+    status: 500,
+    blame: "internal",
+    description: "A start flag or environment variable has a missing or invalid value.",
+  },
+  HUB_DATA_DIR_LOCKED: {
+    status: 500,
+    blame: "internal",
+    description: "Another hub process already uses this data directory's SQLite database.",
+  },
+  HUB_DATABASE_UNAVAILABLE: {
+    status: 503,
+    blame: "internal",
+    description: "The database could not be opened, reached or migrated.",
+  },
+  HUB_BAD_REQUEST: {
+    status: 400,
+    blame: "input",
+    description: "The request body, query or path parameters do not match the route's schema.",
+  },
+  HUB_MALFORMED_JSON: {
+    status: 400,
+    blame: "input",
+    description: "The request body is not valid JSON.",
+  },
+  HUB_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    blame: "input",
+    description: "The request body has a content type other than application/json.",
+  },
+  HUB_BODY_TOO_LARGE: {
+    status: 413,
+    blame: "input",
+    description: "The request body is larger than the hub accepts.",
+  },
+  HUB_NOT_FOUND: {
+    status: 404,
+    blame: "caller",
+    description: "No such route or object, or the caller may not see it (the two look the same).",
+  },
+  HUB_CONFLICT: {
+    status: 409,
+    blame: "caller",
+    description: "The object already exists or a name is already taken.",
+  },
+  HUB_PIN_WEAK: {
+    status: 422,
+    blame: "input",
+    description: "A chosen PIN is too short, too long, not digits, or easy to guess.",
+  },
+  HUB_PIN_DUPLICATE: {
+    status: 409,
+    blame: "caller",
+    description: "A PIN is already used by another person on one of the same doors.",
+  },
+  HUB_GRANT_INVALID: {
+    status: 422,
+    blame: "input",
+    description: "A grant's schedule or validity window is inconsistent (e.g. ends before it starts).",
+  },
+  HUB_SEAL_INVALID: {
+    status: 400,
+    blame: "input",
+    description: "A sealed secret or a lock's X25519 public key is malformed or fails authentication.",
+  },
+  AUTH_REQUIRED: {
+    status: 401,
+    blame: "caller",
+    description: "The request needs a signed-in session and has none (or it expired).",
+  },
+  AUTH_SECOND_FACTOR_REQUIRED: {
+    status: 401,
+    blame: "caller",
+    description: "The session has passed the password step but still needs its second factor.",
+  },
+  AUTH_ENROLMENT_REQUIRED: {
+    status: 403,
+    blame: "caller",
+    description: "The account must enrol a second factor (TOTP or passkey) before anything else.",
+  },
+  AUTH_STEP_UP_REQUIRED: {
+    status: 403,
+    blame: "caller",
+    description: "A sensitive action needs a second factor confirmed within the last 5 minutes.",
+  },
+  AUTH_CSRF: {
+    status: 403,
+    blame: "caller",
+    description: "A state-changing request lacks the session's CSRF token or comes from another origin.",
+  },
+  AUTH_INVALID_CREDENTIALS: {
+    status: 401,
+    blame: "caller",
+    description: "The user name, password, code or passkey assertion is wrong.",
+  },
+  AUTH_RATE_LIMITED: {
+    status: 429,
+    blame: "caller",
+    description: "Too many failed attempts from this account or address; retry after the stated delay.",
+  },
+  AUTH_SETUP_INVALID: {
+    status: 401,
+    blame: "caller",
+    description: "The one-time setup link is wrong, used or expired (restart the hub for a new one).",
+  },
+  AUTH_SETUP_DONE: {
+    status: 409,
+    blame: "caller",
+    description: "First-run setup was already completed; sign in instead.",
+  },
+  AUTH_PASSWORD_POLICY: {
+    status: 422,
+    blame: "input",
+    description: "A new password is shorter than 8 or longer than 128 characters, or is a common password.",
+  },
+  AUTH_FACTOR_STATE: {
+    status: 409,
+    blame: "caller",
+    description: "A second-factor operation does not fit the account's state (e.g. no enrolment started).",
+  },
+} as const satisfies Record<string, ErrorDefinition>;

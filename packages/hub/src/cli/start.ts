@@ -1,0 +1,81 @@
+/**
+ * `latchkey start`: runs the hub until SIGINT/SIGTERM. Prints the one-time setup link to the
+ * console (never to the structured log) while no owner account exists.
+ */
+import { isLatchkeyError } from "@latchkey/protocol";
+import type { CliCommand } from "./main.js";
+import { helpText, parseConfig } from "../config/config.js";
+import { buildHub } from "../server/app.js";
+
+export const summary = "Run the hub (HTTP API, accounts, access model).";
+
+export async function run(argv: string[]): Promise<number> {
+  let config;
+  try {
+    config = parseConfig(argv, process.env);
+  } catch (e) {
+    console.error(`latchkey start: ${(e as Error).message}\n\n${helpText()}`);
+    return 2;
+  }
+  if (config.help) {
+    console.log(helpText());
+    return 0;
+  }
+  let hub;
+  try {
+    hub = await buildHub(config);
+  } catch (e) {
+    if (
+      isLatchkeyError(e, "HUB_DATA_DIR_LOCKED") ||
+      isLatchkeyError(e, "HUB_DATABASE_UNAVAILABLE") ||
+      isLatchkeyError(e, "HUB_CONFIG_INVALID")
+    ) {
+      console.error(`latchkey start: ${e.code}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  try {
+    await hub.app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    console.error(`latchkey start: cannot listen on ${config.host}:${config.port}: ${(e as Error).message}`);
+    await hub.close();
+    return 1;
+  }
+  const address = hub.app.server.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.port;
+  console.log(
+    `Latchkey hub listening on ${config.tlsCert === undefined ? "http" : "https"}://${config.host}:${port} (data: ${config.dataDir}, database: ${hub.ctx.dialect})`,
+  );
+  if (config.demo) console.log("Demo mode: nothing to seed yet — demo locks arrive with the device gateway.");
+  if (hub.setupLink !== null) {
+    console.log("");
+    console.log("First run: no account exists. Open this one-time link to create the owner account");
+    console.log(
+      `(valid ${Math.round(config.setupLinkTtlMs / 60_000)} minutes; restart the hub for a new one):`,
+    );
+    console.log("");
+    console.log(`  ${hub.setupLink}`);
+    console.log("");
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`Received ${signal}; shutting down.`);
+      hub.close().then(
+        () => resolve(0),
+        (e: unknown) => {
+          console.error(`latchkey start: shutdown failed: ${(e as Error).message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+}
+
+const command: CliCommand = { summary, run };
+export default command;

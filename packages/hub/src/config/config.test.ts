@@ -1,0 +1,58 @@
+import { describe, it, expect } from "vitest";
+import { isLatchkeyError } from "@latchkey/protocol";
+import { parseConfig, helpText, FLAGS } from "./config.js";
+
+describe("parseConfig", () => {
+  it("uses safe defaults: loopback, 8080, ./data, SQLite", () => {
+    const c = parseConfig([], {});
+    expect(c.host).toBe("127.0.0.1");
+    expect(c.port).toBe(8080);
+    expect(c.dataDir.endsWith("/data")).toBe(true);
+    expect(c.database).toBe("");
+    expect(c.publicUrl).toBe("http://127.0.0.1:8080");
+    expect(c.argon2.memoryCost).toBeGreaterThanOrEqual(19_456);
+  });
+
+  it("reads every flag from the environment, and flags win over it", () => {
+    const env = {
+      LATCHKEY_DATA_DIR: "/tmp/x",
+      LATCHKEY_HOST: "0.0.0.0",
+      LATCHKEY_PORT: "9000",
+      LATCHKEY_DATABASE: "postgres://postgres@127.0.0.1/test",
+      LATCHKEY_TLS_CERT: "c.pem",
+      LATCHKEY_TLS_KEY: "k.pem",
+      LATCHKEY_DEMO: "true",
+      LATCHKEY_LOG_LEVEL: "warn",
+      LATCHKEY_PUBLIC_URL: "https://hub.example:9000/",
+    };
+    expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
+    const c = parseConfig([], env);
+    expect(c).toMatchObject({ dataDir: "/tmp/x", host: "0.0.0.0", port: 9000, demo: true, logLevel: "warn" });
+    expect(c.publicUrl).toBe("https://hub.example:9000");
+    expect(c.tlsCert).toBe("c.pem");
+    expect(parseConfig(["--port", "7000"], env).port).toBe(7000);
+  });
+
+  it("rejects bad values with HUB_CONFIG_INVALID naming the option", () => {
+    for (const argv of [
+      ["--port", "http"],
+      ["--port", "70000"],
+      ["--tls-cert", "a"],
+      ["--nope"],
+      ["--log-level", "loud"],
+    ]) {
+      try {
+        parseConfig(argv, {});
+        expect.unreachable();
+      } catch (e) {
+        expect(isLatchkeyError(e, "HUB_CONFIG_INVALID")).toBe(true);
+      }
+    }
+    expect(() => parseConfig([], { LATCHKEY_DEMO: "maybe" })).toThrow(/LATCHKEY_DEMO/);
+  });
+
+  it("--help lists every flag and its variable", () => {
+    expect(parseConfig(["--help"], {}).help).toBe(true);
+    for (const f of FLAGS) expect(helpText()).toContain(f.env);
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * Hub configuration: every start flag also as an environment variable (flags win). The table
+ * below is the single source for parsing, `--help` and docs/hub.md.
+ */
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { LatchkeyError } from "@latchkey/protocol";
+
+export interface Argon2Params {
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+}
+
+/** OWASP Password Storage Cheat Sheet's argon2id minimum: 19 MiB, 2 passes, 1 lane. */
+export const PRODUCTION_ARGON2: Argon2Params = { memoryCost: 19_456, timeCost: 2, parallelism: 1 };
+
+export interface HubConfig {
+  readonly dataDir: string;
+  readonly host: string;
+  readonly port: number;
+  /** SQLite path / "sqlite:<path>" or postgres:// URL. */
+  readonly database: string;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly demo: boolean;
+  /** The origin browsers use (for WebAuthn, Origin checks and printed links). */
+  readonly publicUrl: string;
+  readonly logLevel: string;
+  readonly argon2: Argon2Params;
+  readonly sessionIdleMs: number;
+  readonly sessionAbsoluteMs: number;
+  readonly setupLinkTtlMs: number;
+  /** Tests only: a PostgreSQL schema to isolate one test file. */
+  readonly pgSchema?: string;
+  /** Tests only: where pino writes (default stdout). */
+  readonly logDestination?: NodeJS.WritableStream;
+  /** Tests only: the clock. */
+  readonly now?: () => number;
+}
+
+interface FlagSpec {
+  readonly flag: string;
+  readonly env: string;
+  readonly type: "string" | "boolean";
+  readonly help: string;
+  readonly default: string;
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  {
+    flag: "data-dir",
+    env: "LATCHKEY_DATA_DIR",
+    type: "string",
+    default: "./data",
+    help: "Where the hub keeps its SQLite database, secret key and pid file.",
+  },
+  {
+    flag: "host",
+    env: "LATCHKEY_HOST",
+    type: "string",
+    default: "127.0.0.1",
+    help: "Address to listen on (0.0.0.0 for every interface).",
+  },
+  { flag: "port", env: "LATCHKEY_PORT", type: "string", default: "8080", help: "TCP port for HTTP(S)." },
+  {
+    flag: "database",
+    env: "LATCHKEY_DATABASE",
+    type: "string",
+    default: "<data-dir>/latchkey.sqlite",
+    help: "SQLite file path, or a postgres://user@host/db URL.",
+  },
+  {
+    flag: "tls-cert",
+    env: "LATCHKEY_TLS_CERT",
+    type: "string",
+    default: "(none)",
+    help: "PEM certificate file; with --tls-key serves HTTPS and marks cookies Secure.",
+  },
+  {
+    flag: "tls-key",
+    env: "LATCHKEY_TLS_KEY",
+    type: "string",
+    default: "(none)",
+    help: "PEM private key file for --tls-cert.",
+  },
+  {
+    flag: "public-url",
+    env: "LATCHKEY_PUBLIC_URL",
+    type: "string",
+    default: "http(s)://<host>:<port>",
+    help: "The URL browsers use to reach the hub (passkeys are bound to its host name).",
+  },
+  {
+    flag: "log-level",
+    env: "LATCHKEY_LOG_LEVEL",
+    type: "string",
+    default: "info",
+    help: "pino log level: fatal, error, warn, info, debug, trace.",
+  },
+  {
+    flag: "demo",
+    env: "LATCHKEY_DEMO",
+    type: "boolean",
+    default: "false",
+    help: "Demo mode (virtual locks arrive with the device gateway).",
+  },
+];
+
+export function helpText(): string {
+  const lines = ["Usage: latchkey start [options]", "", "Options (each also as an environment variable):"];
+  for (const f of FLAGS) {
+    lines.push(`  --${f.flag}${f.type === "string" ? " <value>" : ""}`.padEnd(28) + `${f.env}`);
+    lines.push(`      ${f.help} Default: ${f.default}.`);
+  }
+  lines.push("  --help".padEnd(28) + "Show this text.");
+  return lines.join("\n");
+}
+
+const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
+
+/** Parses flags and environment into a config; throws HUB_CONFIG_INVALID naming the bad option. */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): HubConfig & { help: boolean } {
+  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
+  for (const f of FLAGS) options[f.flag] = { type: f.type };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new LatchkeyError("HUB_CONFIG_INVALID", (e as Error).message);
+  }
+  const get = (flag: string): string | boolean | undefined => {
+    const spec = FLAGS.find((f) => f.flag === flag);
+    const fromFlag = values[flag];
+    if (fromFlag !== undefined) return fromFlag;
+    const fromEnv = spec === undefined ? undefined : env[spec.env];
+    if (fromEnv === undefined || fromEnv === "") return undefined;
+    if (spec?.type === "boolean") {
+      if (/^(1|true|yes|on)$/i.test(fromEnv)) return true;
+      if (/^(0|false|no|off)$/i.test(fromEnv)) return false;
+      throw new LatchkeyError("HUB_CONFIG_INVALID", `${spec.env} must be true or false`);
+    }
+    return fromEnv;
+  };
+  const str = (flag: string): string | undefined => {
+    const v = get(flag);
+    return typeof v === "string" ? v : undefined;
+  };
+  const dataDir = resolve(str("data-dir") ?? "./data");
+  const host = str("host") ?? "127.0.0.1";
+  const portText = str("port") ?? "8080";
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new LatchkeyError("HUB_CONFIG_INVALID", "--port / LATCHKEY_PORT must be an integer 0-65535");
+  }
+  const port = Number(portText);
+  const tlsCert = str("tls-cert");
+  const tlsKey = str("tls-key");
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new LatchkeyError("HUB_CONFIG_INVALID", "--tls-cert and --tls-key must be given together");
+  }
+  const logLevel = str("log-level") ?? "info";
+  if (!LOG_LEVELS.has(logLevel))
+    throw new LatchkeyError("HUB_CONFIG_INVALID", "--log-level is not a pino level");
+  const scheme = tlsCert === undefined ? "http" : "https";
+  const shownHost =
+    host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  const publicUrl = (str("public-url") ?? `${scheme}://${shownHost}:${port}`).replace(/\/+$/, "");
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new LatchkeyError("HUB_CONFIG_INVALID", "--public-url must be an absolute URL");
+  }
+  return {
+    help: values.help === true,
+    dataDir,
+    host,
+    port,
+    database: str("database") ?? "",
+    tlsCert,
+    tlsKey,
+    demo: get("demo") === true,
+    publicUrl,
+    logLevel,
+    argon2: PRODUCTION_ARGON2,
+    sessionIdleMs: 30 * 60_000,
+    sessionAbsoluteMs: 12 * 60 * 60_000,
+    setupLinkTtlMs: 60 * 60_000,
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * Schema migrations, run automatically at start. One list for SQLite and PostgreSQL; the only
+ * dialect difference is how the audit table's sequence column is declared. Append new migrations
+ * (names sort in order); never edit one that has shipped.
+ */
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import { LatchkeyError } from "@latchkey/protocol";
+
+export type Dialect = "sqlite" | "postgres";
+
+function initial(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("accounts")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("username", "text", (c) => c.notNull().unique())
+        .addColumn("password_hash", "text", (c) => c.notNull())
+        .addColumn("is_owner", "integer", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("totp_secret_sealed", "text")
+        .addColumn("totp_pending_sealed", "text")
+        .addColumn("totp_last_step", "bigint")
+        .addColumn("factors_changed_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("passkeys")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("account_id", "text", (c) => c.notNull().references("accounts.id"))
+        .addColumn("public_key", "text", (c) => c.notNull())
+        .addColumn("counter", "bigint", (c) => c.notNull())
+        .addColumn("transports", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("recovery_codes")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("account_id", "text", (c) => c.notNull().references("accounts.id"))
+        .addColumn("code_hash", "text", (c) => c.notNull())
+        .addColumn("used_at", "bigint")
+        .execute();
+      await db.schema
+        .createTable("one_time_links")
+        .addColumn("token_hash", "text", (c) => c.primaryKey())
+        .addColumn("purpose", "text", (c) => c.notNull())
+        .addColumn("site_id", "text")
+        .addColumn("role", "text")
+        .addColumn("username", "text")
+        .addColumn("expires_at", "bigint", (c) => c.notNull())
+        .addColumn("used_at", "bigint")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("sessions")
+        .addColumn("id_hash", "text", (c) => c.primaryKey())
+        .addColumn("account_id", "text", (c) => c.notNull().references("accounts.id"))
+        .addColumn("stage", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("last_seen_at", "bigint", (c) => c.notNull())
+        .addColumn("mfa_at", "bigint")
+        .addColumn("csrf_token", "text", (c) => c.notNull())
+        .addColumn("challenge", "text")
+        .execute();
+      await db.schema.createIndex("sessions_account").on("sessions").column("account_id").execute();
+      await db.schema
+        .createTable("rate_limits")
+        .addColumn("key", "text", (c) => c.primaryKey())
+        .addColumn("failures", "integer", (c) => c.notNull())
+        .addColumn("next_allowed_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("audit")
+        .addColumn("id", dialect === "postgres" ? "bigserial" : "integer", (c) =>
+          dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement(),
+        )
+        .addColumn("at", "bigint", (c) => c.notNull())
+        .addColumn("actor_account_id", "text")
+        .addColumn("action", "text", (c) => c.notNull())
+        .addColumn("site_id", "text")
+        .addColumn("target_type", "text")
+        .addColumn("target_id", "text")
+        .addColumn("details", "text", (c) => c.notNull())
+        .addColumn("ip", "text")
+        .execute();
+      await db.schema.createIndex("audit_site").on("audit").columns(["site_id", "id"]).execute();
+      await db.schema
+        .createTable("organisation")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("sites")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("timezone", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("site_roles")
+        .addColumn("account_id", "text", (c) => c.notNull().references("accounts.id"))
+        .addColumn("site_id", "text", (c) => c.notNull().references("sites.id"))
+        .addColumn("role", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("site_roles_pk", ["account_id", "site_id"])
+        .execute();
+      await db.schema
+        .createTable("doors")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("site_id", "text", (c) => c.notNull().references("sites.id"))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("lock_id", "text")
+        .addColumn("lock_public_key", "text")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("people")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("site_id", "text", (c) => c.notNull().references("sites.id"))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("email", "text")
+        .addColumn("phone", "text")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("people_site").on("people").columns(["site_id", "name", "id"]).execute();
+      await db.schema
+        .createTable("credentials")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("person_id", "text", (c) => c.notNull().references("people.id"))
+        .addColumn("site_id", "text", (c) => c.notNull().references("sites.id"))
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("label", "text", (c) => c.notNull())
+        .addColumn("secret_hmac", "text")
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("revoked_at", "bigint")
+        .execute();
+      await db.schema.createIndex("credentials_hmac").on("credentials").column("secret_hmac").execute();
+      await db.schema
+        .createTable("pin_seals")
+        .addColumn("credential_id", "text", (c) => c.notNull().references("credentials.id"))
+        .addColumn("door_id", "text", (c) => c.notNull().references("doors.id"))
+        .addColumn("lock_public_key", "text", (c) => c.notNull())
+        .addColumn("sealed", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("pin_seals_pk", ["credential_id", "door_id"])
+        .execute();
+      await db.schema
+        .createTable("grants")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("person_id", "text", (c) => c.notNull().references("people.id"))
+        .addColumn("site_id", "text", (c) => c.notNull().references("sites.id"))
+        .addColumn("category", "text", (c) => c.notNull())
+        .addColumn("schedule", "text", (c) => c.notNull())
+        .addColumn("valid_from", "bigint")
+        .addColumn("valid_until", "bigint")
+        .addColumn("max_uses", "integer")
+        .addColumn("uses", "integer", (c) => c.notNull())
+        .addColumn("expire_after_first_use", "integer", (c) => c.notNull())
+        .addColumn("first_used_at", "bigint")
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("created_by", "text")
+        .addColumn("revoked_at", "bigint")
+        .execute();
+      await db.schema
+        .createTable("grant_doors")
+        .addColumn("grant_id", "text", (c) => c.notNull().references("grants.id"))
+        .addColumn("door_id", "text", (c) => c.notNull().references("doors.id"))
+        .addPrimaryKeyConstraint("grant_doors_pk", ["grant_id", "door_id"])
+        .execute();
+      await db.schema.createIndex("grant_doors_door").on("grant_doors").column("door_id").execute();
+    },
+  };
+}
+
+export const MIGRATION_NAMES = ["0001_initial"] as const;
+
+export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  const provider: MigrationProvider = {
+    getMigrations: () => Promise.resolve({ "0001_initial": initial(dialect) }),
+  };
+  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error !== undefined) {
+    throw new LatchkeyError("HUB_DATABASE_UNAVAILABLE", "database migration failed", undefined, {
+      cause: error,
+    });
+  }
+  // A cheap check that the connection really answers after migrating.
+  await sql`select 1`.execute(db);
+}

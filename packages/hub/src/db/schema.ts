@@ -1,0 +1,183 @@
+/**
+ * Table types for Kysely. One schema serves SQLite and PostgreSQL, so columns stick to types
+ * both share: text, integer/bigint (timestamps are epoch milliseconds), and 0/1 for booleans.
+ */
+import type { Generated } from "kysely";
+
+export interface AccountTable {
+  id: string;
+  username: string;
+  password_hash: string;
+  is_owner: number;
+  created_at: number;
+  /** TOTP secret sealed with the hub key (never stored in clear); null when not enrolled. */
+  totp_secret_sealed: string | null;
+  /** A secret issued by "begin enrolment" and not yet confirmed. */
+  totp_pending_sealed: string | null;
+  /** Last accepted TOTP time step: codes at or before it are refused (single use). */
+  totp_last_step: number | null;
+  factors_changed_at: number;
+}
+
+export interface PasskeyTable {
+  id: string;
+  account_id: string;
+  public_key: string;
+  counter: number;
+  transports: string;
+  created_at: number;
+}
+
+export interface RecoveryCodeTable {
+  id: string;
+  account_id: string;
+  code_hash: string;
+  used_at: number | null;
+}
+
+/** One-time links: first-run setup (account_id null, role owner) and invitations. */
+export interface OneTimeLinkTable {
+  token_hash: string;
+  purpose: string;
+  site_id: string | null;
+  role: string | null;
+  username: string | null;
+  expires_at: number;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface SessionTable {
+  id_hash: string;
+  account_id: string;
+  /** "enrol" (must add a second factor), "mfa" (password ok, second factor pending), "full". */
+  stage: string;
+  created_at: number;
+  last_seen_at: number;
+  /** When a second factor was last proven in this session (for step-up). */
+  mfa_at: number | null;
+  csrf_token: string;
+  /** Pending WebAuthn challenge for this session. */
+  challenge: string | null;
+}
+
+export interface RateLimitTable {
+  key: string;
+  failures: number;
+  next_allowed_at: number;
+  updated_at: number;
+}
+
+export interface AuditTable {
+  id: Generated<number>;
+  at: number;
+  actor_account_id: string | null;
+  action: string;
+  site_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  details: string;
+  ip: string | null;
+}
+
+/** The one organisation a hub serves (created with the owner account). */
+export interface OrganisationTable {
+  id: string;
+  name: string;
+  created_at: number;
+}
+
+export interface SiteTable {
+  id: string;
+  name: string;
+  timezone: string;
+  created_at: number;
+}
+
+export interface SiteRoleTable {
+  account_id: string;
+  site_id: string;
+  role: string;
+  created_at: number;
+}
+
+export interface DoorTable {
+  id: string;
+  site_id: string;
+  name: string;
+  lock_id: string | null;
+  /** The bound lock's X25519 public key (hex), to which new PINs are sealed. */
+  lock_public_key: string | null;
+  created_at: number;
+}
+
+export interface PersonTable {
+  id: string;
+  site_id: string;
+  name: string;
+  email: string | null;
+  phone: string | null;
+  created_at: number;
+}
+
+export interface CredentialTable {
+  id: string;
+  person_id: string;
+  site_id: string;
+  kind: string;
+  label: string;
+  /** Keyed hash (HMAC-SHA-256 with the hub secret) of a PIN or card number, to find duplicates. */
+  secret_hmac: string | null;
+  status: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface PinSealTable {
+  credential_id: string;
+  door_id: string;
+  lock_public_key: string;
+  sealed: string;
+  created_at: number;
+}
+
+export interface GrantTable {
+  id: string;
+  person_id: string;
+  site_id: string;
+  category: string;
+  schedule: string;
+  valid_from: number | null;
+  valid_until: number | null;
+  max_uses: number | null;
+  uses: number;
+  expire_after_first_use: number;
+  first_used_at: number | null;
+  created_at: number;
+  created_by: string | null;
+  revoked_at: number | null;
+}
+
+export interface GrantDoorTable {
+  grant_id: string;
+  door_id: string;
+}
+
+export interface Database {
+  accounts: AccountTable;
+  passkeys: PasskeyTable;
+  recovery_codes: RecoveryCodeTable;
+  one_time_links: OneTimeLinkTable;
+  sessions: SessionTable;
+  rate_limits: RateLimitTable;
+  audit: AuditTable;
+  organisation: OrganisationTable;
+  sites: SiteTable;
+  site_roles: SiteRoleTable;
+  doors: DoorTable;
+  people: PersonTable;
+  credentials: CredentialTable;
+  pin_seals: PinSealTable;
+  grants: GrantTable;
+  grant_doors: GrantDoorTable;
+}

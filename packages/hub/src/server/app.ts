@@ -1,0 +1,188 @@
+/**
+ * `buildHub(config)`: the whole hub as a fastify instance plus a close function. Tests drive it
+ * in-process with `app.inject`; `latchkey start` adds a listener and signal handling.
+ */
+import { readFileSync } from "node:fs";
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import cookie from "@fastify/cookie";
+import swagger from "@fastify/swagger";
+import { LatchkeyError } from "@latchkey/protocol";
+import type { HubConfig } from "../config/config.js";
+import {
+  defaultSqlitePath,
+  openDatabase,
+  writePidFile,
+  removePidFile,
+  isPostgresUrl,
+} from "../db/database.js";
+import { loadOrCreateHubSecret } from "../keys/hub-secret.js";
+import { PasswordHasher } from "../accounts/password-policy.js";
+import { Throttle } from "../abuse/rate-limit.js";
+import { guardRouteDeclarations, registerRoutes, type RouteDef } from "../authz/route-table.js";
+import { ACCOUNT_ROUTES } from "../accounts/routes.js";
+import { prepareSetupLink } from "../accounts/links.js";
+import { MODEL_ROUTES } from "./model-routes.js";
+import { systemRoutes } from "./system-routes.js";
+import { createLogger } from "./logging.js";
+import { Metrics } from "./metrics.js";
+import type { HubContext } from "./context.js";
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface Hub {
+  readonly app: FastifyInstance;
+  readonly ctx: HubContext;
+  /** The route table, for tests and docs. */
+  readonly routes: readonly RouteDef[];
+  /** The one-time first-run link, or null once the owner exists. Print it; never log it. */
+  readonly setupLink: string | null;
+  close(): Promise<void>;
+}
+
+function toApiError(err: FastifyError): LatchkeyError {
+  if (err instanceof LatchkeyError) return err;
+  if (err.validation !== undefined) {
+    const first = err.validation[0];
+    const where = `${err.validationContext ?? "request"}${first?.instancePath ?? ""}`;
+    const extra = (first?.params as { additionalProperty?: unknown } | undefined)?.additionalProperty;
+    const message = `${where} ${first?.message ?? "is invalid"}${typeof extra === "string" ? ` (${extra.slice(0, 64)})` : ""}`;
+    return new LatchkeyError("HUB_BAD_REQUEST", message, { field: where });
+  }
+  switch (err.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new LatchkeyError("HUB_BODY_TOO_LARGE", `request body exceeds ${BODY_LIMIT_BYTES} bytes`);
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new LatchkeyError("HUB_UNSUPPORTED_MEDIA_TYPE", "send application/json");
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new LatchkeyError("HUB_BAD_REQUEST", "request body is empty");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+      return new LatchkeyError("HUB_MALFORMED_JSON", "request body is not valid JSON");
+    default:
+      break;
+  }
+  if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON/i.test(err.message))) {
+    return new LatchkeyError("HUB_MALFORMED_JSON", "request body is not valid JSON");
+  }
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    return new LatchkeyError("HUB_BAD_REQUEST", "bad request");
+  }
+  return new LatchkeyError("LK_INTERNAL", "internal error");
+}
+
+export async function buildHub(config: HubConfig): Promise<Hub> {
+  const log = createLogger(config.logLevel, config.logDestination);
+  const sqlite = !isPostgresUrl(config.database);
+  const databaseUrl = config.database === "" ? defaultSqlitePath(config.dataDir) : config.database;
+  const secret = loadOrCreateHubSecret(config.dataDir);
+  const opened = await openDatabase({
+    url: databaseUrl,
+    ...(config.pgSchema === undefined ? {} : { pgSchema: config.pgSchema }),
+  });
+  if (sqlite) writePidFile(config.dataDir);
+  const origin = new URL(config.publicUrl).origin;
+  const now = config.now ?? (() => Date.now());
+  const ctx: HubContext = {
+    db: opened.db,
+    dialect: opened.dialect,
+    config,
+    secret,
+    passwords: new PasswordHasher(config.argon2),
+    throttle: new Throttle(opened.db, now),
+    metrics: new Metrics(),
+    log,
+    origin,
+    rpId: new URL(config.publicUrl).hostname,
+    secureCookies: origin.startsWith("https:"),
+    now,
+  };
+
+  const tls =
+    config.tlsCert !== undefined && config.tlsKey !== undefined
+      ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } }
+      : {};
+  const app = Fastify({
+    ...tls,
+    loggerInstance: log,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    exposeHeadRoutes: false,
+    trustProxy: false,
+    // Router-level failures (over-long or undecodable path parameters) get our error format too.
+    frameworkErrors: (error, _request, reply) => {
+      const apiError =
+        error.code === "FST_ERR_MAX_PARAM_LENGTH" || error.code === "FST_ERR_BAD_URL"
+          ? new LatchkeyError("HUB_NOT_FOUND", "not found")
+          : new LatchkeyError("HUB_BAD_REQUEST", "bad request");
+      void (reply as unknown as FastifyReply).code(apiError.status).send(apiError.toJSON());
+    },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
+    },
+  }) as unknown as FastifyInstance;
+
+  await app.register(cookie);
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Latchkey hub API",
+        version: "1.0.0",
+        description: "Errors: {code, message, details?}; codes in docs/errors.md.",
+      },
+      components: {
+        securitySchemes: { session: { type: "apiKey", in: "cookie", name: "latchkey_session" } },
+      },
+    },
+  });
+  guardRouteDeclarations(app);
+
+  app.addHook("onResponse", (request, reply, done) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    const seconds = reply.elapsedTime / 1000;
+    ctx.metrics.observeRequest(request.method, route, reply.statusCode, seconds);
+    // One line per request: method, route pattern, status and time; never bodies, cookies or queries.
+    log.info(
+      {
+        reqId: request.id,
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      "request",
+    );
+    done();
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const apiError = toApiError(err);
+    if (apiError.code === "LK_INTERNAL") log.error({ err, reqId: request.id }, "request failed");
+    if (apiError.code === "AUTH_RATE_LIMITED" && typeof apiError.details?.retryAfterSeconds === "number") {
+      void reply.header("retry-after", String(apiError.details.retryAfterSeconds));
+    }
+    void reply.code(apiError.status).send(apiError.toJSON());
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.code(404).send(new LatchkeyError("HUB_NOT_FOUND", "not found").toJSON());
+  });
+
+  const routes = [...systemRoutes(app), ...ACCOUNT_ROUTES, ...MODEL_ROUTES];
+  registerRoutes(app, ctx, routes);
+  await app.ready();
+
+  const setupLink = await prepareSetupLink(ctx);
+  let closed = false;
+  return {
+    app,
+    ctx,
+    routes,
+    setupLink,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await opened.close();
+      if (sqlite) removePidFile(config.dataDir);
+    },
+  };
+}

@@ -1,0 +1,17 @@
+/** The access model's routes, joined into one table. */
+import type { RouteDef } from "../authz/route-table.js";
+import { SITE_ROUTES } from "../sites/routes.js";
+import { ORGANISATION_ROUTES } from "../sites/organisation-routes.js";
+import { PEOPLE_ROUTES } from "../people/routes.js";
+import { CREDENTIAL_ROUTES } from "../credentials/routes.js";
+import { GRANT_ROUTES } from "../grants/routes.js";
+import { AUDIT_ROUTES } from "../audit/routes.js";
+
+export const MODEL_ROUTES: readonly RouteDef[] = [
+  ...ORGANISATION_ROUTES,
+  ...SITE_ROUTES,
+  ...PEOPLE_ROUTES,
+  ...CREDENTIAL_ROUTES,
+  ...GRANT_ROUTES,
+  ...AUDIT_ROUTES,
+];

@@ -1,0 +1,476 @@
+/** Sites, their doors, and who holds which role on them. */
+import { randomUUID } from "node:crypto";
+import { Type } from "@fastify/type-provider-typebox";
+import { LatchkeyError } from "@latchkey/protocol";
+import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
+import { sitesWithPermission, SITE_ROLES } from "../authz/permissions.js";
+import { hasFreshSecondFactor } from "../sessions/sessions.js";
+import { EpochMs, ErrorBody, Id, Name, Ok, Strict, StrictPatch, Username } from "../server/schemas.js";
+import type { DoorTable, SiteTable } from "../db/schema.js";
+import { assertTimeZone } from "../grants/schedule.js";
+import { parseLockPublicKey } from "../credentials/pin-seal.js";
+import { createLink } from "../accounts/links.js";
+import { normaliseUsername } from "../accounts/routes.js";
+import { auditCall } from "../audit/routes.js";
+
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  415: ErrorBody,
+  422: ErrorBody,
+};
+const TimeZone = Type.String({ minLength: 1, maxLength: 64 });
+const LockKey = Type.String({ pattern: "^[0-9a-fA-F]{64}$" });
+
+const Site = Strict({ id: Id, name: Type.String(), timezone: Type.String(), createdAt: EpochMs });
+const Door = Strict({
+  id: Id,
+  siteId: Id,
+  name: Type.String(),
+  lockId: Type.Union([Type.String(), Type.Null()]),
+  lockPublicKey: Type.Union([Type.String(), Type.Null()]),
+  createdAt: EpochMs,
+});
+const Member = Strict({ accountId: Id, username: Type.String(), role: Type.String(), since: EpochMs });
+const Role = Type.Union(SITE_ROLES.map((r) => Type.Literal(r)));
+
+export const siteJson = (s: SiteTable) => ({
+  id: s.id,
+  name: s.name,
+  timezone: s.timezone,
+  createdAt: s.created_at,
+});
+export const doorJson = (d: DoorTable) => ({
+  id: d.id,
+  siteId: d.site_id,
+  name: d.name,
+  lockId: d.lock_id,
+  lockPublicKey: d.lock_public_key,
+  createdAt: d.created_at,
+});
+
+const SiteParams = Strict({ siteId: Id });
+const DoorParams = Strict({ doorId: Id });
+const siteOf = { param: "siteId", table: "sites" } as const;
+const doorSite = { param: "doorId", table: "doors" } as const;
+
+function requireStepUp(call: Call<RouteSchema>): void {
+  const s = call.caller.session;
+  if (s === null || !hasFreshSecondFactor(call.ctx, s)) {
+    throw new LatchkeyError(
+      "AUTH_STEP_UP_REQUIRED",
+      "confirm your second factor again (step-up) for this action",
+    );
+  }
+}
+
+export const SITE_ROUTES: readonly RouteDef[] = [
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/sites",
+    summary: "Sites the caller may see",
+    tags: ["sites"],
+    access: { kind: "signed-in" },
+    schema: { response: { 200: Strict({ items: Type.Array(Site) }), ...errors } },
+    async handler(call) {
+      const ids = await sitesWithPermission(call.ctx, call.principal(), "site.read");
+      if (ids.length === 0) return { items: [] };
+      const rows = await call.ctx.db
+        .selectFrom("sites")
+        .selectAll()
+        .where("id", "in", ids)
+        .orderBy("name")
+        .orderBy("id")
+        .execute();
+      return { items: rows.map(siteJson) };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: "/api/v1/sites",
+    summary: "Create a site (owner)",
+    tags: ["sites"],
+    access: { kind: "owner" },
+    status: 201,
+    schema: { body: Strict({ name: Name, timezone: TimeZone }), response: { 201: Site, ...errors } },
+    async handler(call) {
+      assertTimeZone(call.body.timezone);
+      const row = {
+        id: randomUUID(),
+        name: call.body.name,
+        timezone: call.body.timezone,
+        created_at: call.ctx.now(),
+      };
+      await call.ctx.db.insertInto("sites").values(row).execute();
+      await auditCall(call, {
+        action: "site.create",
+        siteId: row.id,
+        targetType: "site",
+        targetId: row.id,
+        details: { name: row.name },
+      });
+      return siteJson(row);
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/sites/:siteId",
+    summary: "A site",
+    tags: ["sites"],
+    access: { kind: "site", permission: "site.read", site: siteOf },
+    schema: { params: SiteParams, response: { 200: Site, ...errors } },
+    async handler({ ctx, params }) {
+      return siteJson(
+        await ctx.db
+          .selectFrom("sites")
+          .selectAll()
+          .where("id", "=", params.siteId)
+          .executeTakeFirstOrThrow(),
+      );
+    },
+  }),
+  defineRoute({
+    method: "PATCH",
+    url: "/api/v1/sites/:siteId",
+    summary: "Rename a site or change its time zone",
+    tags: ["sites"],
+    access: { kind: "site", permission: "site.manage", site: siteOf },
+    schema: {
+      params: SiteParams,
+      body: StrictPatch({ name: Type.Optional(Name), timezone: Type.Optional(TimeZone) }),
+      response: { 200: Site, ...errors },
+    },
+    async handler(call) {
+      const { ctx, params, body } = call;
+      if (body.timezone !== undefined) assertTimeZone(body.timezone);
+      const changes = {
+        ...(body.name === undefined ? {} : { name: body.name }),
+        ...(body.timezone === undefined ? {} : { timezone: body.timezone }),
+      };
+      if (Object.keys(changes).length > 0)
+        await ctx.db.updateTable("sites").set(changes).where("id", "=", params.siteId).execute();
+      await auditCall(call, {
+        action: "site.update",
+        siteId: params.siteId,
+        targetType: "site",
+        targetId: params.siteId,
+        details: { fields: Object.keys(changes).join(",") },
+      });
+      return siteJson(
+        await ctx.db
+          .selectFrom("sites")
+          .selectAll()
+          .where("id", "=", params.siteId)
+          .executeTakeFirstOrThrow(),
+      );
+    },
+  }),
+  defineRoute({
+    method: "DELETE",
+    url: "/api/v1/sites/:siteId",
+    summary: "Delete an empty site (owner, step-up)",
+    tags: ["sites"],
+    access: { kind: "site", permission: "site.delete", site: siteOf },
+    stepUp: true,
+    schema: { params: SiteParams, response: { 200: Ok, ...errors } },
+    async handler(call) {
+      const { ctx, params } = call;
+      const door = await ctx.db
+        .selectFrom("doors")
+        .select("id")
+        .where("site_id", "=", params.siteId)
+        .executeTakeFirst();
+      const person = await ctx.db
+        .selectFrom("people")
+        .select("id")
+        .where("site_id", "=", params.siteId)
+        .executeTakeFirst();
+      if (door !== undefined || person !== undefined)
+        throw new LatchkeyError("HUB_CONFLICT", "delete the site's doors and people first");
+      await ctx.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom("site_roles").where("site_id", "=", params.siteId).execute();
+        await trx.deleteFrom("one_time_links").where("site_id", "=", params.siteId).execute();
+        await trx.deleteFrom("sites").where("id", "=", params.siteId).execute();
+      });
+      await auditCall(call, {
+        action: "site.delete",
+        siteId: params.siteId,
+        targetType: "site",
+        targetId: params.siteId,
+      });
+      return { ok: true as const };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/sites/:siteId/doors",
+    summary: "Doors of a site",
+    tags: ["doors"],
+    access: { kind: "site", permission: "site.read", site: siteOf },
+    schema: { params: SiteParams, response: { 200: Strict({ items: Type.Array(Door) }), ...errors } },
+    async handler({ ctx, params }) {
+      const rows = await ctx.db
+        .selectFrom("doors")
+        .selectAll()
+        .where("site_id", "=", params.siteId)
+        .orderBy("name")
+        .orderBy("id")
+        .execute();
+      return { items: rows.map(doorJson) };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: "/api/v1/sites/:siteId/doors",
+    summary: "Add a door (optionally bound to a lock's X25519 key, to which new PINs are sealed)",
+    tags: ["doors"],
+    access: { kind: "site", permission: "site.manage", site: siteOf },
+    status: 201,
+    schema: {
+      params: SiteParams,
+      body: Strict({
+        name: Name,
+        lockId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        lockPublicKey: Type.Optional(LockKey),
+      }),
+      response: { 201: Door, ...errors },
+    },
+    async handler(call) {
+      const { ctx, params, body } = call;
+      if (body.lockPublicKey !== undefined) parseLockPublicKey(body.lockPublicKey);
+      const row: DoorTable = {
+        id: randomUUID(),
+        site_id: params.siteId,
+        name: body.name,
+        lock_id: body.lockId ?? null,
+        lock_public_key: body.lockPublicKey?.toLowerCase() ?? null,
+        created_at: ctx.now(),
+      };
+      await ctx.db.insertInto("doors").values(row).execute();
+      await auditCall(call, {
+        action: "door.create",
+        siteId: params.siteId,
+        targetType: "door",
+        targetId: row.id,
+        details: { name: row.name },
+      });
+      return doorJson(row);
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/doors/:doorId",
+    summary: "A door",
+    tags: ["doors"],
+    access: { kind: "site", permission: "site.read", site: doorSite },
+    schema: { params: DoorParams, response: { 200: Door, ...errors } },
+    async handler({ ctx, params }) {
+      return doorJson(
+        await ctx.db
+          .selectFrom("doors")
+          .selectAll()
+          .where("id", "=", params.doorId)
+          .executeTakeFirstOrThrow(),
+      );
+    },
+  }),
+  defineRoute({
+    method: "PATCH",
+    url: "/api/v1/doors/:doorId",
+    summary: "Rename a door or bind it to a lock (changing the binding needs step-up)",
+    tags: ["doors"],
+    access: { kind: "site", permission: "site.manage", site: doorSite },
+    schema: {
+      params: DoorParams,
+      body: StrictPatch({
+        name: Type.Optional(Name),
+        lockId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+        lockPublicKey: Type.Optional(Type.Union([LockKey, Type.Null()])),
+      }),
+      response: { 200: Door, ...errors },
+    },
+    async handler(call) {
+      const { ctx, params, body } = call;
+      // Rebinding a door decides which lock receives sealed PINs: a security setting.
+      if (body.lockPublicKey !== undefined || body.lockId !== undefined) requireStepUp(call);
+      if (typeof body.lockPublicKey === "string") parseLockPublicKey(body.lockPublicKey);
+      const changes = {
+        ...(body.name === undefined ? {} : { name: body.name }),
+        ...(body.lockId === undefined ? {} : { lock_id: body.lockId }),
+        ...(body.lockPublicKey === undefined
+          ? {}
+          : { lock_public_key: body.lockPublicKey?.toLowerCase() ?? null }),
+      };
+      if (Object.keys(changes).length > 0)
+        await ctx.db.updateTable("doors").set(changes).where("id", "=", params.doorId).execute();
+      const row = await ctx.db
+        .selectFrom("doors")
+        .selectAll()
+        .where("id", "=", params.doorId)
+        .executeTakeFirstOrThrow();
+      await auditCall(call, {
+        action: "door.update",
+        siteId: row.site_id,
+        targetType: "door",
+        targetId: row.id,
+        details: { fields: Object.keys(changes).join(",") },
+      });
+      return doorJson(row);
+    },
+  }),
+  defineRoute({
+    method: "DELETE",
+    url: "/api/v1/doors/:doorId",
+    summary: "Delete a door and its place in grants (step-up)",
+    tags: ["doors"],
+    access: { kind: "site", permission: "site.manage", site: doorSite },
+    stepUp: true,
+    schema: { params: DoorParams, response: { 200: Ok, ...errors } },
+    async handler(call) {
+      const { ctx, params } = call;
+      await ctx.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom("grant_doors").where("door_id", "=", params.doorId).execute();
+        await trx.deleteFrom("pin_seals").where("door_id", "=", params.doorId).execute();
+        await trx.deleteFrom("doors").where("id", "=", params.doorId).execute();
+      });
+      await auditCall(call, {
+        action: "door.delete",
+        siteId: call.caller.siteId,
+        targetType: "door",
+        targetId: params.doorId,
+      });
+      return { ok: true as const };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/sites/:siteId/members",
+    summary: "Accounts holding a role on the site",
+    tags: ["members"],
+    access: { kind: "site", permission: "site.members", site: siteOf },
+    schema: { params: SiteParams, response: { 200: Strict({ items: Type.Array(Member) }), ...errors } },
+    async handler({ ctx, params }) {
+      const rows = await ctx.db
+        .selectFrom("site_roles")
+        .innerJoin("accounts", "accounts.id", "site_roles.account_id")
+        .select(["site_roles.account_id", "accounts.username", "site_roles.role", "site_roles.created_at"])
+        .where("site_roles.site_id", "=", params.siteId)
+        .orderBy("accounts.username")
+        .execute();
+      return {
+        items: rows.map((r) => ({
+          accountId: r.account_id,
+          username: r.username,
+          role: r.role,
+          since: r.created_at,
+        })),
+      };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: "/api/v1/sites/:siteId/members",
+    summary:
+      "Give an account a role on the site, or invite a new one (the invitation link is shown once). Managers: owner only, with step-up",
+    tags: ["members"],
+    access: { kind: "site", permission: "site.members", site: siteOf },
+    status: 201,
+    schema: {
+      params: SiteParams,
+      body: Strict({ username: Username, role: Role }),
+      response: {
+        201: Strict({
+          username: Type.String(),
+          role: Type.String(),
+          inviteLink: Type.Union([Type.String(), Type.Null()]),
+        }),
+        ...errors,
+      },
+    },
+    async handler(call) {
+      const { ctx, params, body } = call;
+      const c = call as Call<RouteSchema>;
+      if (body.role === "manager") {
+        // Adding an administrator: only the owner, and only with a fresh second factor.
+        if (!call.principal().isOwner) throw new LatchkeyError("HUB_NOT_FOUND", "not found");
+        requireStepUp(c);
+      }
+      const username = normaliseUsername(body.username);
+      const account = await ctx.db
+        .selectFrom("accounts")
+        .select(["id", "is_owner"])
+        .where("username", "=", username)
+        .executeTakeFirst();
+      let inviteLink: string | null = null;
+      if (account === undefined) {
+        inviteLink = (await createLink(ctx, "invite", { siteId: params.siteId, role: body.role, username }))
+          .url;
+      } else {
+        if (account.is_owner === 1)
+          throw new LatchkeyError("HUB_CONFLICT", "the owner already holds every role");
+        const existing = await ctx.db
+          .selectFrom("site_roles")
+          .select("role")
+          .where("account_id", "=", account.id)
+          .where("site_id", "=", params.siteId)
+          .executeTakeFirst();
+        if (existing?.role === "manager" && !call.principal().isOwner)
+          throw new LatchkeyError("HUB_NOT_FOUND", "not found");
+        await ctx.db
+          .deleteFrom("site_roles")
+          .where("account_id", "=", account.id)
+          .where("site_id", "=", params.siteId)
+          .execute();
+        await ctx.db
+          .insertInto("site_roles")
+          .values({ account_id: account.id, site_id: params.siteId, role: body.role, created_at: ctx.now() })
+          .execute();
+      }
+      await auditCall(c, {
+        action: account === undefined ? "member.invite" : "member.role.set",
+        siteId: params.siteId,
+        targetType: "account",
+        targetId: account?.id ?? username,
+        details: { username, role: body.role },
+      });
+      return { username, role: body.role, inviteLink };
+    },
+  }),
+  defineRoute({
+    method: "DELETE",
+    url: "/api/v1/sites/:siteId/members/:accountId",
+    summary: "Remove an account's role on the site (step-up; managers: owner only)",
+    tags: ["members"],
+    access: { kind: "site", permission: "site.members", site: siteOf },
+    stepUp: true,
+    schema: { params: Strict({ siteId: Id, accountId: Id }), response: { 200: Ok, ...errors } },
+    async handler(call) {
+      const { ctx, params } = call;
+      const existing = await ctx.db
+        .selectFrom("site_roles")
+        .select("role")
+        .where("account_id", "=", params.accountId)
+        .where("site_id", "=", params.siteId)
+        .executeTakeFirst();
+      if (existing === undefined || (existing.role === "manager" && !call.principal().isOwner))
+        throw new LatchkeyError("HUB_NOT_FOUND", "not found");
+      await ctx.db
+        .deleteFrom("site_roles")
+        .where("account_id", "=", params.accountId)
+        .where("site_id", "=", params.siteId)
+        .execute();
+      await ctx.db.deleteFrom("sessions").where("account_id", "=", params.accountId).execute();
+      await auditCall(call, {
+        action: "member.remove",
+        siteId: params.siteId,
+        targetType: "account",
+        targetId: params.accountId,
+        details: { role: existing.role },
+      });
+      return { ok: true as const };
+    },
+  }),
+];

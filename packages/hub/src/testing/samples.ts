@@ -1,0 +1,45 @@
+/**
+ * Test support: one acceptable body per route that takes a body (keyed "METHOD url"), so tests
+ * generated from the route table can mutate a valid request into a bad one.
+ */
+export interface SampleIds {
+  readonly doorId: string;
+}
+
+export function sampleBodies(ids: SampleIds): Record<string, Record<string, unknown>> {
+  return {
+    "POST /api/v1/setup": { token: "t".repeat(43), username: "owner", password: "a quiet harbour at dawn" },
+    "POST /api/v1/invites/accept": { token: "t".repeat(43), password: "a quiet harbour at dawn" },
+    "POST /api/v1/auth/login": { username: "owner", password: "a quiet harbour at dawn" },
+    "POST /api/v1/auth/second-factor": { method: "totp", code: "123456" },
+    "POST /api/v1/account/totp/confirm": { code: "123456" },
+    "POST /api/v1/account/passkeys": {
+      response: {
+        id: "AAAA",
+        rawId: "AAAA",
+        type: "public-key",
+        clientExtensionResults: {},
+        response: { clientDataJSON: "AAAA", attestationObject: "AAAA" },
+      },
+    },
+    "POST /api/v1/account/password": {
+      currentPassword: "a quiet harbour at dawn",
+      newPassword: "another long passphrase here",
+    },
+    "PATCH /api/v1/organisation": { name: "Renamed organisation" },
+    "POST /api/v1/sites": { name: "X", timezone: "UTC" },
+    "PATCH /api/v1/sites/:siteId": { name: "renamed" },
+    "POST /api/v1/sites/:siteId/doors": { name: "side door" },
+    "PATCH /api/v1/doors/:doorId": { name: "renamed door" },
+    "POST /api/v1/sites/:siteId/members": { username: "newcomer", role: "guest" },
+    "POST /api/v1/sites/:siteId/people": { name: "Carl" },
+    "PATCH /api/v1/people/:personId": { name: "Robert" },
+    "POST /api/v1/people/:personId/credentials": { kind: "card", cardNumber: "04A1B2C3" },
+    "POST /api/v1/people/:personId/grants": {
+      doorIds: [ids.doorId],
+      category: "guest",
+      schedule: { kind: "always" },
+      validFrom: Date.UTC(2027, 0, 1),
+    },
+  };
+}
