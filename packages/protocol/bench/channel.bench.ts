@@ -16,6 +16,7 @@ import {
   type X25519,
 } from "@latchkey/protocol";
 import { connectTcp, listenTcp, nodeEd25519, nodeX25519 } from "@latchkey/protocol/node";
+import { LockClient, VirtualLock, memoryJournalFactory, type CommissionedLock } from "@latchkey/lock"; // bench only: the protocol's src never imports the lock
 import type { BenchResult, BenchSuite } from "../../../bench/harness.js";
 import { median, rateRounds, sampleMicrosAsync, summarize } from "../../../bench/harness.js";
 
@@ -63,6 +64,52 @@ async function noiseOverTcp(samples: number): Promise<number[]> {
     }, samples);
   } finally {
     await listener.close();
+  }
+}
+
+/**
+ * The real lock endpoint (a virtual lock, memory journal) over loopback TCP: per sample a fresh
+ * connection, a Noise KK handshake, a `Lock` request, and an `EventAck` whose reply carries the
+ * lock's signed LockOperation event (two round trips; the ack is persisted by the lock).
+ */
+async function lockEndpointOverTcp(samples: number, dir: string): Promise<number[]> {
+  const lock = VirtualLock.start({
+    dir: join(dir, "bench-lock"),
+    journal: memoryJournalFactory,
+    commissioning: { pbkdf2Iterations: 1000 },
+  });
+  const listener = await lock.listenTcp();
+  const owner = nodeEd25519.publicKey(new Uint8Array(randomBytes(32)));
+  try {
+    const identity: CommissionedLock = await LockClient.commission(
+      await connectTcp({ port: listener.port }),
+      {
+        setupCode: lock.setupCode ?? "",
+        hubKeys: { ownerSigningPublicKey: owner, hubStaticPublicKey: HUB_PUBLIC },
+      },
+    );
+    const lastEvent = (): { seq: number; hash: Uint8Array } => {
+      const e = lock.runtime.journal.read(lock.runtime.journal.nextSeq - 1, 1)[0];
+      if (e === undefined) throw new Error("empty journal");
+      return { seq: e.seq, hash: e.hash };
+    };
+    return await sampleMicrosAsync(async () => {
+      const acked = lastEvent();
+      const hub = await LockClient.connectHub(await connectTcp({ port: listener.port }), {
+        hubStaticSecretKey: HUB_STATIC,
+        lock: { channelPublicKey: identity.channelPublicKey, lockId: identity.lockId },
+      });
+      if ((await hub.lock()) !== "OK") throw new Error("lock refused");
+      const batch = await hub.expect(
+        { kind: "EventAck", upToSeq: acked.seq, hash: acked.hash },
+        "EventBatch",
+      );
+      if (batch.records.length !== 1) throw new Error("expected the lock's one signed event");
+      hub.close();
+    }, samples);
+  } finally {
+    await listener.close();
+    lock.runtime.shutdown();
   }
 }
 
@@ -216,6 +263,22 @@ const suite: BenchSuite = {
       p99: noise.p99,
       reference: { name: "node:tls TLS 1.3 mutual auth, same exchange", median: tls.median, unit: "µs" },
       ratio: noise.median / tls.median,
+    });
+
+    // Two round trips and two fsync'ed state writes per sample: fewer samples keep --quick short.
+    const endpoint = summarize(await lockEndpointOverTcp(ctx.quick ? 60 : samples, ctx.tmpDir));
+    ctx.log(`real lock endpoint, Noise KK + Lock + signed event: median ${endpoint.median.toFixed(0)} µs`);
+    results.push({
+      name: "real lock endpoint: Noise KK handshake + Lock request + the lock's signed event (EventAck), fresh loopback TCP connection",
+      unit: "µs",
+      median: endpoint.median,
+      p99: endpoint.p99,
+      reference: {
+        name: "node:tls TLS 1.3 mutual auth, one request + signed ack",
+        median: tls.median,
+        unit: "µs",
+      },
+      ratio: endpoint.median / tls.median,
     });
 
     const rounds = ctx.quick ? 3 : 7;

@@ -1,6 +1,6 @@
 /**
  * Phone keys: the lock issues a fresh, single-use challenge; the phone signs
- * `domain ‖ lockId ‖ nonce` with the key registered on the lock. `verifyPhoneKeyPresentation` is
+ * `domain ‖ nonce ‖ lockId` with the key registered on the lock. `verifyPhoneKeyPresentation` is
  * the one decision step for phone keys: certificate checks (issuer, validity, doors, revocation)
  * plug in through `PhoneKeyPolicy.extraCheck` without touching the runtime.
  */
@@ -9,7 +9,8 @@ import { p256 } from "@noble/curves/nist.js";
 import { DenyReason, concatBytes, type Ed25519 } from "@latchkey/protocol";
 import type { PhoneKeyCredential } from "./credential.js";
 
-export const PHONE_UNLOCK_DOMAIN = "latchkey/phone-unlock/v1";
+/** The protocol's phone-key format (`signPhoneKeyUnlock` in @latchkey/protocol signs the same bytes). */
+export const PHONE_UNLOCK_DOMAIN = "latchkey/phone-key-unlock/v1";
 
 export interface PhoneChallenge {
   readonly nonce: Uint8Array;
@@ -25,7 +26,10 @@ export interface PhoneKeyPresentation {
   readonly certificate?: Uint8Array;
 }
 
-export type PhoneKeyCheck = { readonly ok: true } | { readonly ok: false; readonly reason: DenyReason };
+export type PhoneKeyCheck =
+  | { readonly ok: true }
+  /** `detail` (e.g. the certificate's refusal, "expired") is journaled beside the reason. */
+  | { readonly ok: false; readonly reason: DenyReason; readonly detail?: string };
 
 export interface PhoneKeyPolicy {
   readonly ed25519: Ed25519;
@@ -37,8 +41,9 @@ export interface PhoneKeyPolicy {
   ) => PhoneKeyCheck;
 }
 
+/** `"latchkey/phone-key-unlock/v1" ‖ challenge ‖ door (lock) id`, as docs/digital-keys.md specifies. */
 export function phoneUnlockMessage(lockId: Uint8Array, nonce: Uint8Array): Uint8Array {
-  return concatBytes(new TextEncoder().encode(PHONE_UNLOCK_DOMAIN), lockId, nonce);
+  return concatBytes(new TextEncoder().encode(PHONE_UNLOCK_DOMAIN), nonce, lockId);
 }
 
 /** Outstanding challenges; each is consumed by its first use, valid or not. */

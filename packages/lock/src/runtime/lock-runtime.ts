@@ -22,7 +22,9 @@ import {
   type UserIndex,
 } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
-import { lockIdBytesFromPublicKey } from "@latchkey/protocol";
+import { commissioningKeyHash, lockIdBytesFromPublicKey } from "@latchkey/protocol";
+import { certificatePhoneKeyCheck } from "../commissioning/certificate-check.js";
+import { LockCommissioning, type LockCommissioningOptions } from "../commissioning/lock-commissioning.js";
 import { decideAccess, type AccessDecision, type UserUsage } from "../access/decide.js";
 import { checkCardResponse } from "../credentials/card-challenge.js";
 import {
@@ -132,6 +134,17 @@ export interface LockRuntimeOptions {
   /** Settings for a lock that starts for the first time (ignored afterwards). */
   readonly initialSettings?: Partial<LockSettings>;
   readonly bootReason?: "power-on" | "reset" | "watchdog";
+  /** Manufacture-time choices for a new lock's commissioning (setup code, PBKDF2 cost, window). */
+  readonly commissioning?: LockCommissioningOptions;
+}
+
+/** A remote unlock a person authorised with a verified passkey assertion (see link/). */
+export interface PersonAuthorization {
+  readonly certificateSerial: bigint;
+  readonly subjectId: Uint8Array;
+  /** The hub's proposal and snapshot hash, named in the event (not covered by the signature). */
+  readonly proposalId: Uint8Array;
+  readonly snapshotHash: Uint8Array;
 }
 
 /** The outcome of one access attempt, as the caller (device, test, demo) sees it. */
@@ -169,6 +182,7 @@ export class LockRuntime implements LockInputs {
   readonly #wrapKey: Uint8Array;
   readonly #capacity: LockCapacity;
   readonly #phonePolicy: PhoneKeyPolicy;
+  readonly #commissioning: LockCommissioning;
   readonly #users = new Map<number, User>();
   readonly #credentials: CredentialStore;
   readonly #schedules = new ScheduleBook();
@@ -189,6 +203,8 @@ export class LockRuntime implements LockInputs {
   #escutcheonRemoved = false;
   #relockWhenClosed = false;
   #poweredOff = false;
+  /** The counted commissioning failure already journaled as abandoned. */
+  #abandonedAttempt = "";
   readonly #timers: { relock?: TimerHandle; ajar?: TimerHandle; lockout?: TimerHandle } = {};
 
   private constructor(opts: LockRuntimeOptions) {
@@ -205,9 +221,19 @@ export class LockRuntime implements LockInputs {
     this.bootId = this.#hw.randomBytes(16);
     this.#capacity = { ...DEFAULT_CAPACITY, ...opts.capacity };
     this.#credentials = new CredentialStore(this.#capacity.credentialsPerType);
+    this.#commissioning = LockCommissioning.open({
+      dir: opts.dir,
+      random: (n) => this.#hw.randomBytes(n),
+      monotonicMs: () => this.#hw.clock.monotonicMs(),
+      signingPublicKey: this.publicKey,
+      ed25519,
+      ...(opts.commissioning ? { options: opts.commissioning } : {}),
+    });
     this.#phonePolicy = {
       ed25519,
-      ...(opts.phoneKeyExtraCheck ? { extraCheck: opts.phoneKeyExtraCheck } : {}),
+      extraCheck:
+        opts.phoneKeyExtraCheck ??
+        certificatePhoneKeyCheck({ commissioning: this.#commissioning, doorId: this.lockIdBytes, ed25519 }),
     };
 
     const snapshot = loadState(opts.dir, this.#wrapKey);
@@ -245,6 +271,24 @@ export class LockRuntime implements LockInputs {
   }
   get journal(): Journal {
     return this.#journal;
+  }
+  /** Commissioning state, installed owner/hub keys, channel key, revocation list. */
+  get commissioning(): LockCommissioning {
+    return this.#commissioning;
+  }
+  /** The setup code, only on the lock's very first start (for its label); null afterwards. */
+  get setupCode(): string | null {
+    return this.#commissioning.setupCode;
+  }
+  get doorOpen(): boolean {
+    return this.#hw.door.isOpen();
+  }
+  get batteryPercent(): number {
+    return this.#hw.power.batteryPercent();
+  }
+  /** The lock's clock (null when it does not know the time). */
+  get wallMs(): EpochMs | null {
+    return this.#hw.clock.wallMs();
   }
   get lockoutActive(): boolean {
     return this.#lockoutEndsMono !== null && this.#hw.clock.monotonicMs() < this.#lockoutEndsMono;
@@ -531,6 +575,158 @@ export class LockRuntime implements LockInputs {
     );
   }
 
+  // ---------------------------------------------------------------- commissioning and trust
+
+  /**
+   * One commissioning message (clear PAKE exchange) → the reply to send. Journals Commissioned
+   * (owner and hub key hashes) and every failed attempt; never throws for bad input.
+   */
+  handleCommissioningMessage(bytes: Uint8Array): Uint8Array {
+    this.#alive();
+    const responder = this.#commissioning.responder;
+    // A hub that learns from confirmV that its code is wrong walks away without CommPake3; the
+    // responder has counted the failure. Journal it when the next attempt says hello.
+    const isHello = bytes.length >= 3 && bytes[1] === 0x01 && bytes[2] === 0x01;
+    if (isHello && responder.phase === "pake2-sent") {
+      const s = responder.state;
+      const mark = `${s.consecutiveFailures}@${s.lastFailureAt ?? 0}`;
+      if (mark !== this.#abandonedAttempt) {
+        this.#abandonedAttempt = mark;
+        this.#emit(
+          EventKind.LockOperationError,
+          {},
+          {
+            operation: "Commission",
+            reason: DenyReason.BadSignature,
+            error: "abandoned",
+            consecutiveFailures: s.consecutiveFailures,
+            lockedOut: responder.lockedUntil !== null,
+          },
+        );
+      }
+    }
+    const step = this.#commissioning.handle(bytes);
+    const r = step.report;
+    if (r?.kind === "commissioned") {
+      this.#emit(EventKind.Commissioned, {}, { ownerKeyHash: r.ownerKeyHash, hubKeyHash: r.hubKeyHash });
+    } else if (r?.kind === "attempt-failed") {
+      this.#emit(
+        EventKind.LockOperationError,
+        {},
+        {
+          operation: "Commission",
+          reason: DenyReason.BadSignature,
+          error: r.reason,
+          consecutiveFailures: r.consecutiveFailures,
+          lockedOut: r.lockedUntil !== null,
+        },
+      );
+    }
+    return step.reply;
+  }
+
+  /**
+   * Factory reset: journals a signed FactoryReset event first, then erases every user,
+   * credential, schedule, setting and the installed owner/hub keys and revocation list, and
+   * reopens the commissioning window (the printed setup code works again). The lock's own
+   * identity keys and its journal (and its sequence numbers) stay.
+   */
+  factoryReset(): void {
+    this.#alive();
+    const owner = this.#commissioning.ownerPublicKey;
+    this.#emit(
+      EventKind.FactoryReset,
+      {},
+      {
+        wasCommissioned: owner !== null,
+        ...(owner === null ? {} : { previousOwnerKeyHash: commissioningKeyHash(owner) }),
+        users: this.#users.size,
+        credentials: this.#credentials.size,
+      },
+    );
+    for (const index of [...this.#users.keys()]) this.#dropUser(index);
+    this.#schedules.holidays.clear();
+    this.#settings = applySettings(DEFAULT_SETTINGS, {});
+    this.#phoneChallenges = new PhoneChallenges(this.#settings.phoneChallengeTime * 1000);
+    this.#failedAttempts = 0;
+    this.#timers.lockout?.cancel();
+    this.#lockoutEndsMono = null;
+    this.#lockoutEndsWall = null;
+    this.#lockoutDurationMs = 0;
+    this.#commissioning.factoryReset();
+    this.#persist();
+    this.#alarm(AlarmCode.LockFactoryReset);
+  }
+
+  /** Installs an owner-signed revocation list (monotonic); journals the new version. */
+  installRevocationList(bytes: Uint8Array): { ok: true; version: number } | { ok: false; reason: string } {
+    this.#alive();
+    const before = this.#commissioning.revocation?.version ?? 0;
+    const verdict = this.#commissioning.installRevocationList(bytes);
+    if (!verdict.ok) return { ok: false, reason: verdict.reason };
+    const version = verdict.list.listVersion;
+    if (version !== before)
+      this.#emit(EventKind.ConfigChange, {}, { setting: "revocationListVersion", value: version });
+    return { ok: true, version };
+  }
+
+  /** Journals the lock's acknowledgement of a ledger checkpoint (docs/ledger.md). */
+  acknowledgeCheckpoint(treeSize: number, checkpointHash: Uint8Array): SignedLockEvent {
+    this.#alive();
+    if (!Number.isSafeInteger(treeSize) || treeSize < 1 || checkpointHash.length !== 32) {
+      throw new LatchkeyError(
+        "LOCK_SETTING_INVALID",
+        "checkpoint ack needs a tree size ≥ 1 and a 32-byte hash",
+        {
+          setting: "checkpoint",
+        },
+      );
+    }
+    return this.#emit(EventKind.CheckpointAck, {}, { checkpointHash: checkpointHash.slice(), treeSize });
+  }
+
+  /**
+   * Remote unlock authorised by a person: the caller (link/) has verified their passkey assertion
+   * over a challenge this lock issued, against an owner-signed certificate with the remote-unlock
+   * permission. The mode still applies (Privacy, NoRemoteLockUnlock refuse).
+   */
+  remoteUnlockByPerson(a: PersonAuthorization): AttemptResult {
+    this.#alive();
+    const details: EventDetails = {
+      authority: "passkey",
+      certificateSerial: a.certificateSerial.toString(),
+      subjectId: a.subjectId.slice(),
+      proposalId: a.proposalId.slice(),
+      snapshotHash: a.snapshotHash.slice(),
+    };
+    const mode = this.effectiveMode;
+    if (mode === OperatingMode.Privacy || mode === OperatingMode.NoRemoteLockUnlock)
+      return this.refuseRemote(DenyReason.ModeForbids, "Unlock", details);
+    return this.#grantMotion(
+      OperationSource.Remote,
+      undefined,
+      undefined,
+      false,
+      mode === OperatingMode.Passage ? { ...details, passage: true } : details,
+    );
+  }
+
+  /**
+   * Journals a refused remote request (no person's authority, a failed passkey check) without
+   * counting it as a wrong code: the hub must not be able to lock the keypad out.
+   */
+  refuseRemote(
+    reason: DenyReason,
+    operation: "Lock" | "Unlock",
+    details: EventDetails = {},
+    source: OperationSource = OperationSource.Remote,
+  ): AttemptResult {
+    this.#alive();
+    this.#emit(EventKind.LockOperationError, {}, { ...details, operation, reason, source });
+    this.#indicate("denied");
+    return { granted: false, reason, userIndex: null };
+  }
+
   // ---------------------------------------------------------------- access attempts (LockInputs)
 
   keypadPin(pin: string): void {
@@ -607,7 +803,15 @@ export class LockRuntime implements LockInputs {
         nowMs: this.#hw.clock.wallMs(),
         policy: this.#phonePolicy,
       });
-      if (!check.ok) return this.#deny(check.reason, source, credential);
+      if (!check.ok)
+        return this.#deny(
+          check.reason,
+          source,
+          credential,
+          "Unlock",
+          undefined,
+          check.detail === undefined ? {} : { certificate: check.detail },
+        );
     }
     return this.#attempt(credential, source);
   }
@@ -997,13 +1201,14 @@ export class LockRuntime implements LockInputs {
     credential: Credential | undefined,
     operation = "Unlock",
     user?: User,
+    extra: EventDetails = {},
   ): AttemptResult {
     const actor = actorOf(credential, user);
     if (reason === DenyReason.NonAccessUser) {
       // Matter: a non-access user is recognised and only generates an event.
       this.#emit(EventKind.LockOperation, actor, { operation: "NonAccessUserEvent", source, reason });
     } else {
-      this.#emit(EventKind.LockOperationError, actor, { operation, reason, source });
+      this.#emit(EventKind.LockOperationError, actor, { ...extra, operation, reason, source });
     }
     this.#indicate("denied");
     if (COUNTS_AS_WRONG_CODE.has(reason)) this.#countWrongCode();

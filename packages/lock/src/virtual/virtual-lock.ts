@@ -8,6 +8,11 @@ import { LockRuntime } from "../runtime/lock-runtime.js";
 import type { LockSettings } from "../settings/settings.js";
 import type { TamperKind } from "../hardware/hal.js";
 import type { PhoneKeyPolicy } from "../credentials/phone-key.js";
+import type { LockCommissioningOptions } from "../commissioning/lock-commissioning.js";
+import { LockEndpoint, type LockEndpointOptions } from "../link/endpoint.js";
+import { autoMemoryLink, type AutoMemoryLink } from "../link/memory-link.js";
+import { listenTcp, type TcpFrameListener } from "@latchkey/protocol/node";
+import type { LinkConditions } from "@latchkey/protocol";
 import { VirtualClock } from "./virtual-clock.js";
 import { VirtualHardware } from "./virtual-hardware.js";
 import type { VirtualCard } from "./virtual-card.js";
@@ -22,11 +27,16 @@ export interface VirtualLockOptions {
   readonly initialSettings?: Partial<LockSettings>;
   readonly capacity?: Partial<LockCapacity>;
   readonly phoneKeyExtraCheck?: PhoneKeyPolicy["extraCheck"];
+  /** A new lock's setup code / PBKDF2 cost / window (tests use few iterations). */
+  readonly commissioning?: LockCommissioningOptions;
+  /** The network endpoint (WebAuthn relying party for remote unlocks, firmware version). */
+  readonly endpoint?: LockEndpointOptions;
 }
 
 export class VirtualLock {
   readonly hardware: VirtualHardware;
   #runtime: LockRuntime;
+  #endpoint: LockEndpoint | null = null;
 
   private constructor(
     private readonly opts: VirtualLockOptions,
@@ -42,6 +52,7 @@ export class VirtualLock {
       ...(opts.initialSettings ? { initialSettings: opts.initialSettings } : {}),
       ...(opts.capacity ? { capacity: opts.capacity } : {}),
       ...(opts.phoneKeyExtraCheck ? { phoneKeyExtraCheck: opts.phoneKeyExtraCheck } : {}),
+      ...(opts.commissioning ? { commissioning: opts.commissioning } : {}),
     });
   }
 
@@ -55,6 +66,33 @@ export class VirtualLock {
   }
   get clock(): VirtualClock {
     return this.hardware.clock;
+  }
+  /** The setup code for the label: only on the lock's very first start, null afterwards. */
+  get setupCode(): string | null {
+    return this.#runtime.setupCode;
+  }
+
+  /** The lock's protocol endpoint (one per virtual lock; it follows restarts). */
+  get endpoint(): LockEndpoint {
+    this.#endpoint ??= new LockEndpoint(() => this.#runtime, this.opts.endpoint ?? {});
+    return this.#endpoint;
+  }
+
+  /** A new in-memory connection to the endpoint; talk through `.client`. */
+  connectMemory(conditions?: LinkConditions): AutoMemoryLink {
+    const link = autoMemoryLink(conditions);
+    this.endpoint.accept(link.lock);
+    return link;
+  }
+
+  /** Serves the endpoint over TCP on 127.0.0.1 (port 0 = any free port). */
+  listenTcp(port = 0): Promise<TcpFrameListener> {
+    return listenTcp({ port, host: "127.0.0.1" }, (t) => this.endpoint.accept(t));
+  }
+
+  /** The factory-reset button (journaled, then everything but the lock's identity is erased). */
+  factoryReset(): void {
+    this.#runtime.factoryReset();
   }
 
   /** Types a PIN on the keypad. */

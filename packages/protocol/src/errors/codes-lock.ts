@@ -82,4 +82,57 @@ export const LOCK_ERRORS = {
     blame: "internal",
     description: "The lock's persisted state or key file is unreadable or inconsistent.",
   },
+  LOCK_SEALED_SECRET_INVALID: {
+    status: 400,
+    blame: "input",
+    description:
+      "A sealed secret (PIN or credential data sealed to the lock's X25519 key) is malformed, of an unknown version, or does not open under its context.",
+  },
+  LOCK_ACCESS_DENIED: {
+    status: 403,
+    blame: "caller",
+    description:
+      "The lock refused a lock/unlock request (credential, certificate, challenge or passkey check failed); the reason is in the lock's signed LockOperationError event.",
+  },
+  LOCK_UNLOCK_NEEDS_PERSON: {
+    status: 403,
+    blame: "caller",
+    description:
+      "A remote Unlock without a person's passkey assertion was refused: request a challenge and send UnlockWithAssertion.",
+  },
+  LOCK_MESSAGE_NOT_ALLOWED: {
+    status: 403,
+    blame: "caller",
+    description:
+      "The message is not accepted from this peer (a phone session may only lock, ask for a challenge, unlock with its phone key and read state) or is a reply type.",
+  },
+  LOCK_MESSAGE_UNSUPPORTED: {
+    status: 422,
+    blame: "caller",
+    description:
+      "The lock does not implement this message or credential type (for instance FirmwareOffer, FingerVein).",
+  },
+  LOCK_NOT_COMMISSIONED: {
+    status: 409,
+    blame: "caller",
+    description:
+      "The lock is not commissioned: it has no owner key and speaks only the commissioning exchange.",
+  },
+  LOCK_EVENT_ACK_INVALID: {
+    status: 400,
+    blame: "input",
+    description:
+      "An event acknowledgement names a sequence number the lock has not written, or a hash that is not that event's.",
+  },
+  LOCK_REVOCATION_REFUSED: {
+    status: 400,
+    blame: "input",
+    description:
+      "A revocation list was refused (malformed, not signed by the owner key, or older than the installed one); the installed list is unchanged.",
+  },
+  LOCK_LINK_TIMEOUT: {
+    status: 504,
+    blame: "internal",
+    description: "The lock did not answer a request or a handshake in time (client side).",
+  },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -1,0 +1,340 @@
+/**
+ * The lock's network endpoint: give it any frame transport (TCP, WebSocket, MQTT, radio, memory)
+ * and it speaks the real protocol on it.
+ *
+ *  - Not commissioned: only the clear commissioning exchange (SPAKE2+ over the setup code),
+ *    answered by the runtime's `CommissioningResponder`.
+ *  - Commissioned: only Noise sessions. A first handshake frame naming **KK** opens a hub session
+ *    (the lock's channel key and the hub key installed at commissioning; first messages replayed
+ *    to this lock are refused by a `HandshakeReplayGuard`). A first frame naming **XX** opens a
+ *    phone session; the phone's digital-key certificate travels encrypted in message 3 and is
+ *    checked by `authorizePeer` (owner-signed, this door, valid now, not revoked, unlock
+ *    permission, binding the phone's Noise key). A commissioning message still gets its
+ *    COMM_ALREADY_COMMISSIONED answer; anything else is dropped.
+ *
+ * Requests are decoded from the catalogue and handed to `handleRequest`; each gets a typed reply
+ * or a `Result` with a stable code. Bad frames and messages are dropped (or answered with a code),
+ * counted by code, and never throw out of the endpoint.
+ */
+import {
+  ChallengeBook,
+  ChannelFrame,
+  ChannelSession,
+  DigitalKeyPermission,
+  ERROR_DEFINITIONS,
+  HandshakeReplayGuard,
+  HolderKeyType,
+  LatchkeyError,
+  decodeMessage,
+  encodeMessage,
+  equalBytes,
+  isLatchkeyError,
+  resultMessage,
+  verifyDigitalKey,
+  type ChannelPeer,
+  type ErrorCode,
+  type FrameTransport,
+} from "@latchkey/protocol";
+import { nodeEd25519, nodeX25519 } from "@latchkey/protocol/node";
+import type { LockRuntime } from "../runtime/lock-runtime.js";
+import { handleRequest, type PeerRole, type WebAuthnRelyingParty } from "./handle-message.js";
+import { decodePhoneIdentityProof, phoneChannelBinding } from "./identity-proof.js";
+
+/** Application protocol names carried in the channel hello (both sides must agree). */
+export const HUB_LOCK_PROTOCOL = "latchkey/hub-lock/v1";
+export const PHONE_LOCK_PROTOCOL = "latchkey/phone-lock/v1";
+
+export interface LockEndpointOptions {
+  /** Who may sign remote unlocks: the hub web app's WebAuthn relying party. */
+  readonly relyingParty?: WebAuthnRelyingParty;
+  /** Remote-unlock challenge lifetime (default 60 s). */
+  readonly challengeTtlMs?: number;
+  readonly firmwareVersion?: string;
+}
+
+export const DEFAULT_RELYING_PARTY: WebAuthnRelyingParty = {
+  rpId: "localhost",
+  origins: ["https://localhost", "http://localhost"],
+};
+
+/** Why a phone's handshake was refused (certificate refusals plus the proof's own checks). */
+export type PhonePeerRefusal = string;
+
+export interface EndpointStats {
+  /** Frames and messages refused, by stable code. */
+  readonly refusals: Readonly<Record<string, number>>;
+  /** Phone handshakes refused, by reason (wrong-door, expired, revoked, bad-binding …). */
+  readonly peerRefusals: Readonly<Record<string, number>>;
+  readonly requests: number;
+  readonly connections: number;
+}
+
+type ConnectionState =
+  | { readonly mode: "idle" }
+  | {
+      readonly mode: "noise";
+      readonly session: ChannelSession;
+      readonly role: PeerRole;
+      /** Hub sessions: the hub key the session was opened with (a factory reset voids it). */
+      readonly hubKey: Uint8Array | null;
+      /** Phone sessions: the certified holder key, set once message 3 is authorised. */
+      readonly phone: { holderKey: Uint8Array | null } | null;
+    };
+
+export class LockEndpoint {
+  readonly #runtime: () => LockRuntime;
+  readonly #options: LockEndpointOptions;
+  #challenges: { runtime: LockRuntime; book: ChallengeBook } | null = null;
+  readonly #replayGuard = new HandshakeReplayGuard(4096);
+  readonly #refusals = new Map<string, number>();
+  readonly #peerRefusals = new Map<string, number>();
+  readonly #refusalListeners = new Set<(code: string, error: LatchkeyError) => void>();
+  #requests = 0;
+  #connections = 0;
+
+  /** `runtime` is a getter so the endpoint survives restarts of a virtual lock. */
+  constructor(runtime: () => LockRuntime, options: LockEndpointOptions = {}) {
+    this.#runtime = runtime;
+    this.#options = options;
+  }
+
+  /** Remote-unlock challenges live in RAM: a reboot (a new runtime) forgets them. */
+  #challengeBook(rt: LockRuntime): ChallengeBook {
+    if (this.#challenges?.runtime !== rt) {
+      const book = new ChallengeBook({
+        now: () => rt.commissioning.lifetimeMs,
+        ...(this.#options.challengeTtlMs === undefined ? {} : { ttlMs: this.#options.challengeTtlMs }),
+      });
+      this.#challenges = { runtime: rt, book };
+    }
+    return this.#challenges.book;
+  }
+
+  get stats(): EndpointStats {
+    return {
+      refusals: Object.fromEntries(this.#refusals),
+      peerRefusals: Object.fromEntries(this.#peerRefusals),
+      requests: this.#requests,
+      connections: this.#connections,
+    };
+  }
+
+  /** Called with the code of every refused frame or message (tests, metrics). */
+  onRefusal(fn: (code: string, error: LatchkeyError) => void): () => void {
+    this.#refusalListeners.add(fn);
+    return () => this.#refusalListeners.delete(fn);
+  }
+
+  /** Serves one connection until the carrier closes. */
+  accept(transport: FrameTransport): void {
+    this.#connections++;
+    let state: ConnectionState = { mode: "idle" };
+    transport.onClose(() => {
+      if (state.mode === "noise") state.session.abandon();
+      state = { mode: "idle" };
+    });
+    transport.onFrame((frame) => {
+      try {
+        state = this.#onFrame(transport, state, frame);
+      } catch (e) {
+        const error = isLatchkeyError(e)
+          ? e
+          : new LatchkeyError("LK_INTERNAL", "lock endpoint failed on a frame", undefined, { cause: e });
+        this.#refused(error);
+        if (error.code === "NOISE_PEER_NOT_ALLOWED") {
+          // An authenticated but unauthorised peer: nothing more to say to it.
+          if (state.mode === "noise") state.session.abandon();
+          state = { mode: "idle" };
+          transport.close();
+        }
+      }
+    });
+  }
+
+  /** A refusal the lock answered with a Result code. */
+  #refusedCode(code: string): void {
+    const known = Object.hasOwn(ERROR_DEFINITIONS, code) ? (code as ErrorCode) : "LK_INTERNAL";
+    this.#refused(new LatchkeyError(known, "request refused", { code }));
+  }
+
+  #refused(error: LatchkeyError): void {
+    this.#refusals.set(error.code, (this.#refusals.get(error.code) ?? 0) + 1);
+    for (const fn of this.#refusalListeners) fn(error.code, error);
+  }
+
+  #onFrame(transport: FrameTransport, state: ConnectionState, frame: Uint8Array): ConnectionState {
+    const rt = this.#runtime();
+    const c = rt.commissioning;
+    if (!c.isCommissioned) {
+      if (state.mode === "noise") state.session.abandon();
+      const reply = rt.handleCommissioningMessage(frame);
+      const answer = decodeMessage(reply).message;
+      if (answer.kind === "Result" && answer.code !== "OK") this.#refusedCode(answer.code);
+      transport.send(reply);
+      return { mode: "idle" };
+    }
+    if (state.mode === "noise" && state.role === "hub") {
+      const hub = c.hubStaticPublicKey;
+      if (hub === null || state.hubKey === null || !equalBytes(hub, state.hubKey)) {
+        // The lock was reset (and perhaps recommissioned) since this session began.
+        state.session.abandon();
+        state = { mode: "idle" };
+      }
+    }
+    if (state.mode === "idle" || (state.session.phase === "handshake" && isFirstHandshake(frame))) {
+      return this.#startSession(transport, state, frame);
+    }
+    const result = state.session.receive(frame);
+    switch (result.kind) {
+      case "handshake":
+        if (result.reply !== null) transport.send(result.reply);
+        return state;
+      case "close":
+        transport.close();
+        return { mode: "idle" };
+      case "message": {
+        const reply = this.#request(state, result.plaintext);
+        transport.send(state.session.send(reply));
+        return state;
+      }
+    }
+  }
+
+  #startSession(transport: FrameTransport, previous: ConnectionState, frame: Uint8Array): ConnectionState {
+    const rt = this.#runtime();
+    const c = rt.commissioning;
+    let decoded: ChannelFrame;
+    try {
+      decoded = ChannelFrame.decode(frame);
+    } catch (e) {
+      // Not a channel frame: a commissioning message still deserves its answer.
+      const env = tryDecode(frame);
+      if (env !== null && env.message.kind.startsWith("Comm")) {
+        transport.send(rt.handleCommissioningMessage(frame));
+        return previous;
+      }
+      throw e;
+    }
+    if (decoded.type !== "handshake" || decoded.index !== 0) {
+      throw new LatchkeyError("NOISE_UNEXPECTED_FRAME", `${decoded.type} frame without a session`);
+    }
+    const base = { cipher: decoded.cipher, staticSecretKey: c.channelSecretKey, x25519: nodeX25519 };
+    let next: ConnectionState & { mode: "noise" };
+    if (decoded.pattern === "KK") {
+      const hubKey = c.hubStaticPublicKey;
+      if (hubKey === null) throw new LatchkeyError("LOCK_NOT_COMMISSIONED", "no hub key installed");
+      next = {
+        mode: "noise",
+        role: "hub",
+        hubKey,
+        phone: null,
+        session: ChannelSession.respond({
+          ...base,
+          pattern: "KK",
+          appProtocol: HUB_LOCK_PROTOCOL,
+          remoteStaticKey: hubKey,
+          replayGuard: this.#replayGuard,
+        }),
+      };
+    } else if (decoded.pattern === "XX") {
+      // The certificate arrives in message 3, after this state exists: authorizePeer fills it in.
+      const phone: { holderKey: Uint8Array | null } = { holderKey: null };
+      const session = ChannelSession.respond({
+        ...base,
+        pattern: "XX",
+        appProtocol: PHONE_LOCK_PROTOCOL,
+        authorizePeer: (peer) => {
+          phone.holderKey = this.#authorizePhone(peer);
+          return phone.holderKey !== null;
+        },
+      });
+      next = { mode: "noise", role: "phone", hubKey: null, phone, session };
+    } else {
+      throw new LatchkeyError("NOISE_PROTOCOL_MISMATCH", `the lock does not answer ${decoded.pattern}`, {
+        pattern: decoded.pattern,
+      });
+    }
+    const r = next.session.receive(frame);
+    if (previous.mode === "noise") previous.session.abandon();
+    if (r.kind === "handshake" && r.reply !== null) transport.send(r.reply);
+    return next;
+  }
+
+  /** The phone's certificate and key binding; returns the certified holder key, or null (refused). */
+  #authorizePhone(peer: ChannelPeer): Uint8Array | null {
+    const refuse = (reason: string): null => {
+      this.#peerRefusals.set(reason, (this.#peerRefusals.get(reason) ?? 0) + 1);
+      return null;
+    };
+    const rt = this.#runtime();
+    const c = rt.commissioning;
+    const owner = c.ownerPublicKey;
+    if (owner === null) return refuse("not-commissioned");
+    let proof;
+    try {
+      proof = decodePhoneIdentityProof(peer.identityProof);
+    } catch {
+      return refuse("malformed");
+    }
+    const now = rt.wallMs;
+    if (now === null) return refuse("time-unknown");
+    const verdict = verifyDigitalKey(proof.certificate, {
+      ownerPublicKey: owner,
+      doorId: rt.lockIdBytes,
+      now,
+      revocationList: c.revocation?.list ?? null,
+      permission: DigitalKeyPermission.Unlock,
+      utcOffsetMinutes: c.utcOffsetMinutes,
+      ed25519: nodeEd25519,
+    });
+    if (!verdict.ok) return refuse(verdict.reason);
+    if (verdict.key.holderKeyType !== HolderKeyType.Ed25519) return refuse("wrong-key-type");
+    if (
+      !nodeEd25519.verify(verdict.key.holderKey, phoneChannelBinding(peer.staticKey), proof.bindingSignature)
+    )
+      return refuse("bad-binding");
+    return verdict.key.holderKey;
+  }
+
+  #request(state: ConnectionState & { mode: "noise" }, plaintext: Uint8Array): Uint8Array {
+    this.#requests++;
+    // Echo the request id even when the body does not decode (version u8, type u16, id u32).
+    const requestId =
+      plaintext.length >= 7
+        ? new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength).getUint32(3)
+        : 0;
+    try {
+      const env = decodeMessage(plaintext);
+      const reply = handleRequest(
+        {
+          runtime: this.#runtime,
+          challenges: this.#challengeBook(this.#runtime()),
+          relyingParty: this.#options.relyingParty ?? DEFAULT_RELYING_PARTY,
+          firmwareVersion: this.#options.firmwareVersion ?? "latchkey-virtual/0.1",
+        },
+        { role: state.role, phoneHolderKey: state.phone?.holderKey ?? null },
+        env.message,
+      );
+      if (reply.kind === "Result" && reply.code !== "OK") this.#refusedCode(reply.code);
+      return encodeMessage(env.requestId, reply);
+    } catch (e) {
+      const error = isLatchkeyError(e)
+        ? e
+        : new LatchkeyError("LK_INTERNAL", "lock failed on a request", undefined, { cause: e });
+      this.#refused(error);
+      return encodeMessage(requestId, resultMessage(error.code));
+    }
+  }
+}
+
+function isFirstHandshake(frame: Uint8Array): boolean {
+  return frame.length > 5 && frame[0] === 1 && frame[1] === 0x01 && frame[4] === 0;
+}
+
+function tryDecode(frame: Uint8Array): ReturnType<typeof decodeMessage> | null {
+  try {
+    return decodeMessage(frame);
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Fixtures for link tests, demos and `latchkey sim`: an owner, a hub identity, a virtual lock
+ * commissioned over the real exchange, hub and phone sessions, certificates and passkeys.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  DigitalKeyPermission,
+  HolderKeyType,
+  SoftwareAuthenticator,
+  decodeSignedLockEvent,
+  signDigitalKey,
+  type DigitalKeyFields,
+} from "@latchkey/protocol";
+import { nodeEd25519, nodeX25519 } from "@latchkey/protocol/node";
+import { memoryJournalFactory } from "../runtime/lock-runtime.js";
+import { startTempLock } from "../virtual/scenario.js";
+import type { VirtualLock, VirtualLockOptions } from "../virtual/virtual-lock.js";
+import { LockClient, type CommissionedLock } from "./client.js";
+import { makePhoneIdentityProof } from "./identity-proof.js";
+
+export const TEST_RELYING_PARTY = { rpId: "hub.test", origins: ["https://hub.test"] } as const;
+
+export interface TestOwner {
+  readonly seed: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+export interface TestHub {
+  readonly secretKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+export function newOwner(): TestOwner {
+  const seed = new Uint8Array(randomBytes(32));
+  return { seed, publicKey: nodeEd25519.publicKey(seed) };
+}
+
+function x25519Pair(): { secretKey: Uint8Array; publicKey: Uint8Array } {
+  const secretKey = new Uint8Array(randomBytes(32));
+  return { secretKey, publicKey: nodeX25519.publicKey(secretKey) };
+}
+
+export function newHub(): TestHub {
+  return x25519Pair();
+}
+
+/** A fresh virtual lock (cheap PBKDF2, memory journal unless told otherwise) with a known setup code. */
+export function startLinkedLock(opts: Partial<VirtualLockOptions> = {}): VirtualLock {
+  return startTempLock({
+    journal: memoryJournalFactory,
+    ...opts,
+    commissioning: { pbkdf2Iterations: 1000, ...opts.commissioning },
+    endpoint: { relyingParty: TEST_RELYING_PARTY, ...opts.endpoint },
+  });
+}
+
+/** Commissions `lock` over an in-memory link with its setup code. */
+export async function commissionLock(
+  lock: VirtualLock,
+  setupCode: string,
+  owner: TestOwner,
+  hub: TestHub,
+): Promise<CommissionedLock> {
+  const { client } = lock.connectMemory();
+  const identity = await LockClient.commission(client, {
+    setupCode,
+    hubKeys: { ownerSigningPublicKey: owner.publicKey, hubStaticPublicKey: hub.publicKey },
+  });
+  client.close();
+  return identity;
+}
+
+export function hubSession(lock: VirtualLock, hub: TestHub, identity: CommissionedLock): Promise<LockClient> {
+  const { client } = lock.connectMemory();
+  return LockClient.connectHub(client, {
+    hubStaticSecretKey: hub.secretKey,
+    lock: { channelPublicKey: identity.channelPublicKey, lockId: identity.lockId },
+    timeoutMs: 2000,
+  });
+}
+
+/** A certificate signed by `owner` (overrides for attack tests). */
+export function certificate(
+  owner: TestOwner,
+  f: Partial<DigitalKeyFields> & Pick<DigitalKeyFields, "holderKeyType" | "holderKey" | "doorIds">,
+  now: number,
+): Uint8Array {
+  return signDigitalKey(
+    {
+      serial: 1n,
+      subjectId: new Uint8Array(16).fill(7),
+      notBefore: now - 3600_000,
+      notAfter: now + 3600_000,
+      permissions: DigitalKeyPermission.Unlock,
+      schedule: [],
+      ...f,
+    },
+    owner.seed,
+    nodeEd25519,
+  );
+}
+
+export interface TestPhone {
+  readonly seed: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly noise: { secretKey: Uint8Array; publicKey: Uint8Array };
+}
+
+export function newPhone(): TestPhone {
+  const seed = new Uint8Array(randomBytes(32));
+  return { seed, publicKey: nodeEd25519.publicKey(seed), noise: x25519Pair() };
+}
+
+export function phoneProof(phone: TestPhone, cert: Uint8Array): Uint8Array {
+  return makePhoneIdentityProof(cert, phone.seed, phone.noise.publicKey, nodeEd25519);
+}
+
+export function phoneSession(
+  lock: VirtualLock,
+  phone: TestPhone,
+  identity: CommissionedLock,
+  cert: Uint8Array,
+): Promise<LockClient> {
+  const { client } = lock.connectMemory();
+  return LockClient.connectPhone(client, {
+    phoneStaticSecretKey: phone.noise.secretKey,
+    identityProof: phoneProof(phone, cert),
+    lock: { channelPublicKey: identity.channelPublicKey, lockId: identity.lockId },
+    timeoutMs: 500,
+  });
+}
+
+export function passkeyHolder(): { authenticator: SoftwareAuthenticator; holderKeyType: HolderKeyType } {
+  return { authenticator: new SoftwareAuthenticator(), holderKeyType: HolderKeyType.P256 };
+}
+
+/** (seq, hash) of a signed record: what the hub acknowledges. */
+export function ackOf(record: Uint8Array): { seq: number; hash: Uint8Array } {
+  const e = decodeSignedLockEvent(record);
+  return { seq: e.seq, hash: e.hash };
+}

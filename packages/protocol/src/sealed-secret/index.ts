@@ -1,0 +1,9 @@
+export {
+  SEALED_SECRET_INFO,
+  SEALED_SECRET_OVERHEAD,
+  SEALED_SECRET_VERSION,
+  credentialSealContext,
+  lockCommandSealContext,
+  openSealedSecret,
+  sealSecret,
+} from "./sealed-secret.js";
