@@ -2,11 +2,7 @@
 // loopback TCP on a fresh connection per sample, against node:tls TLS 1.3 with mutual certificate
 // authentication (P-256 certificates from openssl) doing the same on a fresh connection; and
 // handshakes per second per core in memory.
-import { execFileSync } from "node:child_process";
 import { diffieHellman, generateKeyPairSync, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { connect as tlsConnect, createServer as createTlsServer, type TLSSocket } from "node:tls";
 import {
   ChannelSession,
   SecureConnection,
@@ -16,9 +12,9 @@ import {
   type X25519,
 } from "@latchkey/protocol";
 import { connectTcp, listenTcp, nodeEd25519, nodeX25519 } from "@latchkey/protocol/node";
-import { LockClient, VirtualLock, memoryJournalFactory, type CommissionedLock } from "@latchkey/lock"; // bench only: the protocol's src never imports the lock
 import type { BenchResult, BenchSuite } from "../../../bench/harness.js";
 import { median, rateRounds, sampleMicrosAsync, summarize } from "../../../bench/harness.js";
+import { tlsRequestAckSamples } from "../../../bench/tls-reference.js";
 
 const REQUEST = new TextEncoder().encode("unlock front-door req#0000000001"); // 32 bytes
 const LOCK_SIGNING_SEED = new Uint8Array(randomBytes(32));
@@ -67,155 +63,6 @@ async function noiseOverTcp(samples: number): Promise<number[]> {
   }
 }
 
-/**
- * The real lock endpoint (a virtual lock, memory journal) over loopback TCP: per sample a fresh
- * connection, a Noise KK handshake, a `Lock` request, and an `EventAck` whose reply carries the
- * lock's signed LockOperation event (two round trips; the ack is persisted by the lock).
- */
-async function lockEndpointOverTcp(samples: number, dir: string): Promise<number[]> {
-  const lock = VirtualLock.start({
-    dir: join(dir, "bench-lock"),
-    journal: memoryJournalFactory,
-    commissioning: { pbkdf2Iterations: 1000 },
-  });
-  const listener = await lock.listenTcp();
-  const owner = nodeEd25519.publicKey(new Uint8Array(randomBytes(32)));
-  try {
-    const identity: CommissionedLock = await LockClient.commission(
-      await connectTcp({ port: listener.port }),
-      {
-        setupCode: lock.setupCode ?? "",
-        hubKeys: { ownerSigningPublicKey: owner, hubStaticPublicKey: HUB_PUBLIC },
-      },
-    );
-    const lastEvent = (): { seq: number; hash: Uint8Array } => {
-      const e = lock.runtime.journal.read(lock.runtime.journal.nextSeq - 1, 1)[0];
-      if (e === undefined) throw new Error("empty journal");
-      return { seq: e.seq, hash: e.hash };
-    };
-    return await sampleMicrosAsync(async () => {
-      const acked = lastEvent();
-      const hub = await LockClient.connectHub(await connectTcp({ port: listener.port }), {
-        hubStaticSecretKey: HUB_STATIC,
-        lock: { channelPublicKey: identity.channelPublicKey, lockId: identity.lockId },
-      });
-      if ((await hub.lock()) !== "OK") throw new Error("lock refused");
-      const batch = await hub.expect(
-        { kind: "EventAck", upToSeq: acked.seq, hash: acked.hash },
-        "EventBatch",
-      );
-      if (batch.records.length !== 1) throw new Error("expected the lock's one signed event");
-      hub.close();
-    }, samples);
-  } finally {
-    await listener.close();
-    lock.runtime.shutdown();
-  }
-}
-
-function makeCertificates(dir: string): {
-  serverKey: Buffer;
-  serverCert: Buffer;
-  clientKey: Buffer;
-  clientCert: Buffer;
-} {
-  const make = (name: string): void => {
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        join(dir, `${name}.key`),
-        "-out",
-        join(dir, `${name}.crt`),
-        "-days",
-        "1",
-        "-subj",
-        `/CN=${name}`,
-        "-addext",
-        "subjectAltName=IP:127.0.0.1",
-      ],
-      { stdio: "ignore" },
-    );
-  };
-  make("server");
-  make("client");
-  const read = (f: string): Buffer => readFileSync(join(dir, f));
-  return {
-    serverKey: read("server.key"),
-    serverCert: read("server.crt"),
-    clientKey: read("client.key"),
-    clientCert: read("client.crt"),
-  };
-}
-
-/** Reads exactly n bytes from a TLS socket. */
-function readExactly(socket: TLSSocket, n: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    let buf = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      buf = Buffer.concat([buf, chunk]);
-      if (buf.length >= n) {
-        socket.off("data", onData);
-        resolve(buf.subarray(0, n));
-      }
-    };
-    socket.on("data", onData);
-    socket.once("error", reject);
-  });
-}
-
-async function tlsOverTcp(samples: number, dir: string): Promise<number[]> {
-  const c = makeCertificates(dir);
-  const server = createTlsServer(
-    {
-      key: c.serverKey,
-      cert: c.serverCert,
-      ca: c.clientCert,
-      requestCert: true,
-      rejectUnauthorized: true,
-      minVersion: "TLSv1.3",
-    },
-    (socket) => {
-      socket.setNoDelay(true);
-      socket.on("error", () => undefined);
-      void readExactly(socket, REQUEST.length).then((req) => socket.end(signedAck(req)));
-    },
-  );
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  try {
-    return await sampleMicrosAsync(async () => {
-      const socket = tlsConnect({
-        port,
-        host: "127.0.0.1",
-        key: c.clientKey,
-        cert: c.clientCert,
-        ca: c.serverCert,
-        minVersion: "TLSv1.3",
-      });
-      socket.setNoDelay(true);
-      await new Promise<void>((resolve, reject) => {
-        socket.once("secureConnect", resolve);
-        socket.once("error", reject);
-      });
-      socket.write(REQUEST);
-      const ack = await readExactly(socket, 65);
-      if (ack.length !== 65) throw new Error("bad ack");
-      socket.destroy();
-    }, samples);
-  } finally {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
 /** One complete IK handshake in memory (both sides). */
 function handshakeInMemory(x: X25519): void {
   const { session: hub, firstFrame } = ChannelSession.initiate(channelOptions("hub", x));
@@ -250,7 +97,7 @@ const suite: BenchSuite = {
     const results: BenchResult[] = [];
     const samples = ctx.quick ? 150 : 1000;
     // Interleave-free but same run: TLS first, then Noise, each with its own warm-up.
-    const tls = summarize(await tlsOverTcp(samples, ctx.tmpDir));
+    const tls = summarize(await tlsRequestAckSamples(samples, ctx.tmpDir, REQUEST, signedAck));
     const noise = summarize(await noiseOverTcp(samples));
     ctx.log(
       `TLS 1.3 mTLS (P-256) fresh connection + request + signed ack: median ${tls.median.toFixed(0)} µs`,
@@ -266,20 +113,6 @@ const suite: BenchSuite = {
     });
 
     // Two round trips and two fsync'ed state writes per sample: fewer samples keep --quick short.
-    const endpoint = summarize(await lockEndpointOverTcp(ctx.quick ? 60 : samples, ctx.tmpDir));
-    ctx.log(`real lock endpoint, Noise KK + Lock + signed event: median ${endpoint.median.toFixed(0)} µs`);
-    results.push({
-      name: "real lock endpoint: Noise KK handshake + Lock request + the lock's signed event (EventAck), fresh loopback TCP connection",
-      unit: "µs",
-      median: endpoint.median,
-      p99: endpoint.p99,
-      reference: {
-        name: "node:tls TLS 1.3 mutual auth, one request + signed ack",
-        median: tls.median,
-        unit: "µs",
-      },
-      ratio: endpoint.median / tls.median,
-    });
 
     const rounds = ctx.quick ? 3 : 7;
     const ms = ctx.quick ? 300 : 1000;
