@@ -1,0 +1,194 @@
+/**
+ * Browser-test support: builds the web app when `dist` is missing or older than its sources,
+ * starts a real hub in-process (temporary data dir, SQLite, cheap argon2, a clock the test can
+ * move forward), launches Debian's Chromium through playwright-core, and checks a screen:
+ * axe-core (no serious or critical violations), no horizontal scrolling on a phone, and
+ * screenshots at desktop and phone widths.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import axe from "axe-core";
+import { buildHub, parseConfig, type Hub, type HubConfig } from "@latchkey/hub";
+
+export const WEB_DIR = fileURLToPath(new URL("../../", import.meta.url));
+const DIST = join(WEB_DIR, "dist");
+const DIST_INDEX = join(DIST, "index.html");
+export const SCREENSHOT_DIR = fileURLToPath(
+  new URL("../../../../test-results/screenshots/", import.meta.url),
+);
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = 0;
+  for (const name of readdirSync(path)) {
+    if (name === "e2e" || name.endsWith(".test.ts")) continue;
+    newest = Math.max(newest, newestMtime(join(path, name)));
+  }
+  return newest;
+}
+
+/** Builds packages/web/dist with Vite's JS API unless it is newer than every source file. */
+export async function ensureWebBuild(): Promise<"fresh" | "built"> {
+  const sources = ["src", "public", "index.html", "vite.config.ts"]
+    .map((p) => join(WEB_DIR, p))
+    .filter(existsSync);
+  const newestSource = Math.max(...sources.map(newestMtime));
+  if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs > newestSource) return "fresh";
+  // Build beside dist and swap it in, so a concurrent run never serves a half-written app.
+  const { build } = await import("vite");
+  const staging = join(WEB_DIR, `.dist-${process.pid}`);
+  try {
+    await build({
+      configFile: join(WEB_DIR, "vite.config.ts"),
+      logLevel: "warn",
+      mode: "production",
+      build: { outDir: staging, emptyOutDir: true },
+    });
+    rmSync(DIST, { recursive: true, force: true });
+    renameSync(staging, DIST);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return "built";
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RunningHub {
+  readonly hub: Hub;
+  readonly origin: string;
+  readonly setupLink: string;
+  /** Moves the hub's clock forward (e.g. past the 5-minute step-up window, or to a new TOTP step). */
+  advance(ms: number): void;
+  now(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A hub on http://localhost:<port>. The port is chosen before building because the hub's origin
+ * (CSRF checks, WebAuthn relying party) is fixed at build time; `localhost` because passkeys
+ * need a host name, not an IP address.
+ */
+export async function startHub(): Promise<RunningHub> {
+  const dataDir = mkdtempSync(join(tmpdir(), "latchkey-web-e2e-"));
+  const port = await freePort();
+  const origin = `http://localhost:${port}`;
+  let offset = 0;
+  const now = () => Date.now() + offset;
+  const config: HubConfig = {
+    ...parseConfig([], {}),
+    dataDir,
+    database: "",
+    host: "127.0.0.1",
+    port,
+    publicUrl: origin,
+    logLevel: "silent",
+    // Cheap argon2 for test speed only; production defaults stay in the hub's config.
+    argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 },
+    now,
+  };
+  const hub = await buildHub(config);
+  await hub.app.listen({ port, host: "127.0.0.1" });
+  return {
+    hub,
+    origin,
+    setupLink: (hub.setupLink ?? "").replace(/^https?:\/\/[^/]+/, origin),
+    advance: (ms) => {
+      offset += ms;
+    },
+    now,
+    async close() {
+      await hub.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const CHROMIUM_ARGS = [
+  "--headless=new",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+  // Chromium resolves localhost itself; keep it on the IPv4 loopback the hub listens on.
+  "--host-resolver-rules=MAP localhost 127.0.0.1",
+];
+
+/** Chromium with a fresh, temporary user-data directory (playwright creates and deletes it). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 30_000,
+  });
+}
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+interface AxeResult {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[];
+}
+
+/** Records CSP violations and uncaught errors in the page, for the test to assert none happened. */
+export function watchPage(page: Page): { problems: string[] } {
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (/Content Security Policy/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
+  });
+  return { problems };
+}
+
+/** axe-core on the current screen (serious/critical fail), no sideways scroll on a phone, screenshots. */
+export async function checkScreen(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  // page.evaluate runs through the DevTools protocol, which the page's CSP does not govern.
+  const hasAxe = await page.evaluate(() => "axe" in window);
+  if (!hasAxe) await page.evaluate(axe.source);
+  const result = (await page.evaluate(() =>
+    (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<unknown> } }).axe.run(
+      document,
+      {
+        resultTypes: ["violations"],
+      },
+    ),
+  )) as AxeResult;
+  const bad = result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map(
+      (v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")}`,
+    );
+  if (bad.length > 0) throw new Error(`axe on "${name}":\n${bad.join("\n")}`);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}-phone.png`), fullPage: true });
+  // The narrowest phones in common use are 360 px wide: nothing may scroll sideways there.
+  await page.setViewportSize({ width: 360, height: 740 });
+  const overflow = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth - window.innerWidth,
+    nav: Math.max(0, ...[...document.querySelectorAll("nav ul")].map((n) => n.scrollWidth - n.clientWidth)),
+  }));
+  await page.setViewportSize(DESKTOP);
+  if (overflow.page > 0 || overflow.nav > 0)
+    throw new Error(`"${name}" scrolls sideways at 360 px wide: ${JSON.stringify(overflow)}`);
+}

@@ -1,0 +1,161 @@
+/** Pieces shared by the add-person and person screens: door choice, PIN choice, the PIN shown once. */
+import { useId } from "react";
+import type { Door } from "../api/types.js";
+import { Alert, CopyButton } from "../ui/components.js";
+
+export function DoorPicker({
+  doors,
+  selected,
+  onChange,
+  legend = "Which doors?",
+}: {
+  doors: readonly Door[];
+  selected: readonly string[];
+  onChange: (ids: string[]) => void;
+  legend?: string;
+}) {
+  const id = useId();
+  if (doors.length === 0)
+    return (
+      <Alert kind="info">
+        This site has no doors yet. <a href="#/sites">Add a door</a> to give access.
+      </Alert>
+    );
+  return (
+    <fieldset className="choice">
+      <legend>{legend}</legend>
+      {doors.map((d) => (
+        <div className="checkbox" key={d.id}>
+          <input
+            type="checkbox"
+            id={`${id}-${d.id}`}
+            checked={selected.includes(d.id)}
+            onChange={(e) =>
+              onChange(e.target.checked ? [...selected, d.id] : selected.filter((x) => x !== d.id))
+            }
+          />
+          <label htmlFor={`${id}-${d.id}`}>{d.name}</label>
+        </div>
+      ))}
+    </fieldset>
+  );
+}
+
+export interface PinChoice {
+  readonly mode: "generate" | "choose" | "none";
+  readonly length: string;
+  readonly pin: string;
+}
+
+export function pinBody(choice: PinChoice): Record<string, unknown> | null {
+  if (choice.mode === "none") return null;
+  if (choice.mode === "choose") return { kind: "pin", pin: choice.pin.trim() };
+  return { kind: "pin", length: Number(choice.length) };
+}
+
+export function PinChooser({
+  choice,
+  onChange,
+  allowNone,
+  error,
+}: {
+  choice: PinChoice;
+  onChange: (c: PinChoice) => void;
+  allowNone: boolean;
+  error?: string | null;
+}) {
+  const id = useId();
+  const set = (patch: Partial<PinChoice>) => onChange({ ...choice, ...patch });
+  return (
+    <fieldset className="choice">
+      <legend>Keypad PIN</legend>
+      <div className="radio">
+        <input
+          type="radio"
+          id={`${id}-gen`}
+          checked={choice.mode === "generate"}
+          onChange={() => set({ mode: "generate" })}
+        />
+        <label htmlFor={`${id}-gen`}>Make a random PIN (recommended)</label>
+      </div>
+      {choice.mode === "generate" ? (
+        <div className="sentence-row indent">
+          <label htmlFor={`${id}-len`}>Length</label>
+          <select id={`${id}-len`} value={choice.length} onChange={(e) => set({ length: e.target.value })}>
+            {[4, 5, 6, 7, 8, 10, 12].map((n) => (
+              <option key={n} value={String(n)}>
+                {n} digits
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+      <div className="radio">
+        <input
+          type="radio"
+          id={`${id}-choose`}
+          checked={choice.mode === "choose"}
+          onChange={() => set({ mode: "choose" })}
+        />
+        <label htmlFor={`${id}-choose`}>Choose the PIN</label>
+      </div>
+      {choice.mode === "choose" ? (
+        <div className="indent field">
+          <label htmlFor={`${id}-pin`}>PIN (4 to 12 digits)</label>
+          <div className="hint" id={`${id}-pin-hint`}>
+            Easy guesses are refused: repeated digits, runs like 1234, keypad lines, common PINs and digits
+            from the person's phone number.
+          </div>
+          <input
+            id={`${id}-pin`}
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            maxLength={12}
+            className="code-input"
+            value={choice.pin}
+            onChange={(e) => set({ pin: e.target.value.replace(/\D/g, "") })}
+            aria-describedby={`${id}-pin-hint${error ? ` ${id}-pin-error` : ""}`}
+            aria-invalid={error ? true : undefined}
+          />
+          {error ? (
+            <div className="field-error" id={`${id}-pin-error`}>
+              {error}
+            </div>
+          ) : null}
+        </div>
+      ) : null}
+      {allowNone ? (
+        <div className="radio">
+          <input
+            type="radio"
+            id={`${id}-none`}
+            checked={choice.mode === "none"}
+            onChange={() => set({ mode: "none" })}
+          />
+          <label htmlFor={`${id}-none`}>No PIN now (add a card, fingerprint or phone key later)</label>
+        </div>
+      ) : null}
+    </fieldset>
+  );
+}
+
+/** A new PIN, shown exactly once. */
+export function PinReveal({ pin, personName }: { pin: string; personName: string }) {
+  return (
+    <section className="pin-reveal stack" aria-label="New PIN">
+      <div className="label-like">PIN for {personName}</div>
+      <output className="pin" data-testid="new-pin">
+        {pin}
+      </output>
+      <div className="actions">
+        <CopyButton text={pin} label="Copy PIN" />
+      </div>
+      <Alert kind="warning">
+        <strong>You will not see this PIN again.</strong> Give it to {personName} now. The hub keeps only a
+        keyed fingerprint of it (to refuse duplicates) and copies sealed to each door's lock, so nobody, not
+        even the hub, can show it later. If it is lost, revoke it and make a new one.
+      </Alert>
+    </section>
+  );
+}
