@@ -1,9 +1,9 @@
 /**
- * `npm start`: one virtual lock in the terminal. Type a PIN or a command; journaled events print
+ * `npm run demo:lock`: one virtual lock in the terminal. Type a PIN or a command; journaled events print
  * as they happen. Works with a pipe as stdin, exits cleanly on EOF, `quit` or Ctrl-C.
  *
- *   npm start                      fresh lock in a temporary directory
- *   npm start -- --dir ./data/demo-lock   keep the lock (users, journal) between runs
+ *   npm run demo:lock                      fresh lock in a temporary directory
+ *   npm run demo:lock -- --dir ./data/demo-lock   keep the lock (users, journal) between runs
  */
 import { rmSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -25,6 +25,9 @@ function main(): void {
   if (users !== null) {
     out("---- demo PINs (shown once; a real lock never prints PINs) ----");
     for (const u of users.pins) out(`  ${u.user.padEnd(16)} PIN ${u.pin}   ${u.note}`);
+    // Like the label on a real lock: what a hub needs to commission it (useless once commissioned).
+    const setupCode = demo.lock.setupCode;
+    if (setupCode !== null) out(`  setup code       ${setupCode}   commissions this lock to a hub`);
     out("---- end of demo PINs ----");
   } else {
     out("demo users already exist in this directory; their PINs were shown at first start");
