@@ -276,9 +276,14 @@ export function formatVerifierKey(name: string, type: number, publicKey: Uint8Ar
 /** Parses a vkey and checks its key ID. Ed25519 (0x01) and cosignature/v1 (0x04) keys are 32 bytes. */
 export function parseVerifierKey(vkey: string): VerifierKey {
   const bad = (why: string) => new LatchkeyError("NOTE_KEY_MALFORMED", `verifier key: ${why}`);
-  const parts = vkey.split("+");
-  if (parts.length !== 3) throw bad("expected name+keyid+key");
-  const [name, hash, b64] = parts as [string, string, string];
+  // Names cannot contain "+" but standard base64 can: cut at the first two only (as Go's
+  // note.NewVerifier does).
+  const first = vkey.indexOf("+");
+  const second = first < 0 ? -1 : vkey.indexOf("+", first + 1);
+  if (first < 0 || second < 0) throw bad("expected name+keyid+key");
+  const name = vkey.slice(0, first);
+  const hash = vkey.slice(first + 1, second);
+  const b64 = vkey.slice(second + 1);
   if (!isValidKeyName(name)) throw bad("invalid key name");
   if (!/^[0-9a-f]{8}$/.test(hash)) throw bad("key ID is not 8 lower-case hex digits");
   const raw = decodeBase64(b64);
