@@ -1,6 +1,7 @@
 import { describe, it, expect } from "vitest";
 import { isLatchkeyError } from "@latchkey/protocol";
 import { parseConfig, helpText, FLAGS } from "./config.js";
+import { GATEWAY_FLAGS } from "./config.js";
 
 describe("parseConfig", () => {
   it("uses safe defaults: loopback, 8080, ./data, SQLite", () => {
@@ -54,5 +55,45 @@ describe("parseConfig", () => {
   it("--help lists every flag and its variable", () => {
     expect(parseConfig(["--help"], {}).help).toBe(true);
     for (const f of FLAGS) expect(helpText()).toContain(f.env);
+  });
+});
+
+describe("parseConfig: device gateway", () => {
+  it("defaults to the embedded broker with no extra listener", () => {
+    const c = parseConfig([], {});
+    expect(c.broker).toBeUndefined();
+    expect(c.mqttPort).toBeUndefined();
+  });
+
+  it("reads --broker / --mqtt-port and their variables, flags first", () => {
+    expect(Object.keys({ LATCHKEY_BROKER: 1, LATCHKEY_MQTT_PORT: 1 }).sort()).toEqual(
+      GATEWAY_FLAGS.map((f) => f.env).sort(),
+    );
+    expect(parseConfig([], { LATCHKEY_BROKER: "mqtt://broker.lan:1883" }).broker).toBe(
+      "mqtt://broker.lan:1883",
+    );
+    expect(parseConfig(["--broker", "wss://b:8884/mqtt"], { LATCHKEY_BROKER: "mqtt://x" }).broker).toBe(
+      "wss://b:8884/mqtt",
+    );
+    expect(parseConfig([], { LATCHKEY_MQTT_PORT: "0" }).mqttPort).toBe(0);
+    expect(parseConfig(["--mqtt-port", "18830"], {}).mqttPort).toBe(18830);
+    for (const f of GATEWAY_FLAGS) expect(helpText()).toContain(f.env);
+  });
+
+  it("rejects a non-MQTT broker URL, a bad port, and --mqtt-port with --broker", () => {
+    for (const argv of [
+      ["--broker", "http://b:1883"],
+      ["--broker", "not a url"],
+      ["--mqtt-port", "65536"],
+      ["--mqtt-port", "x"],
+      ["--broker", "mqtt://b", "--mqtt-port", "1"],
+    ]) {
+      try {
+        parseConfig(argv, {});
+        expect.unreachable(argv.join(" "));
+      } catch (e) {
+        expect(isLatchkeyError(e, "HUB_CONFIG_INVALID")).toBe(true);
+      }
+    }
   });
 });

@@ -31,6 +31,14 @@ export interface HubConfig {
   readonly sessionIdleMs: number;
   readonly sessionAbsoluteMs: number;
   readonly setupLinkTtlMs: number;
+  /** Checkpoint origin for a new ledger (default: `<public-url host>/ledger/<key fingerprint>`). */
+  readonly ledgerOrigin: string | undefined;
+  /** Sign a ledger checkpoint after this many unsigned leaves, or this many seconds after the first. */
+  readonly checkpointEvery: { readonly entries: number; readonly seconds: number };
+  /** Device gateway: an external MQTT broker URL, or undefined for the embedded broker. */
+  readonly broker: string | undefined;
+  /** Device gateway: the embedded broker's opt-in raw MQTT TCP port (on `host`), or undefined. */
+  readonly mqttPort: number | undefined;
   /** Tests only: a PostgreSQL schema to isolate one test file. */
   readonly pgSchema?: string;
   /** Tests only: where pino writes (default stdout). */
@@ -107,9 +115,57 @@ export const FLAGS: readonly FlagSpec[] = [
   },
 ];
 
+/**
+ * Ledger options. Kept in their own table (joined to FLAGS for parsing and --help) so the
+ * original FLAGS list stays as its test pins it.
+ */
+export const LEDGER_FLAGS: readonly FlagSpec[] = [
+  {
+    flag: "ledger-origin",
+    env: "LATCHKEY_LEDGER_ORIGIN",
+    type: "string",
+    default: "<public-url host>/ledger/<key fingerprint>",
+    help: "Checkpoint origin (log name) used when the ledger key is first created; fixed afterwards.",
+  },
+  {
+    flag: "checkpoint-entries",
+    env: "LATCHKEY_CHECKPOINT_ENTRIES",
+    type: "string",
+    default: "256",
+    help: "Sign a ledger checkpoint once this many leaves are unsigned (1-1000000).",
+  },
+  {
+    flag: "checkpoint-seconds",
+    env: "LATCHKEY_CHECKPOINT_SECONDS",
+    type: "string",
+    default: "60",
+    help: "Sign a ledger checkpoint at most this many seconds after the first unsigned leaf (1-86400).",
+  },
+];
+
+/** Device gateway options (own table, joined like LEDGER_FLAGS). */
+export const GATEWAY_FLAGS: readonly FlagSpec[] = [
+  {
+    flag: "broker",
+    env: "LATCHKEY_BROKER",
+    type: "string",
+    default: "(embedded broker at /mqtt on the HTTP port)",
+    help: "External MQTT broker for locks: mqtt://, mqtts://, ws:// or wss:// URL (user:password@ for the hub's login; prefer the variable).",
+  },
+  {
+    flag: "mqtt-port",
+    env: "LATCHKEY_MQTT_PORT",
+    type: "string",
+    default: "(none)",
+    help: "Also accept raw MQTT over TCP from locks on this port (embedded broker only; 0 = any free port).",
+  },
+];
+
+const ALL_FLAGS: readonly FlagSpec[] = [...FLAGS, ...LEDGER_FLAGS, ...GATEWAY_FLAGS];
+
 export function helpText(): string {
   const lines = ["Usage: latchkey start [options]", "", "Options (each also as an environment variable):"];
-  for (const f of FLAGS) {
+  for (const f of ALL_FLAGS) {
     lines.push(`  --${f.flag}${f.type === "string" ? " <value>" : ""}`.padEnd(28) + `${f.env}`);
     lines.push(`      ${f.help} Default: ${f.default}.`);
   }
@@ -122,7 +178,7 @@ const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", 
 /** Parses flags and environment into a config; throws HUB_CONFIG_INVALID naming the bad option. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): HubConfig & { help: boolean } {
   const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
-  for (const f of FLAGS) options[f.flag] = { type: f.type };
+  for (const f of ALL_FLAGS) options[f.flag] = { type: f.type };
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
@@ -130,7 +186,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Hu
     throw new LatchkeyError("HUB_CONFIG_INVALID", (e as Error).message);
   }
   const get = (flag: string): string | boolean | undefined => {
-    const spec = FLAGS.find((f) => f.flag === flag);
+    const spec = ALL_FLAGS.find((f) => f.flag === flag);
     const fromFlag = values[flag];
     if (fromFlag !== undefined) return fromFlag;
     const fromEnv = spec === undefined ? undefined : env[spec.env];
@@ -170,6 +226,19 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Hu
   } catch {
     throw new LatchkeyError("HUB_CONFIG_INVALID", "--public-url must be an absolute URL");
   }
+  const bounded = (flag: string, fallback: number, max: number): number => {
+    const text = str(flag) ?? String(fallback);
+    const n = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
+    if (!(n >= 1 && n <= max)) {
+      const env = ALL_FLAGS.find((f) => f.flag === flag)?.env ?? "";
+      throw new LatchkeyError("HUB_CONFIG_INVALID", `--${flag} / ${env} must be an integer 1-${max}`);
+    }
+    return n;
+  };
+  const checkpointEvery = {
+    entries: bounded("checkpoint-entries", 256, 1_000_000),
+    seconds: bounded("checkpoint-seconds", 60, 86_400),
+  };
   return {
     help: values.help === true,
     dataDir,
@@ -185,5 +254,42 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Hu
     sessionIdleMs: 30 * 60_000,
     sessionAbsoluteMs: 12 * 60 * 60_000,
     setupLinkTtlMs: 60 * 60_000,
+    ledgerOrigin: str("ledger-origin"),
+    checkpointEvery,
+    ...gatewayConfig(str),
   };
+}
+
+/** `--broker` must be an MQTT or WebSocket URL; `--mqtt-port` only makes sense without it. */
+function gatewayConfig(str: (flag: string) => string | undefined): Pick<HubConfig, "broker" | "mqttPort"> {
+  const broker = str("broker");
+  if (broker !== undefined) {
+    let protocol: string;
+    try {
+      protocol = new URL(broker).protocol;
+    } catch {
+      throw new LatchkeyError("HUB_CONFIG_INVALID", "--broker / LATCHKEY_BROKER must be an absolute URL");
+    }
+    if (!["mqtt:", "mqtts:", "ws:", "wss:"].includes(protocol)) {
+      throw new LatchkeyError(
+        "HUB_CONFIG_INVALID",
+        "--broker / LATCHKEY_BROKER must be mqtt://, mqtts://, ws:// or wss://",
+      );
+    }
+  }
+  const portText = str("mqtt-port");
+  if (portText === undefined) return { broker, mqttPort: undefined };
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new LatchkeyError(
+      "HUB_CONFIG_INVALID",
+      "--mqtt-port / LATCHKEY_MQTT_PORT must be an integer 0-65535",
+    );
+  }
+  if (broker !== undefined) {
+    throw new LatchkeyError(
+      "HUB_CONFIG_INVALID",
+      "--mqtt-port applies to the embedded broker; drop it with --broker",
+    );
+  }
+  return { broker, mqttPort: Number(portText) };
 }

@@ -3,7 +3,14 @@
  * dialect difference is how the audit table's sequence column is declared. Append new migrations
  * (names sort in order); never edit one that has shipped.
  */
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import {
+  Migrator,
+  sql,
+  type ColumnDefinitionBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+} from "kysely";
 import { LatchkeyError } from "@latchkey/protocol";
 
 export type Dialect = "sqlite" | "postgres";
@@ -174,13 +181,100 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
-export const MIGRATION_NAMES = ["0001_initial"] as const;
+/**
+ * Locks known to the hub and event ingestion into the ledger (packages/hub/src/ingest/): each
+ * lock's identity and ingestion cursor, the seq → ledger index of every ingested event, alerts,
+ * quarantined records, ledger intents (crash recovery, see ledger-service/intents.ts), and which
+ * ledger leaf holds each audit entry.
+ */
+function locksAndIngestion(dialect: Dialect): Migration {
+  const serial = (c: ColumnDefinitionBuilder) =>
+    dialect === "postgres" ? c.primaryKey() : c.primaryKey().autoIncrement();
+  const idType = dialect === "postgres" ? "bigserial" : "integer";
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("locks")
+        .addColumn("id", "text", (c) => c.primaryKey())
+        .addColumn("signing_public_key", "text", (c) => c.notNull().unique())
+        .addColumn("channel_public_key", "text")
+        .addColumn("door_id", "text", (c) => c.references("doors.id"))
+        .addColumn("commissioned_at", "bigint", (c) => c.notNull())
+        .addColumn("cursor_seq", "bigint", (c) => c.notNull())
+        .addColumn("cursor_hash", "text", (c) => c.notNull())
+        .addColumn("cursor_ledger_index", "bigint")
+        .addColumn("last_ingest_at", "bigint")
+        .execute();
+      await db.schema
+        .createTable("lock_events")
+        .addColumn("lock_id", "text", (c) => c.notNull().references("locks.id"))
+        .addColumn("seq", "bigint", (c) => c.notNull())
+        .addColumn("hash", "text", (c) => c.notNull())
+        .addColumn("kind", "integer", (c) => c.notNull())
+        .addColumn("ledger_index", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("lock_events_pk", ["lock_id", "seq"])
+        .execute();
+      await db.schema
+        .createTable("alerts")
+        .addColumn("id", idType, serial)
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("lock_id", "text")
+        .addColumn("details", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("acknowledged_at", "bigint")
+        .addColumn("acknowledged_by", "text")
+        .execute();
+      await db.schema.createIndex("alerts_open").on("alerts").columns(["acknowledged_at", "id"]).execute();
+      await db.schema
+        .createTable("quarantine")
+        .addColumn("id", idType, serial)
+        .addColumn("lock_id", "text", (c) => c.notNull())
+        .addColumn("seq", "bigint")
+        .addColumn("reason", "text", (c) => c.notNull())
+        .addColumn("message", "text", (c) => c.notNull())
+        .addColumn("record", "text", (c) => c.notNull())
+        .addColumn("received_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("quarantine_lock").on("quarantine").columns(["lock_id", "id"]).execute();
+      await db.schema
+        .createTable("ledger_intents")
+        .addColumn("owner", "text", (c) => c.primaryKey())
+        .addColumn("from_size", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable("audit").addColumn("ledger_index", "bigint").execute();
+      await db.schema
+        .createIndex("audit_unledgered")
+        .on("audit")
+        .column("id")
+        .where(sql.ref("ledger_index"), "is", null)
+        .execute();
+    },
+  };
+}
+
+export const MIGRATION_NAMES = ["0001_initial", "0002_locks_ingestion"] as const;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const provider: MigrationProvider = {
-    getMigrations: () => Promise.resolve({ "0001_initial": initial(dialect) }),
+    getMigrations: () =>
+      Promise.resolve({
+        "0001_initial": initial(dialect),
+        "0002_locks_ingestion": locksAndIngestion(dialect),
+      }),
   };
-  const { error } = await new Migrator({ db, provider }).migrateToLatest();
+  // Kysely looks for its own migration tables in *every* schema unless told which one; with
+  // several hub schemas in one PostgreSQL database (tests, or tenants) it could find another
+  // schema's table and skip creating its own. Pin it to the connection's current schema.
+  const migrationTableSchema =
+    dialect === "postgres"
+      ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+      : undefined;
+  const { error } = await new Migrator({
+    db,
+    provider,
+    ...(migrationTableSchema === undefined ? {} : { migrationTableSchema }),
+  }).migrateToLatest();
   if (error !== undefined) {
     throw new LatchkeyError("HUB_DATABASE_UNAVAILABLE", "database migration failed", undefined, {
       cause: error,

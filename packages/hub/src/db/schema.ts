@@ -78,6 +78,8 @@ export interface AuditTable {
   target_id: string | null;
   details: string;
   ip: string | null;
+  /** The ledger leaf holding this entry; null until the audit feed appended it. */
+  ledger_index: Generated<number | null>;
 }
 
 /** The one organisation a hub serves (created with the owner account). */
@@ -163,6 +165,60 @@ export interface GrantDoorTable {
   door_id: string;
 }
 
+/** A lock known to the hub (commissioned), with its event-ingestion cursor. Keys are hex. */
+export interface LockTable {
+  id: string;
+  signing_public_key: string;
+  channel_public_key: string | null;
+  door_id: string | null;
+  commissioned_at: number;
+  /** Last ingested seq (0 before the first event) and its record hash (hex; zeros before). */
+  cursor_seq: number;
+  cursor_hash: string;
+  /** Ledger index of the leaf holding cursor_seq. */
+  cursor_ledger_index: number | null;
+  last_ingest_at: number | null;
+}
+
+/** Where each ingested lock event sits in the ledger. */
+export interface LockEventTable {
+  lock_id: string;
+  seq: number;
+  hash: string;
+  kind: number;
+  ledger_index: number;
+}
+
+export interface AlertTable {
+  id: Generated<number>;
+  /** "ingest-gap" | "ingest-quarantine" | "checkpoint-fork" | … */
+  kind: string;
+  lock_id: string | null;
+  /** JSON; never secrets. */
+  details: string;
+  created_at: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+}
+
+/** A record that failed verification at ingestion: kept verbatim (hex), never appended. */
+export interface QuarantineTable {
+  id: Generated<number>;
+  lock_id: string;
+  seq: number | null;
+  reason: string;
+  message: string;
+  record: string;
+  received_at: number;
+}
+
+/** A ledger append in flight: leaves from `from_size` on may belong to `owner` (crash recovery). */
+export interface LedgerIntentTable {
+  owner: string;
+  from_size: number;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountTable;
   passkeys: PasskeyTable;
@@ -181,3 +237,18 @@ export interface Database {
   grants: GrantTable;
   grant_doors: GrantDoorTable;
 }
+
+/**
+ * Tables of migration 0002 (locks, ingestion, alerts, ledger intents). Kept apart from
+ * `Database` so code that enumerates its tables (testing/snapshot.ts) keeps compiling; use
+ * `db.withTables<IngestTables>()` to query them.
+ */
+export interface IngestTables {
+  locks: LockTable;
+  lock_events: LockEventTable;
+  alerts: AlertTable;
+  quarantine: QuarantineTable;
+  ledger_intents: LedgerIntentTable;
+}
+
+export type HubDatabase = Database & IngestTables;

@@ -7,6 +7,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance, type F
 import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import { LatchkeyError } from "@latchkey/protocol";
+import { nodeEd25519 } from "@latchkey/protocol/node";
 import type { HubConfig } from "../config/config.js";
 import {
   defaultSqlitePath,
@@ -26,6 +27,10 @@ import { systemRoutes } from "./system-routes.js";
 import { createLogger } from "./logging.js";
 import { Metrics } from "./metrics.js";
 import type { HubContext } from "./context.js";
+import { HubLedger } from "../ledger-service/hub-ledger.js";
+import { Ingestor } from "../ingest/ingest.js";
+import { ledgerRoutes } from "../ledger-api/routes.js";
+import { DeviceGateway, LOCKS_CONNECTED_METRIC } from "../gateway/device-gateway.js";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -36,6 +41,12 @@ export interface Hub {
   readonly routes: readonly RouteDef[];
   /** The one-time first-run link, or null once the owner exists. Print it; never log it. */
   readonly setupLink: string | null;
+  /** The device gateway (MQTT for locks), started with the hub and closed with it. */
+  readonly gateway: DeviceGateway;
+  /** The hub's ledger (checkpoints, proofs, the audit feed). */
+  readonly ledger: HubLedger;
+  /** Lock event ingestion into the ledger (the device gateway hands it each batch). */
+  readonly ingestor: Ingestor;
   close(): Promise<void>;
 }
 
@@ -81,6 +92,25 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
   if (sqlite) writePidFile(config.dataDir);
   const origin = new URL(config.publicUrl).origin;
   const now = config.now ?? (() => Date.now());
+  let hubLedger: HubLedger;
+  try {
+    hubLedger = await HubLedger.open({
+      db: opened.db,
+      dialect: opened.dialect,
+      dataDir: config.dataDir,
+      publicUrl: config.publicUrl,
+      ledgerOrigin: config.ledgerOrigin,
+      checkpointEvery: config.checkpointEvery,
+      databaseUrl,
+      pgSchema: config.pgSchema,
+      now,
+      log,
+    });
+  } catch (e) {
+    await opened.close();
+    if (sqlite) removePidFile(config.dataDir);
+    throw e;
+  }
   const ctx: HubContext = {
     db: opened.db,
     dialect: opened.dialect,
@@ -95,6 +125,14 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     secureCookies: origin.startsWith("https:"),
     now,
   };
+  const ingestor = new Ingestor({
+    db: hubLedger.db,
+    ledger: hubLedger.ledger,
+    exclusive: hubLedger.exclusive,
+    ed25519: nodeEd25519,
+    now,
+    metrics: ctx.metrics,
+  });
 
   const tls =
     config.tlsCert !== undefined && config.tlsKey !== undefined
@@ -154,6 +192,13 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     done();
   });
 
+  // An administrative action is acknowledged only once its audit row is in the ledger: the
+  // action's transaction has committed by now, so this flush includes its row.
+  app.addHook("onSend", async (request, _reply, payload) => {
+    if (request.method !== "GET" && request.method !== "HEAD") await hubLedger.flushAudit();
+    return payload;
+  });
+
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const apiError = toApiError(err);
     if (apiError.code === "LK_INTERNAL") log.error({ err, reqId: request.id }, "request failed");
@@ -166,21 +211,48 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     void reply.code(404).send(new LatchkeyError("HUB_NOT_FOUND", "not found").toJSON());
   });
 
-  const routes = [...systemRoutes(app), ...ACCOUNT_ROUTES, ...MODEL_ROUTES];
+  const routes = [...systemRoutes(app), ...ACCOUNT_ROUTES, ...MODEL_ROUTES, ...ledgerRoutes(hubLedger)];
   registerRoutes(app, ctx, routes);
+  await (await import("./web-static.js")).registerWebApp(app); // the browser app at / (packages/web/dist)
   await app.ready();
 
+  // Device gateway: embedded broker on this server at /mqtt (or --broker), started with the hub.
+  const gateway = new DeviceGateway({
+    ...(config.broker === undefined
+      ? { httpServer: app.server, allowedOrigin: origin }
+      : { brokerUrl: config.broker }),
+    ...(config.mqttPort === undefined ? {} : { mqttTcp: { host: config.host, port: config.mqttPort } }),
+    deriveLockPassword: (lockId) => secret.keyedHash("latchkey/mqtt-lock-password/v1", lockId),
+    log: log.child({ part: "gateway" }),
+  });
+  try {
+    await gateway.start();
+  } catch (e) {
+    await app.close();
+    await hubLedger.close();
+    await opened.close();
+    if (sqlite) removePidFile(config.dataDir);
+    throw e;
+  }
+  ctx.metrics.registerGauge(LOCKS_CONNECTED_METRIC, gateway.gauge().help, () => gateway.gauge().value);
+
   const setupLink = await prepareSetupLink(ctx);
+  await hubLedger.flushAudit();
   let closed = false;
   return {
     app,
     ctx,
     routes,
     setupLink,
+    gateway,
+    ledger: hubLedger,
+    ingestor,
     async close() {
       if (closed) return;
       closed = true;
+      await gateway.close();
       await app.close();
+      await hubLedger.close();
       await opened.close();
       if (sqlite) removePidFile(config.dataDir);
     },

@@ -16,6 +16,15 @@ export class Metrics {
   readonly #latency = new Map<string, Histogram>();
   readonly #authFailures = new Map<string, number>();
   readonly startedAt = Date.now();
+  #eventsIngested = 0;
+  #eventsQuarantined = 0;
+  #ingestGaps = 0;
+  /** Gauges read at each scrape, registered by the parts that own them (e.g. the device gateway). */
+  readonly #gauges = new Map<string, { help: string; read: () => number }>();
+
+  registerGauge(name: string, help: string, read: () => number): void {
+    this.#gauges.set(name, { help, read });
+  }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
     const key = `method="${escapeLabel(method)}",route="${escapeLabel(route)}",status="${status}"`;
@@ -37,6 +46,19 @@ export class Metrics {
     this.#authFailures.set(kind, (this.#authFailures.get(kind) ?? 0) + 1);
   }
 
+  /** Lock events appended to the ledger by ingestion (implements ingest's IngestMetrics). */
+  eventsIngested(n: number): void {
+    this.#eventsIngested += n;
+  }
+
+  eventsQuarantined(n: number): void {
+    this.#eventsQuarantined += n;
+  }
+
+  ingestGap(): void {
+    this.#ingestGaps += 1;
+  }
+
   render(gauges: Readonly<Record<string, { help: string; value: number }>>): string {
     const out: string[] = [];
     out.push("# HELP latchkey_http_requests_total HTTP requests by method, route and status.");
@@ -56,9 +78,30 @@ export class Metrics {
     out.push("# TYPE latchkey_auth_failures_total counter");
     for (const [k, v] of this.#authFailures)
       out.push(`latchkey_auth_failures_total{kind="${escapeLabel(k)}"} ${v}`);
+    const counters: [string, string, number][] = [
+      [
+        "latchkey_events_ingested_total",
+        "Lock events verified and appended to the ledger.",
+        this.#eventsIngested,
+      ],
+      [
+        "latchkey_events_quarantined_total",
+        "Lock event records quarantined (bad signature, broken link, wrong lock, malformed, conflicting).",
+        this.#eventsQuarantined,
+      ],
+      [
+        "latchkey_ingest_gaps_total",
+        "Batches in which a lock's events were missing (sequence gap).",
+        this.#ingestGaps,
+      ],
+    ];
+    for (const [name, help, value] of counters) {
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name} ${value}`);
+    }
     const mem = process.memoryUsage();
     const all: Record<string, { help: string; value: number }> = {
       ...gauges,
+      ...Object.fromEntries([...this.#gauges].map(([n, g]) => [n, { help: g.help, value: g.read() }])),
       process_resident_memory_bytes: { help: "Resident memory.", value: mem.rss },
       nodejs_heap_used_bytes: { help: "V8 heap in use.", value: mem.heapUsed },
       latchkey_uptime_seconds: {

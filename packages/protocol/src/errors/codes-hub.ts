@@ -122,4 +122,41 @@ export const HUB_ERRORS = {
     blame: "caller",
     description: "A second-factor operation does not fit the account's state (e.g. no enrolment started).",
   },
+  // Device gateway (MQTT transport for locks).
+  HUB_GATEWAY_TOPIC_INVALID: {
+    status: 400,
+    blame: "input",
+    description: "A lock id, commissioning session id or topic prefix does not fit the MQTT topic scheme.",
+  },
+  HUB_GATEWAY_BROKER_UNAVAILABLE: {
+    status: 503,
+    blame: "internal",
+    description: "The MQTT broker could not be started, listened on or reached.",
+  },
+  HUB_GATEWAY_NOT_RUNNING: {
+    status: 409,
+    blame: "caller",
+    description: "The device gateway is not started, or is already closed.",
+  },
+  // Ledger ownership and lock event ingestion.
+  HUB_LOCK_UNKNOWN: {
+    status: 404,
+    blame: "caller",
+    description: "Events or a request name a lock the hub has not commissioned, or with another signing key.",
+  },
+  HUB_LOCK_KEY_INVALID: {
+    status: 400,
+    blame: "input",
+    description: "A lock's signing or channel public key is not 32 bytes of hex, or is already registered.",
+  },
+  HUB_INGEST_BATCH_INVALID: {
+    status: 400,
+    blame: "input",
+    description: "An event batch holds too many records, or a record is larger than a journal record can be.",
+  },
+  HUB_LEDGER_KEY_INVALID: {
+    status: 500,
+    blame: "internal",
+    description: "The hub's checkpoint key file is malformed, readable by others, or names another origin.",
+  },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -1,0 +1,88 @@
+/**
+ * Alerts for people: a gap in a lock's events, a quarantined record, a lock that saw another
+ * checkpoint than ours. Details are JSON of ids, seqs and reasons — never secrets.
+ */
+import type { Kysely } from "kysely";
+import type { HubDatabase } from "../db/schema.js";
+
+export const AlertKind = {
+  /** Events are missing: a record arrived with a seq beyond the next expected one. */
+  IngestGap: "ingest-gap",
+  /** A record failed verification (bad signature, broken link, wrong lock, malformed) and was kept aside. */
+  IngestQuarantine: "ingest-quarantine",
+  /** A lock signed two different events with the same seq. */
+  IngestConflict: "ingest-conflict",
+  /** A lock acknowledged a checkpoint that differs from ours at that size: a forked history. */
+  CheckpointFork: "checkpoint-fork",
+  /** A lock acknowledged a checkpoint size the hub never signed. */
+  CheckpointUnknown: "checkpoint-unknown",
+} as const;
+export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
+
+export interface NewAlert {
+  readonly kind: AlertKind;
+  readonly lockId: string | null;
+  readonly details: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export async function insertAlerts(
+  db: Kysely<HubDatabase>,
+  alerts: readonly NewAlert[],
+  at: number,
+): Promise<void> {
+  if (alerts.length === 0) return;
+  await db
+    .insertInto("alerts")
+    .values(
+      alerts.map((a) => ({
+        kind: a.kind,
+        lock_id: a.lockId,
+        details: JSON.stringify(a.details),
+        created_at: at,
+        acknowledged_at: null,
+        acknowledged_by: null,
+      })),
+    )
+    .execute();
+}
+
+export interface AlertItem {
+  readonly id: number;
+  readonly kind: string;
+  readonly lockId: string | null;
+  readonly details: Record<string, unknown>;
+  readonly createdAt: number;
+  readonly acknowledgedAt: number | null;
+}
+
+export async function listAlerts(
+  db: Kysely<HubDatabase>,
+  opts: { readonly lockId?: string; readonly openOnly?: boolean } = {},
+): Promise<AlertItem[]> {
+  let q = db.selectFrom("alerts").selectAll().orderBy("id");
+  if (opts.lockId !== undefined) q = q.where("lock_id", "=", opts.lockId);
+  if (opts.openOnly === true) q = q.where("acknowledged_at", "is", null);
+  return (await q.execute()).map((r) => ({
+    id: Number(r.id),
+    kind: r.kind,
+    lockId: r.lock_id,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+    createdAt: Number(r.created_at),
+    acknowledgedAt: r.acknowledged_at === null ? null : Number(r.acknowledged_at),
+  }));
+}
+
+export async function acknowledgeAlert(
+  db: Kysely<HubDatabase>,
+  id: number,
+  by: string,
+  at: number,
+): Promise<boolean> {
+  const r = await db
+    .updateTable("alerts")
+    .set({ acknowledged_at: at, acknowledged_by: by })
+    .where("id", "=", id)
+    .where("acknowledged_at", "is", null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}

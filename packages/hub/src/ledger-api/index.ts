@@ -1,0 +1,1 @@
+export { ledgerRoutes, leafSummary } from "./routes.js";
