@@ -10,7 +10,7 @@ describe("parseConfig", () => {
     expect(c.port).toBe(8080);
     expect(c.dataDir.endsWith("/data")).toBe(true);
     expect(c.database).toBe("");
-    expect(c.publicUrl).toBe("http://127.0.0.1:8080");
+    expect(c.publicUrl).toBe("http://localhost:8080"); // a host name, so passkeys work
     expect(c.argon2.memoryCost).toBeGreaterThanOrEqual(19_456);
   });
 

@@ -96,7 +96,7 @@ export const FLAGS: readonly FlagSpec[] = [
     flag: "public-url",
     env: "LATCHKEY_PUBLIC_URL",
     type: "string",
-    default: "http(s)://<host>:<port>",
+    default: "http(s)://<host>:<port> (localhost for a loopback host)",
     help: "The URL browsers use to reach the hub (passkeys are bound to its host name).",
   },
   {
@@ -218,8 +218,10 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Hu
   if (!LOG_LEVELS.has(logLevel))
     throw new LatchkeyError("HUB_CONFIG_INVALID", "--log-level is not a pino level");
   const scheme = tlsCert === undefined ? "http" : "https";
-  const shownHost =
-    host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  // Loopback and wildcard addresses are shown as "localhost": WebAuthn refuses IP addresses, so
+  // passkeys only work when browsers reach the hub by a host name.
+  const loopbackOrAny = host === "0.0.0.0" || host === "::" || host === "::1" || /^127\./.test(host);
+  const shownHost = loopbackOrAny ? "localhost" : host.includes(":") ? `[${host}]` : host;
   const publicUrl = (str("public-url") ?? `${scheme}://${shownHost}:${port}`).replace(/\/+$/, "");
   try {
     new URL(publicUrl);
