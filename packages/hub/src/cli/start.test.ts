@@ -93,7 +93,7 @@ describe("latchkey start (real processes)", () => {
     );
     const c = launch(["--data-dir", dataDir, "--demo", "--tls-cert", cert, "--tls-key", key]);
     const [, httpsUrl] = await waitFor(c, /listening on (https:\/\/\S+)/);
-    expect(c.out()).toMatch(/demo locks arrive with the device gateway/);
+    expect(c.out()).toMatch(/demo locks arrive with credential sync/);
     // A restart without an owner issues a new setup link, replacing the old one.
     const [, link2] = await waitFor(c, /^\s+(https\S+\/setup#\S+)$/m);
     expect(link2).not.toBe(link);

@@ -25,11 +25,9 @@ export async function run(argv: string[]): Promise<number> {
   try {
     hub = await buildHub(config);
   } catch (e) {
-    if (
-      isLatchkeyError(e, "HUB_DATA_DIR_LOCKED") ||
-      isLatchkeyError(e, "HUB_DATABASE_UNAVAILABLE") ||
-      isLatchkeyError(e, "HUB_CONFIG_INVALID")
-    ) {
+    // Every refusal we can name (locked data dir, unreachable database or broker, bad config,
+    // unsafe key file) gets one clear line; anything else is a bug and keeps its stack trace.
+    if (isLatchkeyError(e)) {
       console.error(`latchkey start: ${e.code}: ${e.message}`);
       return 1;
     }
@@ -47,7 +45,10 @@ export async function run(argv: string[]): Promise<number> {
   console.log(
     `Latchkey hub listening on ${config.tlsCert === undefined ? "http" : "https"}://${config.host}:${port} (data: ${config.dataDir}, database: ${hub.ctx.dialect})`,
   );
-  if (config.demo) console.log("Demo mode: nothing to seed yet — demo locks arrive with the device gateway.");
+  if (config.demo)
+    console.log(
+      "Demo mode: nothing to seed yet — demo locks arrive with credential sync. Try `npm run demo:lock` for a virtual lock in the terminal.",
+    );
   if (hub.setupLink !== null) {
     console.log("");
     console.log("First run: no account exists. Open this one-time link to create the owner account");

@@ -111,7 +111,7 @@ export const FLAGS: readonly FlagSpec[] = [
     env: "LATCHKEY_DEMO",
     type: "boolean",
     default: "false",
-    help: "Demo mode (virtual locks arrive with the device gateway).",
+    help: "Demo mode (a demo site with virtual locks arrives with credential sync; seeds nothing yet).",
   },
 ];
 
