@@ -7,7 +7,10 @@ export interface CliCommand {
   run(argv: string[]): Promise<number>;
 }
 
-const COMMANDS: Record<string, () => Promise<CliCommand>> = {};
+const COMMANDS: Record<string, () => Promise<CliCommand>> = {
+  start: async () => (await import("./start.js")).default,
+  verify: () => import("./verify.js").then((m) => m.default),
+};
 
 function usage(): string {
   const lines = ["Usage: latchkey <command> [options]", "", "Commands:"];

@@ -1,0 +1,8 @@
+export { exportEvidenceBundle, type EvidenceLockIdentity, type ExportEvidenceOptions } from "./export.js";
+export {
+  runSampleScenario,
+  tamperedSample,
+  SAMPLE_DEMO_SEEDS,
+  type SampleEvidence,
+  type SampleOptions,
+} from "./sample-scenario.js";
