@@ -15,9 +15,8 @@
  * inputs always give the same bundle, byte for byte.
  *
  * Commissioning is the real SPAKE2+ exchange over the lock's setup code; checkpoint
- * acknowledgements use the runtime's `acknowledgeCheckpoint`. The runtime has no heartbeat timer
- * yet, so the scenario appends the 5-minute Heartbeat events through the runtime's own journal
- * (same key, same chain) in its place.
+ * acknowledgements use the runtime's `acknowledgeCheckpoint`; the 5-minute heartbeats are the
+ * runtime's own (its default `heartbeatInterval`).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,7 +30,6 @@ import {
   ed25519NoteSigner,
   encodeSignedLockEvent,
   epochMs,
-  EventKind,
   LedgerLeafKind,
   lockIdBytesFromPublicKey,
   nobleX25519,
@@ -43,13 +41,7 @@ import {
   type EvidenceReport,
 } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
-import {
-  LockRuntime,
-  VirtualClock,
-  VirtualHardware,
-  type Journal,
-  type JournalEntryInput,
-} from "@latchkey/lock";
+import { LockRuntime, VirtualClock, VirtualHardware, type Journal } from "@latchkey/lock";
 import { Ledger, SqliteLedgerStore, nodeMerkleHasher } from "../ledger/index.js";
 import { exportEvidenceBundle } from "./export.js";
 
@@ -132,7 +124,6 @@ export async function runSampleScenario(options: SampleOptions = {}): Promise<Sa
     const lockId = lockIdBytesFromPublicKey(runtime.publicKey);
     const lockIdHex = runtime.lockId;
 
-    const append = (input: JournalEntryInput) => journal.append(input, clock.wallMs());
     let ingested = 1;
     /** The hub receives the lock's new events half a second after each happened. */
     const ingest = async (): Promise<void> => {
@@ -147,24 +138,16 @@ export async function runSampleScenario(options: SampleOptions = {}): Promise<Sa
         ingested = e.seq + 1;
       }
     };
-    const heartbeat = (): void => {
-      append({
-        kind: EventKind.Heartbeat,
-        details: {
-          lockState: runtime.boltState,
-          doorState: hardware.door.open ? "Open" : "Closed",
-          battery: Math.round(hardware.power.percent),
-        },
-      });
-    };
-    /** Advances the clock to `target`, with a heartbeat at every 5-minute mark on the way. */
+    /**
+     * Advances the clock to `target` in 5-minute steps (the lock signs its own heartbeats after
+     * 5 minutes of silence); the hub ingests at every step and checkpoints every hour.
+     */
     const advanceTo = async (target: number): Promise<void> => {
       for (;;) {
         const now = clock.wallMs() ?? START;
         const nextBeat = (Math.floor(now / HEARTBEAT_MS) + 1) * HEARTBEAT_MS;
         if (nextBeat > target) break;
         clock.advance(nextBeat - now);
-        heartbeat();
         await ingest();
         if (nextBeat % 3_600_000 === 0) await checkpointAndAck();
       }

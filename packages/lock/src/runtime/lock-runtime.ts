@@ -205,7 +205,12 @@ export class LockRuntime implements LockInputs {
   #poweredOff = false;
   /** The counted commissioning failure already journaled as abandoned. */
   #abandonedAttempt = "";
-  readonly #timers: { relock?: TimerHandle; ajar?: TimerHandle; lockout?: TimerHandle } = {};
+  readonly #timers: {
+    relock?: TimerHandle;
+    ajar?: TimerHandle;
+    lockout?: TimerHandle;
+    heartbeat?: TimerHandle;
+  } = {};
 
   private constructor(opts: LockRuntimeOptions) {
     this.#dir = opts.dir;
@@ -970,6 +975,7 @@ export class LockRuntime implements LockInputs {
     this.#timers.relock?.cancel();
     this.#timers.ajar?.cancel();
     this.#timers.lockout?.cancel();
+    this.#timers.heartbeat?.cancel();
   }
 
   // ---------------------------------------------------------------- internals
@@ -1350,8 +1356,27 @@ export class LockRuntime implements LockInputs {
 
   #emit(kind: EventKind, actor: EventActor, details: EventDetails): SignedLockEvent {
     const event = this.#journal.append({ kind, actor, details }, this.#hw.clock.wallMs());
+    this.#scheduleHeartbeat();
     for (const fn of this.#eventListeners) fn(event);
     return event;
+  }
+
+  /** Every event restarts the silence timer, so consecutive events are never further apart. */
+  #scheduleHeartbeat(): void {
+    this.#timers.heartbeat?.cancel();
+    if (this.#poweredOff) return;
+    this.#timers.heartbeat = this.#hw.clock.setTimer(this.#settings.heartbeatInterval * 1000, () => {
+      if (this.#poweredOff) return;
+      this.#emit(
+        EventKind.Heartbeat,
+        {},
+        {
+          lockState: this.#bolt,
+          doorState: this.#hw.door.isOpen() ? "Open" : "Closed",
+          battery: Math.round(this.#hw.power.batteryPercent()),
+        },
+      );
+    });
   }
 
   #snapshot(): LockStateSnapshot {

@@ -34,6 +34,11 @@ export interface LockSettings {
   readonly powerLossBehaviour: PowerLossBehaviour;
   /** Seconds a phone-key challenge stays valid, 5–300. Default 30. */
   readonly phoneChallengeTime: number;
+  /**
+   * Seconds of silence after which the lock signs a Heartbeat, 60–900. Default 300. Evidence
+   * needs events at most 15 minutes apart to prove that nothing happened in between.
+   */
+  readonly heartbeatInterval: number;
   readonly minPinLength: number;
   readonly maxPinLength: number;
   readonly rejectRepeatedPins: boolean;
@@ -55,6 +60,7 @@ export const DEFAULT_SETTINGS: LockSettings = {
   batteryCriticalPercent: 5,
   powerLossBehaviour: "fail-secure",
   phoneChallengeTime: 30,
+  heartbeatInterval: 300,
   minPinLength: DEFAULT_PIN_POLICY.minLength,
   maxPinLength: DEFAULT_PIN_POLICY.maxLength,
   rejectRepeatedPins: true,
@@ -86,6 +92,7 @@ const INT_RANGES: Partial<Record<keyof LockSettings, readonly [number, number]>>
   batteryWarningPercent: [1, 100],
   batteryCriticalPercent: [0, 100],
   phoneChallengeTime: [5, 300],
+  heartbeatInterval: [60, 900],
   minPinLength: [4, 12],
   maxPinLength: [4, 12],
 };
