@@ -7,7 +7,11 @@ export { HubLedger, LEDGER_SQLITE_FILE, type HubLedgerOptions } from "./ledger-s
 export * from "./ingest/index.js";
 export { ledgerRoutes, leafSummary } from "./ledger-api/index.js";
 export {};
-export { exportEvidenceBundle, type EvidenceLockIdentity, type ExportEvidenceOptions } from "./evidence/index.js";
+export {
+  exportEvidenceBundle,
+  type EvidenceLockIdentity,
+  type ExportEvidenceOptions,
+} from "./evidence/index.js";
 export {
   DeviceGateway,
   DeviceMqttClient,
