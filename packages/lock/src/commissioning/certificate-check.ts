@@ -4,7 +4,7 @@
  * commissioning, naming this door, valid at the lock's time, not revoked, with the unlock
  * permission, inside its weekly windows, and certifying exactly the phone key presented.
  * Refusals map to the runtime's DenyReason (journaled with the certificate's own reason).
- * A lock that was never commissioned has no owner key and keeps the plain key check.
+ * A lock that was never commissioned has no owner key, so it refuses every phone key.
  */
 import {
   DenyReason,
@@ -47,7 +47,9 @@ export function certificatePhoneKeyCheck(p: {
 }): NonNullable<PhoneKeyPolicy["extraCheck"]> {
   return (credential, presentation, nowMs): PhoneKeyCheck => {
     const owner = p.commissioning.ownerPublicKey;
-    if (owner === null) return { ok: true };
+    // Without an owner key nothing can vouch for a phone key: refuse rather than trust the key alone.
+    if (owner === null)
+      return { ok: false, reason: DenyReason.InvalidCertificate, detail: "not-commissioned" };
     if (presentation.certificate === undefined || presentation.certificate.length === 0)
       return { ok: false, reason: DenyReason.InvalidCertificate, detail: "missing" };
     if (nowMs === null) return { ok: false, reason: DenyReason.TimeUnknown, detail: "time-unknown" };

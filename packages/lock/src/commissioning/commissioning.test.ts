@@ -99,7 +99,7 @@ describe("lock-side commissioning", () => {
     expect(isLatchkeyError(error, "LOCK_STATE_CORRUPT")).toBe(true);
   });
 
-  it("a commissioned lock honours a phone key only with a certificate; an uncommissioned one keeps the plain check", async () => {
+  it("a phone key needs a certificate from the owner key; an uncommissioned lock has none and refuses", async () => {
     const seed = new Uint8Array(32).fill(4);
     const present = (lock: VirtualLock) => {
       const nonce = lock.runtime.issuePhoneChallenge();
@@ -112,7 +112,10 @@ describe("lock-side commissioning", () => {
     const plain = startTempLock({ commissioning: { pbkdf2Iterations: 1000 } });
     const u = plain.runtime.addUser({});
     plain.runtime.setPhoneKey(u, "Ed25519", nodeEd25519.publicKey(seed));
-    expect(present(plain)).toEqual({ granted: true, userIndex: u });
+    expect(present(plain)).toEqual({ granted: false, reason: DenyReason.InvalidCertificate, userIndex: u });
+    const refused = plain.runtime.journal.read(plain.runtime.journal.nextSeq - 1, 1)[0];
+    expect(refused?.details).toMatchObject({ certificate: "not-commissioned" });
+    expect(plain.runtime.boltState).toBe("Locked");
     plain.runtime.shutdown();
 
     const lock = startLinkedLock();
