@@ -193,7 +193,7 @@ describe("verifier and report (pure, noble Ed25519 as in browsers)", () => {
     );
     expect(summary).toContain("refused: the credential is not known to the lock");
     expect(report.proven).toContain(
-      "No valid credential was used at Front door between 2026-03-06 22:00:14 and 2026-03-07 03:30:00 (Europe/London), while it was locked.",
+      "No valid credential was used at Front door between 2026-03-06 22:00:14 and 2026-03-07 03:25:02 (Europe/London), while it was locked.",
     );
     expect(report.doors[0]?.timeline.every((e) => e.assurance === "sealed-by-lock")).toBe(true);
     const html = renderEvidenceReportHtml(report);
