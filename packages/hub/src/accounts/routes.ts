@@ -183,6 +183,29 @@ async function afterFactorChange(
   return { session: sessionInfo(ctx, account, issued, now), recoveryCodes };
 }
 
+/**
+ * Enrols a second factor (TOTP or passkey), the one path every factor takes: step-up unless this
+ * is the first enrolment, the same per-account and per-address throttle as sign-in, then either a
+ * counted failure or the factor change (all sessions end; the first factor also issues recovery
+ * codes).
+ */
+async function enrolFactor(
+  call: Call<RouteSchema>,
+  factor: "totp" | "passkey",
+  verify: (session: SessionTable, account: AccountTable) => Promise<boolean>,
+) {
+  const { ctx, caller } = call;
+  const { session, account } = ownSession(call);
+  requireStepUpUnlessEnrolling(call, session);
+  const key = `mfa:${account.id}`;
+  await ctx.throttle.check([key, `ip:${caller.ip}`]);
+  const first = !(await hasSecondFactor(ctx, account));
+  if (!(await verify(session, account))) {
+    return failAttempt(ctx, `${factor}-enrol`, { account: key, ip: caller.ip });
+  }
+  return afterFactorChange(call, account, `account.${factor}.enrol`, first);
+}
+
 async function createAccountWithSession(
   call: Call<RouteSchema>,
   purpose: "setup" | "invite",
@@ -494,16 +517,7 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     access: { kind: "session", stages: ["enrol", "full"] },
     schema: { body: Strict({ code: TotpCode }), response: { 200: WithRecovery, ...errors } },
     async handler(call) {
-      const c = call as Call<RouteSchema>;
-      const { ctx, caller } = call;
-      const { session, account } = ownSession(c);
-      requireStepUpUnlessEnrolling(c, session);
-      const key = `mfa:${account.id}`;
-      await ctx.throttle.check([key, `ip:${caller.ip}`]);
-      const first = !(await hasSecondFactor(ctx, account));
-      if (!(await confirmTotp(ctx, account, call.body.code)))
-        return failAttempt(ctx, "totp-enrol", { account: key, ip: caller.ip });
-      return afterFactorChange(c, account, "account.totp.enrol", first);
+      return enrolFactor(call, "totp", (_session, account) => confirmTotp(call.ctx, account, call.body.code));
     },
   }),
   defineRoute({
@@ -527,17 +541,9 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     access: { kind: "session", stages: ["enrol", "full"] },
     schema: { body: Strict({ response: RegistrationResponse }), response: { 200: WithRecovery, ...errors } },
     async handler(call) {
-      const c = call as Call<RouteSchema>;
-      const { ctx, caller } = call;
-      const { session, account } = ownSession(c);
-      requireStepUpUnlessEnrolling(c, session);
-      const key = `mfa:${account.id}`;
-      await ctx.throttle.check([key, `ip:${caller.ip}`]);
-      const first = !(await hasSecondFactor(ctx, account));
-      if (!(await registerPasskey(ctx, account, session.id_hash, call.body.response))) {
-        return failAttempt(ctx, "passkey-enrol", { account: key, ip: caller.ip });
-      }
-      return afterFactorChange(c, account, "account.passkey.enrol", first);
+      return enrolFactor(call, "passkey", (session, account) =>
+        registerPasskey(call.ctx, account, session.id_hash, call.body.response),
+      );
     },
   }),
   defineRoute({
