@@ -7,13 +7,9 @@
  * measured in the same run: the ratio says how close ingestion gets to "just checking the
  * signatures".
  */
-import { join } from "node:path";
-import pino from "pino";
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import { percentile, rateRounds, type BenchResult, type BenchSuite } from "../../../bench/harness.js";
-import { openDatabase } from "../src/db/database.js";
-import { HubLedger } from "../src/ledger-service/hub-ledger.js";
-import { Ingestor } from "../src/ingest/ingest.js";
+import { openSqliteIngest } from "../src/ingest/test-ingest.js";
 import { registerLock } from "../src/ingest/locks.js";
 import { TestJournal } from "../src/ingest/test-journal.js";
 
@@ -42,22 +38,10 @@ const suite: BenchSuite = {
       50,
     );
 
-    const opened = await openDatabase({ url: join(ctx.tmpDir, "latchkey.sqlite") });
-    const hubLedger = await HubLedger.open({
-      db: opened.db,
-      dialect: "sqlite",
+    const { hubLedger, ingestor, close } = await openSqliteIngest({
       dataDir: ctx.tmpDir,
       publicUrl: "http://bench.test",
-      checkpointEvery: { entries: 256, seconds: 3600 },
-      now: () => Date.now(),
-      log: pino({ level: "silent" }),
-    });
-    const ingestor = new Ingestor({
-      db: hubLedger.db,
-      ledger: hubLedger.ledger,
-      exclusive: hubLedger.exclusive,
-      ed25519: nodeEd25519,
-      now: () => Date.now(),
+      checkpointEntries: 256,
     });
     await registerLock(hubLedger.db, { signingPublicKey: journal.publicKey, commissionedAt: Date.now() });
     const rates: number[] = [];
@@ -71,8 +55,7 @@ const suite: BenchSuite = {
         rates.push((BATCH * 1000) / ms);
       }
     } finally {
-      await hubLedger.close();
-      await opened.close();
+      await close();
     }
     const sorted = [...rates].sort((a, b) => a - b);
     const median = percentile(sorted, 50);

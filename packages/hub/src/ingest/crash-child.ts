@@ -6,14 +6,9 @@
  *
  *   node --import tsx crash-child.ts <dataDir> <events> <lockName>
  */
-import { join } from "node:path";
-import pino from "pino";
 import { toHex } from "@latchkey/protocol";
-import { nodeEd25519 } from "@latchkey/protocol/node";
-import { openDatabase } from "../db/database.js";
-import { HubLedger } from "../ledger-service/hub-ledger.js";
-import { Ingestor } from "./ingest.js";
 import { registerLock } from "./locks.js";
+import { openSqliteIngest } from "./test-ingest.js";
 import { TestJournal } from "./test-journal.js";
 
 const [dataDir, eventsText, lockName] = process.argv.slice(2);
@@ -24,22 +19,10 @@ const total = Number(eventsText);
 const journal = TestJournal.named(lockName);
 journal.appendMany(total);
 
-const opened = await openDatabase({ url: join(dataDir, "latchkey.sqlite") });
-const hubLedger = await HubLedger.open({
-  db: opened.db,
-  dialect: "sqlite",
+const { hubLedger, ingestor, close } = await openSqliteIngest({
   dataDir,
   publicUrl: "http://crash.test",
-  checkpointEvery: { entries: 64, seconds: 3600 },
-  now: () => Date.now(),
-  log: pino({ level: "silent" }),
-});
-const ingestor = new Ingestor({
-  db: hubLedger.db,
-  ledger: hubLedger.ledger,
-  exclusive: hubLedger.exclusive,
-  ed25519: nodeEd25519,
-  now: () => Date.now(),
+  checkpointEntries: 64,
 });
 await registerLock(hubLedger.db, { signingPublicKey: journal.publicKey, commissionedAt: Date.now() });
 process.stdout.write("READY\n");
@@ -55,5 +38,4 @@ for (;;) {
   if (ack !== null) process.stdout.write(`ACK ${ack.seq} ${toHex(ack.hash)}\n`);
 }
 process.stdout.write("DONE\n");
-await hubLedger.close();
-await opened.close();
+await close();

@@ -11,11 +11,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import pino from "pino";
 import { LedgerLeafKind, toHex } from "@latchkey/protocol";
-import { openDatabase } from "../db/database.js";
-import { HubLedger } from "../ledger-service/hub-ledger.js";
 import { lockCursor } from "./locks.js";
+import { openSqliteIngest } from "./test-ingest.js";
 import { TestJournal } from "./test-journal.js";
 
 const CHILD = fileURLToPath(new URL("./crash-child.ts", import.meta.url));
@@ -81,15 +79,10 @@ describe("ingestion crash safety (kill -9)", () => {
 
       const journal = TestJournal.named(LOCK);
       journal.appendMany(EVENTS);
-      const opened = await openDatabase({ url: join(dataDir, "latchkey.sqlite") });
-      const hubLedger = await HubLedger.open({
-        db: opened.db,
-        dialect: "sqlite",
+      const { hubLedger, close } = await openSqliteIngest({
         dataDir,
         publicUrl: "http://crash.test",
-        checkpointEvery: { entries: 64, seconds: 3600 },
-        now: () => Date.now(),
-        log: pino({ level: "silent" }),
+        checkpointEntries: 64,
       });
       try {
         const l = hubLedger.ledger;
@@ -107,8 +100,7 @@ describe("ingestion crash safety (kill -9)", () => {
         expect((await lockCursor(hubLedger.db, journal.id)).seq).toBe(EVENTS);
         expect((await l.audit()).ok).toBe(true);
       } finally {
-        await hubLedger.close();
-        await opened.close();
+        await close();
       }
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
