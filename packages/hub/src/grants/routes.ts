@@ -11,7 +11,7 @@ import { EpochMs, ErrorBody, Id, Ok, Strict } from "../server/schemas.js";
 import type { GrantTable } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
 import { WEEKDAYS, validateTerms, type Schedule } from "./schedule.js";
-import { grantStatus, pinCollides } from "./live.js";
+import { grantStatus, pinCollides, termsOf } from "./live.js";
 
 const errors = {
   400: ErrorBody,
@@ -74,18 +74,19 @@ async function grantJson(call: Call<RouteSchema>, g: GrantTable) {
     .where("grant_id", "=", g.id)
     .orderBy("door_id")
     .execute();
+  const { schedule, validFrom, validUntil, maxUses, uses, expiresAfterFirstUseSeconds } = termsOf(g);
   return {
     id: g.id,
     personId: g.person_id,
     siteId: g.site_id,
     doorIds: doors.map((d) => d.door_id),
     category: g.category as "other",
-    schedule: JSON.parse(g.schedule) as Schedule,
-    validFrom: g.valid_from,
-    validUntil: g.valid_until,
-    maxUses: g.max_uses,
-    uses: g.uses,
-    expiresAfterFirstUseSeconds: g.expire_after_first_use === 0 ? null : g.expire_after_first_use,
+    schedule,
+    validFrom,
+    validUntil,
+    maxUses,
+    uses,
+    expiresAfterFirstUseSeconds,
     status: await grantStatus(call.ctx, g),
     createdAt: g.created_at,
     revokedAt: g.revoked_at,
