@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Static, TSchema } from "@fastify/type-provider-typebox";
 import { LatchkeyError } from "@latchkey/protocol";
 import type { HubContext } from "../server/context.js";
-import type { AccountTable, SessionTable } from "../db/schema.js";
+import type { AccountTable, IngestTables, SessionTable } from "../db/schema.js";
 import {
   findSession,
   hasFreshSecondFactor,
@@ -19,7 +19,7 @@ import {
 } from "../sessions/sessions.js";
 import { hasSitePermission, type Principal, type SitePermission } from "./permissions.js";
 
-export type ObjectTable = "sites" | "doors" | "people" | "grants" | "credentials";
+export type ObjectTable = "sites" | "doors" | "people" | "grants" | "credentials" | "locks";
 
 /** Where a site-scoped route finds its site: the path parameter `param` names a row of `table`. */
 export interface SiteLocator {
@@ -110,6 +110,7 @@ async function locateSite(ctx: HubContext, locator: SiteLocator, params: unknown
   if (typeof value !== "string" || value.length === 0 || value.length > 64) return null;
   if (locator.table === "sites") return value;
   const row = await ctx.db
+    .withTables<Pick<IngestTables, "locks">>()
     .selectFrom(locator.table)
     .select("site_id")
     .where("id", "=", value)

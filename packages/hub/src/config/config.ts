@@ -2,6 +2,7 @@
  * Hub configuration: every start flag also as an environment variable (flags win). The table
  * below is the single source for parsing, `--help` and docs/hub.md.
  */
+import type { SyncPolicy } from "../sync/engine.js";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { LatchkeyError } from "@latchkey/protocol";
@@ -39,6 +40,12 @@ export interface HubConfig {
   readonly broker: string | undefined;
   /** Device gateway: the embedded broker's opt-in raw MQTT TCP port (on `host`), or undefined. */
   readonly mqttPort: number | undefined;
+  /** Device gateway: how many not-yet-commissioned locks may be connected at once. */
+  readonly commissioningClients: number;
+  /** Device gateway: the MQTT topic prefix (default latchkey/v1); hubs sharing a broker need their own. */
+  readonly topicPrefix: string | undefined;
+  /** Tests only: sync engine timings (backoff, breaker, intervals). */
+  readonly syncPolicy?: Partial<SyncPolicy>;
   /** Tests only: a PostgreSQL schema to isolate one test file. */
   readonly pgSchema?: string;
   /** Tests only: where pino writes (default stdout). */
@@ -159,6 +166,20 @@ export const GATEWAY_FLAGS: readonly FlagSpec[] = [
     default: "(none)",
     help: "Also accept raw MQTT over TCP from locks on this port (embedded broker only; 0 = any free port).",
   },
+  {
+    flag: "commissioning-clients",
+    env: "LATCHKEY_COMMISSIONING_CLIENTS",
+    type: "string",
+    default: "64",
+    help: "How many locks waiting to be commissioned may be connected at once (1-100000).",
+  },
+  {
+    flag: "topic-prefix",
+    env: "LATCHKEY_TOPIC_PREFIX",
+    type: "string",
+    default: "latchkey/v1",
+    help: "MQTT topic prefix for lock traffic; hubs sharing one broker each need their own.",
+  },
 ];
 
 const ALL_FLAGS: readonly FlagSpec[] = [...FLAGS, ...LEDGER_FLAGS, ...GATEWAY_FLAGS];
@@ -259,6 +280,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Hu
     ledgerOrigin: str("ledger-origin"),
     checkpointEvery,
     ...gatewayConfig(str),
+    commissioningClients: bounded("commissioning-clients", 64, 100_000),
+    topicPrefix: str("topic-prefix"),
   };
 }
 

@@ -6,14 +6,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { Type } from "@fastify/type-provider-typebox";
-import { LatchkeyError, toHex } from "@latchkey/protocol";
+import { fromHex, LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import { EpochMs, ErrorBody, Id, Ok, Strict } from "../server/schemas.js";
-import type { CredentialTable } from "../db/schema.js";
+import type { CredentialTable, HubDatabase, IngestTables, SyncTables } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
 import { liveDoorIds, pinCollides } from "../grants/live.js";
 import { assertStrongPin, generatePin, PIN_MAX, PIN_MIN } from "./pin-policy.js";
-import { parseLockPublicKey, sealToLock } from "./pin-seal.js";
+import { sealForLocks, type SyncSecret } from "../sync/reconcile.js";
 
 const errors = {
   400: ErrorBody,
@@ -67,10 +67,13 @@ const CreateBody = Type.Union([
 
 async function credentialJson(call: Call<RouteSchema>, c: CredentialTable) {
   const seals = await call.ctx.db
-    .selectFrom("pin_seals")
-    .select("door_id")
-    .where("credential_id", "=", c.id)
-    .orderBy("door_id")
+    .withTables<Pick<SyncTables & IngestTables, "credential_sync" | "locks">>()
+    .selectFrom("credential_sync")
+    .innerJoin("locks", "locks.id", "credential_sync.lock_id")
+    .select("locks.door_id as door_id")
+    .where("credential_sync.credential_id", "=", c.id)
+    .where("credential_sync.sealed", "is not", null)
+    .orderBy("locks.door_id")
     .execute();
   return {
     id: c.id,
@@ -80,7 +83,7 @@ async function credentialJson(call: Call<RouteSchema>, c: CredentialTable) {
     status: c.status as "active",
     createdAt: c.created_at,
     revokedAt: c.revoked_at,
-    sealedForDoors: seals.map((s) => s.door_id),
+    sealedForDoors: seals.flatMap((s) => (s.door_id === null ? [] : [s.door_id])),
   };
 }
 
@@ -130,7 +133,7 @@ export const CREDENTIAL_ROUTES: readonly RouteDef[] = [
       let secretHmac: string | null = null;
       let status = "active";
       let label = body.label ?? "";
-      const seals: { door_id: string; lock_public_key: string; sealed: string }[] = [];
+      let syncSecret: SyncSecret | null = null;
       switch (body.kind) {
         case "pin": {
           const doors = (await liveDoorIds(ctx, [person.id])).get(person.id) ?? new Set<string>();
@@ -161,22 +164,7 @@ export const CREDENTIAL_ROUTES: readonly RouteDef[] = [
           }
           secretHmac = ctx.secret.keyedHash("pin", pin);
           label ||= "PIN";
-          if (doors.size > 0) {
-            const bound = await ctx.db
-              .selectFrom("doors")
-              .select(["id", "lock_public_key"])
-              .where("id", "in", [...doors])
-              .where("lock_public_key", "is not", null)
-              .execute();
-            for (const d of bound) {
-              const key = d.lock_public_key ?? "";
-              seals.push({
-                door_id: d.id,
-                lock_public_key: key,
-                sealed: toHex(sealToLock(parseLockPublicKey(key), pin, `${id}/${d.id}`)),
-              });
-            }
-          }
+          syncSecret = { kind: "pin", pin };
           break;
         }
         case "card": {
@@ -193,6 +181,9 @@ export const CREDENTIAL_ROUTES: readonly RouteDef[] = [
               field: "cardNumber",
             });
           label ||= `Card …${body.cardNumber.slice(-4)}`;
+          // Locks read 4-, 7- and 10-byte UIDs; other numbers are kept for the record only.
+          if ([8, 14, 20].includes(body.cardNumber.length))
+            syncSecret = { kind: "card", uid: fromHex(body.cardNumber.toLowerCase()) };
           break;
         }
         case "fingerprint":
@@ -217,11 +208,16 @@ export const CREDENTIAL_ROUTES: readonly RouteDef[] = [
       };
       await ctx.db.transaction().execute(async (trx) => {
         await trx.insertInto("credentials").values(row).execute();
-        if (seals.length > 0)
-          await trx
-            .insertInto("pin_seals")
-            .values(seals.map((s) => ({ ...s, credential_id: id, created_at: now })))
-            .execute();
+        // Sealed now, while the hub holds the secret: one copy per lock of the site, for the
+        // person's slot there. Grants decide (sync/reconcile.ts) which copies go to which lock.
+        if (syncSecret !== null)
+          await sealForLocks(trx.withTables<Pick<HubDatabase, keyof HubDatabase>>(), {
+            credentialId: id,
+            personId: person.id,
+            siteId: person.site_id,
+            secret: syncSecret,
+            now,
+          });
       });
       await auditCall(call, {
         action: "credential.create",
@@ -236,7 +232,7 @@ export const CREDENTIAL_ROUTES: readonly RouteDef[] = [
   defineRoute({
     method: "POST",
     url: "/api/v1/credentials/:credentialId/revoke",
-    summary: "Revoke a credential (its sealed copies are destroyed)",
+    summary: "Revoke a credential: it is removed from every lock, then its sealed copies are destroyed",
     tags: ["credentials"],
     access: {
       kind: "site",
@@ -253,7 +249,6 @@ export const CREDENTIAL_ROUTES: readonly RouteDef[] = [
           .where("id", "=", params.credentialId)
           .where("status", "!=", "revoked")
           .execute();
-        await trx.deleteFrom("pin_seals").where("credential_id", "=", params.credentialId).execute();
       });
       await auditCall(call, {
         action: "credential.revoke",

@@ -253,7 +253,71 @@ function locksAndIngestion(dialect: Dialect): Migration {
   };
 }
 
-export const MIGRATION_NAMES = ["0001_initial", "0002_locks_ingestion"] as const;
+/**
+ * Hub ↔ lock sync (packages/hub/src/sync/, packages/hub/src/locks/): each site's owner signing key
+ * (sealed with the hub secret), each lock's commissioning record and last known state, each
+ * person's user slot on each lock, and each credential × lock sync state.
+ */
+function lockSync(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("site_keys")
+        .addColumn("site_id", "text", (c) => c.primaryKey().references("sites.id"))
+        .addColumn("owner_public_key", "text", (c) => c.notNull())
+        .addColumn("owner_seed_sealed", "text", (c) => c.notNull())
+        .addColumn("revocation_version", "bigint", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      for (const [name, type] of [
+        ["commissioning_record", "text"],
+        ["site_id", "text"],
+        ["last_seen_at", "bigint"],
+        ["clock_drift_ms", "bigint"],
+        ["state_json", "text"],
+        ["state_at", "bigint"],
+      ] as const) {
+        await db.schema.alterTable("locks").addColumn(name, type).execute();
+      }
+      await db.schema
+        .createTable("lock_users")
+        .addColumn("lock_id", "text", (c) => c.notNull().references("locks.id"))
+        .addColumn("person_id", "text", (c) => c.notNull().references("people.id"))
+        .addColumn("user_index", "integer", (c) => c.notNull())
+        .addColumn("desired_json", "text")
+        .addColumn("applied_json", "text")
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("lock_users_pk", ["lock_id", "person_id"])
+        .addUniqueConstraint("lock_users_slot", ["lock_id", "user_index"])
+        .execute();
+      await db.schema
+        .createTable("credential_sync")
+        .addColumn("credential_id", "text", (c) => c.notNull().references("credentials.id"))
+        .addColumn("lock_id", "text", (c) => c.notNull().references("locks.id"))
+        .addColumn("person_id", "text", (c) => c.notNull())
+        .addColumn("wire_type", "integer", (c) => c.notNull())
+        .addColumn("credential_index", "integer", (c) => c.notNull())
+        .addColumn("user_index", "integer", (c) => c.notNull())
+        .addColumn("sealed", "text")
+        .addColumn("desired", "integer", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull())
+        .addColumn("reason", "text")
+        .addColumn("attempts", "integer", (c) => c.notNull())
+        .addColumn("next_attempt_at", "bigint", (c) => c.notNull())
+        .addColumn("updated_at", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("credential_sync_pk", ["credential_id", "lock_id"])
+        .addUniqueConstraint("credential_sync_slot", ["lock_id", "wire_type", "credential_index"])
+        .execute();
+      await db.schema
+        .createIndex("credential_sync_lock")
+        .on("credential_sync")
+        .columns(["lock_id", "state"])
+        .execute();
+    },
+  };
+}
+
+export const MIGRATION_NAMES = ["0001_initial", "0002_locks_ingestion", "0003_lock_sync"] as const;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const provider: MigrationProvider = {
@@ -261,6 +325,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
       Promise.resolve({
         "0001_initial": initial(dialect),
         "0002_locks_ingestion": locksAndIngestion(dialect),
+        "0003_lock_sync": lockSync(),
       }),
   };
   // Kysely looks for its own migration tables in *every* schema unless told which one; with

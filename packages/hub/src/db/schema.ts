@@ -178,6 +178,16 @@ export interface LockTable {
   /** Ledger index of the leaf holding cursor_seq. */
   cursor_ledger_index: number | null;
   last_ingest_at: number | null;
+  /** The owner-signed commissioning record (hex), for evidence bundles. */
+  commissioning_record: string | null;
+  site_id: string | null;
+  /** Hub clock when the lock was last heard from. */
+  last_seen_at: number | null;
+  /** Lock clock minus hub clock at the last state report (ms). */
+  clock_drift_ms: number | null;
+  /** The last StateReport as JSON (bolt, door, battery, mode, firmware …). */
+  state_json: string | null;
+  state_at: number | null;
 }
 
 /** Where each ingested lock event sits in the ledger. */
@@ -251,4 +261,54 @@ export interface IngestTables {
   ledger_intents: LedgerIntentTable;
 }
 
-export type HubDatabase = Database & IngestTables;
+/** A site's owner signing key: signs commissioning records, digital keys and revocation lists. */
+export interface SiteKeyTable {
+  site_id: string;
+  owner_public_key: string;
+  /** The Ed25519 seed sealed with the hub secret. */
+  owner_seed_sealed: string;
+  revocation_version: number;
+  created_at: number;
+}
+
+/** A person's user slot on one lock, with the user configuration wanted and last applied (JSON). */
+export interface LockUserTable {
+  lock_id: string;
+  person_id: string;
+  user_index: number;
+  /** What the lock should hold for this person (null: nothing; remove the user). */
+  desired_json: string | null;
+  /** What the lock acknowledged last (null: nothing set yet or removed). */
+  applied_json: string | null;
+  updated_at: number;
+}
+
+/**
+ * One credential on one lock: pending → sending → set | failed(reason) → removing → removed.
+ * `sealed` is the credential data sealed to this lock for this slot (the hub cannot open it).
+ */
+export interface CredentialSyncTable {
+  credential_id: string;
+  lock_id: string;
+  person_id: string;
+  wire_type: number;
+  credential_index: number;
+  user_index: number;
+  sealed: string | null;
+  /** 1: the credential should be on the lock; 0: it should not. */
+  desired: number;
+  state: string;
+  reason: string | null;
+  attempts: number;
+  next_attempt_at: number;
+  updated_at: number;
+}
+
+/** Tables of migration 0003 (sync). */
+export interface SyncTables {
+  site_keys: SiteKeyTable;
+  lock_users: LockUserTable;
+  credential_sync: CredentialSyncTable;
+}
+
+export type HubDatabase = Database & IngestTables & SyncTables;

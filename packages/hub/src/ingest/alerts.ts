@@ -16,6 +16,8 @@ export const AlertKind = {
   CheckpointFork: "checkpoint-fork",
   /** A lock acknowledged a checkpoint size the hub never signed. */
   CheckpointUnknown: "checkpoint-unknown",
+  /** A lock reports a credential change the hub did not make (added or removed at the lock). */
+  SyncDrift: "sync-drift",
 } as const;
 export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
 

@@ -11,12 +11,21 @@ import { LatchkeyError } from "@latchkey/protocol";
 export class HubSecret {
   readonly #hmacKey: Buffer;
   readonly #sealKey: Buffer;
+  readonly #noiseStatic: Buffer;
 
   constructor(secret: Uint8Array) {
     if (secret.length !== 32) throw new LatchkeyError("HUB_CONFIG_INVALID", "hub secret must be 32 bytes");
     // Separate subkeys per purpose, so one use can never be turned against another.
     this.#hmacKey = Buffer.from(hkdfSync("sha256", secret, "", "latchkey/hub/hmac/v1", 32));
     this.#sealKey = Buffer.from(hkdfSync("sha256", secret, "", "latchkey/hub/seal/v1", 32));
+    // The hub's Noise identity: derived, so every hub process sharing secret.key is the same hub
+    // to its locks (scale-out) and there is no second key file to back up.
+    this.#noiseStatic = Buffer.from(hkdfSync("sha256", secret, "", "latchkey/hub/noise-static/v1", 32));
+  }
+
+  /** The hub's X25519 static secret key (Noise KK with its locks). Keep in memory only. */
+  noiseStaticSecret(): Uint8Array {
+    return new Uint8Array(this.#noiseStatic);
   }
 
   /** Keyed hash for duplicate detection; `domain` separates PINs from card numbers. */

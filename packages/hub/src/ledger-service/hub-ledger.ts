@@ -23,7 +23,7 @@ import { ed25519NoteSigner, formatVerifierKey, SIG_TYPE_ED25519 } from "@latchke
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import { Ledger, PgLedgerStore, SqliteLedgerStore } from "../ledger/index.js";
 import type { Dialect } from "../db/migrations.js";
-import type { Database, HubDatabase, IngestTables } from "../db/schema.js";
+import type { Database, HubDatabase, IngestTables, SyncTables } from "../db/schema.js";
 import { loadOrCreateCheckpointKey } from "../keys/checkpoint-key.js";
 import { AuditFeed } from "./audit-feed.js";
 import { Exclusive } from "./exclusive.js";
@@ -109,7 +109,8 @@ export class HubLedger {
       key.seed.fill(0);
     }
     // Pick<…> turns the interface into a mapped type, which satisfies withTables' index signature.
-    const db: Kysely<HubDatabase> = opts.db.withTables<Pick<IngestTables, keyof IngestTables>>();
+    const db: Kysely<HubDatabase> =
+      opts.db.withTables<Pick<IngestTables & SyncTables, keyof (IngestTables & SyncTables)>>();
     const exclusive = new Exclusive(db as Kysely<unknown>, opts.dialect);
     const feed = new AuditFeed(db, ledger, exclusive, opts.now);
     const hubLedger = new HubLedger(

@@ -31,6 +31,9 @@ import { HubLedger } from "../ledger-service/hub-ledger.js";
 import { Ingestor } from "../ingest/ingest.js";
 import { ledgerRoutes } from "../ledger-api/routes.js";
 import { DeviceGateway, LOCKS_CONNECTED_METRIC } from "../gateway/device-gateway.js";
+import { CommissioningLobby } from "../locks/lobby.js";
+import { LockPasswords, LockService } from "../locks/service.js";
+import { SyncEngine } from "../sync/engine.js";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -47,6 +50,8 @@ export interface Hub {
   readonly ledger: HubLedger;
   /** Lock event ingestion into the ledger (the device gateway hands it each batch). */
   readonly ingestor: Ingestor;
+  /** Commissioning and the sync engine. */
+  readonly locks: LockService;
   close(): Promise<void>;
 }
 
@@ -124,6 +129,7 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     rpId: new URL(config.publicUrl).hostname,
     secureCookies: origin.startsWith("https:"),
     now,
+    devices: { service: null },
   };
   const ingestor = new Ingestor({
     db: hubLedger.db,
@@ -194,8 +200,14 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
 
   // An administrative action is acknowledged only once its audit row is in the ledger: the
   // action's transaction has committed by now, so this flush includes its row.
-  app.addHook("onSend", async (request, _reply, payload) => {
-    if (request.method !== "GET" && request.method !== "HEAD") await hubLedger.flushAudit();
+  app.addHook("onSend", async (request, reply, payload) => {
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      await hubLedger.flushAudit();
+      // Any accepted change to a site (grants, credentials, people, doors) may change what its
+      // locks should hold: re-reconcile that site; the response does not wait for the locks.
+      const siteId = (request as { caller?: { siteId: string | null } }).caller?.siteId;
+      if (reply.statusCode < 400 && typeof siteId === "string") ctx.devices.service?.engine.kick(siteId);
+    }
     return payload;
   });
 
@@ -217,17 +229,37 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
   await app.ready();
 
   // Device gateway: embedded broker on this server at /mqtt (or --broker), started with the hub.
+  // Locks log in to the broker with a password both sides derive from their Noise keys.
+  const hubNoise = secret.noiseStaticSecret();
+  const passwords = await LockPasswords.load(hubLedger.db, hubNoise);
   const gateway = new DeviceGateway({
     ...(config.broker === undefined
       ? { httpServer: app.server, allowedOrigin: origin }
       : { brokerUrl: config.broker }),
     ...(config.mqttPort === undefined ? {} : { mqttTcp: { host: config.host, port: config.mqttPort } }),
-    deriveLockPassword: (lockId) => secret.keyedHash("latchkey/mqtt-lock-password/v1", lockId),
+    deriveLockPassword: (lockId) => passwords.password(lockId),
+    admittedLocks: passwords.lockIds(),
+    commissioning: { open: true, maxClients: config.commissioningClients },
+    ...(config.topicPrefix === undefined ? {} : { topicPrefix: config.topicPrefix }),
     log: log.child({ part: "gateway" }),
+  });
+  const lobby = new CommissioningLobby(gateway);
+  const engine = new SyncEngine({
+    db: hubLedger.db,
+    gateway,
+    hubStaticSecretKey: hubNoise,
+    ingestor,
+    now,
+    log: log.child({ part: "sync" }),
+    ...(config.syncPolicy === undefined ? {} : { policy: config.syncPolicy }),
   });
   try {
     await gateway.start();
+    await engine.start();
   } catch (e) {
+    lobby.close();
+    await engine.stop();
+    await gateway.close();
     await app.close();
     await hubLedger.close();
     await opened.close();
@@ -235,6 +267,23 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     throw e;
   }
   ctx.metrics.registerGauge(LOCKS_CONNECTED_METRIC, gateway.gauge().help, () => gateway.gauge().value);
+  ctx.metrics.registerLabeledGauge(
+    "latchkey_credential_sync",
+    "Credential × lock pairs by sync state (idle, pending, sending, set, failed, removing, removed).",
+    "state",
+    () => engine.counts(),
+  );
+  ctx.devices.service = new LockService({
+    db: hubLedger.db,
+    secret,
+    gateway,
+    lobby,
+    engine,
+    ledger: { origin: hubLedger.origin, publicKey: hubLedger.ledger.publicKey },
+    now,
+    log: log.child({ part: "locks" }),
+    passwords,
+  });
 
   const setupLink = await prepareSetupLink(ctx);
   await hubLedger.flushAudit();
@@ -247,9 +296,13 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     gateway,
     ledger: hubLedger,
     ingestor,
+    locks: ctx.devices.service,
     async close() {
       if (closed) return;
       closed = true;
+      ctx.devices.service = null;
+      lobby.close();
+      await engine.stop();
       await gateway.close();
       await app.close();
       await hubLedger.close();

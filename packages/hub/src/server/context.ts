@@ -8,6 +8,7 @@ import type { HubSecret } from "../keys/hub-secret.js";
 import type { PasswordHasher } from "../accounts/password-policy.js";
 import type { Throttle } from "../abuse/rate-limit.js";
 import type { Metrics } from "./metrics.js";
+import type { LockService } from "../locks/service.js";
 
 export interface HubContext {
   readonly db: Kysely<Database>;
@@ -25,4 +26,6 @@ export interface HubContext {
   /** Cookies carry Secure (and the __Host- prefix) when the hub is reached over HTTPS. */
   readonly secureCookies: boolean;
   now(): number;
+  /** Locks, commissioning and sync; set once the device gateway runs (null before and in tools). */
+  readonly devices: { service: LockService | null };
 }

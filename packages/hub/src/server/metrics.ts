@@ -21,9 +21,23 @@ export class Metrics {
   #ingestGaps = 0;
   /** Gauges read at each scrape, registered by the parts that own them (e.g. the device gateway). */
   readonly #gauges = new Map<string, { help: string; read: () => number }>();
+  readonly #labeledGauges = new Map<
+    string,
+    { help: string; label: string; read: () => Readonly<Record<string, number>> }
+  >();
 
   registerGauge(name: string, help: string, read: () => number): void {
     this.#gauges.set(name, { help, read });
+  }
+
+  /** A gauge with one label, e.g. latchkey_credential_sync{state="set"}; read at each scrape. */
+  registerLabeledGauge(
+    name: string,
+    help: string,
+    label: string,
+    read: () => Readonly<Record<string, number>>,
+  ): void {
+    this.#labeledGauges.set(name, { help, label, read });
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
@@ -111,6 +125,11 @@ export class Metrics {
     };
     for (const [name, g] of Object.entries(all)) {
       out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`, `${name} ${g.value}`);
+    }
+    for (const [name, g] of this.#labeledGauges) {
+      out.push(`# HELP ${name} ${g.help}`, `# TYPE ${name} gauge`);
+      for (const [value, n] of Object.entries(g.read()))
+        out.push(`${name}{${g.label}="${escapeLabel(value)}"} ${n}`);
     }
     return out.join("\n") + "\n";
   }

@@ -7,6 +7,8 @@ import { CREDENTIAL_ROUTES } from "../credentials/routes.js";
 import { GRANT_ROUTES } from "../grants/routes.js";
 import { AUDIT_ROUTES } from "../audit/routes.js";
 
+import { LOCK_ROUTES } from "../locks/routes.js";
+
 export const MODEL_ROUTES: readonly RouteDef[] = [
   ...ORGANISATION_ROUTES,
   ...SITE_ROUTES,
@@ -14,4 +16,5 @@ export const MODEL_ROUTES: readonly RouteDef[] = [
   ...CREDENTIAL_ROUTES,
   ...GRANT_ROUTES,
   ...AUDIT_ROUTES,
+  ...LOCK_ROUTES,
 ];

@@ -6,7 +6,7 @@ import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../auth
 import { sitesWithPermission, SITE_ROLES } from "../authz/permissions.js";
 import { hasFreshSecondFactor } from "../sessions/sessions.js";
 import { EpochMs, ErrorBody, Id, Name, Ok, Strict, StrictPatch, Username } from "../server/schemas.js";
-import type { DoorTable, SiteTable } from "../db/schema.js";
+import type { DoorTable, IngestTables, SiteTable } from "../db/schema.js";
 import { assertTimeZone } from "../grants/schedule.js";
 import { parseLockPublicKey } from "../credentials/pin-seal.js";
 import { createLink } from "../accounts/links.js";
@@ -331,6 +331,20 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     schema: { params: DoorParams, response: { 200: Ok, ...errors } },
     async handler(call) {
       const { ctx, params } = call;
+      const lock = await ctx.db
+        .withTables<Pick<IngestTables, "locks">>()
+        .selectFrom("locks")
+        .select("id")
+        .where("door_id", "=", params.doorId)
+        .executeTakeFirst();
+      if (lock !== undefined)
+        throw new LatchkeyError(
+          "HUB_DOOR_HAS_LOCK",
+          "this door has a commissioned lock; remove the lock first",
+          {
+            lockId: lock.id,
+          },
+        );
       await ctx.db.transaction().execute(async (trx) => {
         await trx.deleteFrom("grant_doors").where("door_id", "=", params.doorId).execute();
         await trx.deleteFrom("pin_seals").where("door_id", "=", params.doorId).execute();

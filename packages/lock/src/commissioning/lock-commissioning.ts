@@ -24,8 +24,10 @@ import {
   LatchkeyError,
   PBKDF2_DEFAULT_ITERATIONS,
   RevocationStore,
+  deriveBrokerPassword,
   generateSetupCode,
   isLatchkeyError,
+  lockIdBytesFromPublicKey,
   normaliseSetupCode,
   type CommissioningResponderState,
   type CommissioningVerifier,
@@ -85,6 +87,7 @@ export class LockCommissioning {
   readonly #monoAtOpen: number;
   readonly #lifetimeAtOpen: number;
   readonly #ed25519: Ed25519;
+  readonly #lockIdBytes: Uint8Array;
   #revocation: RevocationStore | null;
   #signCounts: Map<string, number>;
   #ackedSeq: number;
@@ -107,6 +110,7 @@ export class LockCommissioning {
     this.#monoAtOpen = p.mono();
     this.#lifetimeAtOpen = p.saved?.lifetimeMs ?? 0;
     this.#ed25519 = p.ed25519;
+    this.#lockIdBytes = lockIdBytesFromPublicKey(p.signingPublicKey);
     this.channelSecretKey = p.channelSecretKey;
     this.channelPublicKey = nodeX25519.publicKey(p.channelSecretKey);
     this.setupCode = p.setupCode;
@@ -189,6 +193,21 @@ export class LockCommissioning {
   }
   get hubStaticPublicKey(): Uint8Array | null {
     return this.responder.installedKeys?.hubStaticPublicKey ?? null;
+  }
+  /**
+   * The password this lock logs in to the hub's MQTT broker with (see deriveBrokerPassword): from
+   * the lock's channel secret and the hub static key installed at commissioning. Null while not
+   * commissioned. A secret: never log it.
+   */
+  brokerPassword(): string | null {
+    const hub = this.hubStaticPublicKey;
+    if (!this.isCommissioned || hub === null) return null;
+    return deriveBrokerPassword({
+      x25519: nodeX25519,
+      secretKey: this.channelSecretKey,
+      publicKey: hub,
+      lockId: this.#lockIdBytes,
+    });
   }
   get revocation(): RevocationStore | null {
     return this.#revocation;

@@ -8,6 +8,7 @@
  *     hubStaticSecretKey, lock: { channelPublicKey: identity.channelPublicKey, lockId } });
  *   await hub.setPin(1, 1, "583920");           // sealed to the lock's channel key here
  *   const records = await hub.pullEvents();     // signed journal records, verify them offline
+ *   hub.onPush((records) => …);                 // events the lock signs from now on (best effort)
  */
 import {
   CommissioningInitiator,
@@ -66,6 +67,7 @@ function timeout(what: string): LatchkeyError {
 
 export class LockClient {
   readonly #pending = new Map<number, Pending>();
+  readonly #pushListeners = new Set<(records: Uint8Array[]) => void>();
   #nextId = 1;
   #closed = false;
 
@@ -296,6 +298,56 @@ export class LockClient {
     return out;
   }
 
+  /**
+   * Events the lock pushes unsolicited on a hub session (EventBatch with request id 0), each a
+   * signed journal record to verify like pulled ones. Best effort: a push changes nothing about
+   * acknowledgement, so keep pulling and acknowledging with `pullEvents`. Returns an unsubscribe.
+   * A listener that throws does not disturb the connection (its error is dropped).
+   */
+  onPush(fn: (records: Uint8Array[]) => void): () => void {
+    this.#pushListeners.add(fn);
+    return () => {
+      this.#pushListeners.delete(fn);
+    };
+  }
+
+  /** SetTimeZone: the IANA zone week-day schedules are evaluated in (e.g. "Europe/Paris"). */
+  setTimeZone(timeZone: string): Promise<string> {
+    return this.result({ kind: "SetTimeZone", timeZone });
+  }
+
+  /** ClearUser (0xFFFE = every user); clearing an absent user is OK. */
+  clearUser(userIndex: number): Promise<string> {
+    return this.result({ kind: "ClearUser", userIndex });
+  }
+
+  /** ClearCredential (0xFFFE = every credential of the type); clearing an absent one is OK. */
+  clearCredential(wireType: number, credentialIndex: number): Promise<string> {
+    return this.result({
+      kind: "ClearCredential",
+      credentialType: wireType as MessageOf<"ClearCredential">["credentialType"],
+      credentialIndex,
+    });
+  }
+
+  setWeekDaySchedule(m: Omit<MessageOf<"SetWeekDaySchedule">, "kind">): Promise<string> {
+    return this.result({ kind: "SetWeekDaySchedule", ...m });
+  }
+
+  /** ClearWeekDaySchedule (0xFE = every index of the user); an absent schedule is OK. */
+  clearWeekDaySchedule(userIndex: number, weekDayIndex: number): Promise<string> {
+    return this.result({ kind: "ClearWeekDaySchedule", weekDayIndex, userIndex });
+  }
+
+  setYearDaySchedule(m: Omit<MessageOf<"SetYearDaySchedule">, "kind">): Promise<string> {
+    return this.result({ kind: "SetYearDaySchedule", ...m });
+  }
+
+  /** ClearYearDaySchedule (0xFE = every index of the user); an absent schedule is OK. */
+  clearYearDaySchedule(userIndex: number, yearDayIndex: number): Promise<string> {
+    return this.result({ kind: "ClearYearDaySchedule", yearDayIndex, userIndex });
+  }
+
   close(): void {
     if (this.#closed) return;
     this.connection.close();
@@ -315,6 +367,20 @@ export class LockClient {
       env = decodeMessage(bytes);
     } catch {
       return; // a reply we cannot read: its request times out
+    }
+    if (env.requestId === 0) {
+      // Request id 0 is never a reply (ours start at 1): a push from the lock.
+      if (env.message.kind === "EventBatch") {
+        const records = env.message.records;
+        for (const fn of [...this.#pushListeners]) {
+          try {
+            fn(records.slice());
+          } catch {
+            // A listener's failure must not stop replies on this connection.
+          }
+        }
+      }
+      return;
     }
     const p = this.#pending.get(env.requestId);
     if (p === undefined) return;

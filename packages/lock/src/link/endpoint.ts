@@ -12,6 +12,15 @@
  *    permission, binding the phone's Noise key). A commissioning message still gets its
  *    COMM_ALREADY_COMMISSIONED answer; anything else is dropped.
  *
+ * While not commissioned the lock announces itself (`announcement()`: a clear CommAnnounce with
+ * its lock id, for the gateway to publish on the commissioning topic). A CommAnnounce or Result
+ * it receives is never answered (a reply is not a request; locks sharing a topic must not chat).
+ *
+ * Event push: once a hub (KK) session is open, every event the runtime signs is also sent on it
+ * unsolicited, as an EventBatch of one record with request id 0. Phone sessions get none. Pushes
+ * are best effort and change nothing about acknowledgement: the hub still pulls and acknowledges
+ * with EventBatch/EventAck. A failed push is counted like any refusal.
+ *
  * Requests are decoded from the catalogue and handed to `handleRequest`; each gets a typed reply
  * or a `Result` with a stable code. Bad frames and messages are dropped (or answered with a code),
  * counted by code, and never throw out of the endpoint.
@@ -27,6 +36,7 @@ import {
   LatchkeyError,
   decodeMessage,
   encodeMessage,
+  encodeSignedLockEvent,
   equalBytes,
   isLatchkeyError,
   resultMessage,
@@ -34,6 +44,7 @@ import {
   type ChannelPeer,
   type ErrorCode,
   type FrameTransport,
+  type SignedLockEvent,
 } from "@latchkey/protocol";
 import { nodeEd25519, nodeX25519 } from "@latchkey/protocol/node";
 import type { LockRuntime } from "../runtime/lock-runtime.js";
@@ -81,6 +92,12 @@ type ConnectionState =
       readonly phone: { holderKey: Uint8Array | null } | null;
     };
 
+/** One carrier the endpoint serves, and the session on it now. */
+interface Connection {
+  readonly transport: FrameTransport;
+  state: ConnectionState;
+}
+
 export class LockEndpoint {
   readonly #runtime: () => LockRuntime;
   readonly #options: LockEndpointOptions;
@@ -89,6 +106,9 @@ export class LockEndpoint {
   readonly #refusals = new Map<string, number>();
   readonly #peerRefusals = new Map<string, number>();
   readonly #refusalListeners = new Set<(code: string, error: LatchkeyError) => void>();
+  readonly #live = new Set<Connection>();
+  /** The runtime whose events are pushed (a virtual lock's restart brings a new one). */
+  #events: { runtime: LockRuntime; unsubscribe: () => void } | null = null;
   #requests = 0;
   #connections = 0;
 
@@ -110,6 +130,45 @@ export class LockEndpoint {
     return this.#challenges.book;
   }
 
+  /** Follows the current runtime's events (subscribes once per runtime instance). */
+  #followEvents(rt: LockRuntime): void {
+    if (this.#events?.runtime === rt) return;
+    this.#events?.unsubscribe();
+    this.#events = { runtime: rt, unsubscribe: rt.onEvent((e) => this.#push(rt, e)) };
+  }
+
+  /** Sends a signed event to every open hub session (request id 0). Never throws into the runtime. */
+  #push(rt: LockRuntime, event: SignedLockEvent): void {
+    let bytes: Uint8Array | null = null;
+    for (const conn of this.#live) {
+      const state = conn.state;
+      if (state.mode !== "noise" || state.role !== "hub" || state.session.phase !== "open") continue;
+      try {
+        const hub = rt.commissioning.hubStaticPublicKey;
+        // A session opened with a hub key the lock no longer trusts (factory reset) gets nothing.
+        if (hub === null || state.hubKey === null || !equalBytes(hub, state.hubKey)) continue;
+        bytes ??= encodeMessage(0, { kind: "EventBatch", records: [encodeSignedLockEvent(event)] });
+        conn.transport.send(state.session.send(bytes));
+      } catch (e) {
+        this.#refused(
+          isLatchkeyError(e)
+            ? e
+            : new LatchkeyError("LK_INTERNAL", "lock failed to push an event", undefined, { cause: e }),
+        );
+      }
+    }
+  }
+
+  /**
+   * What a lock waiting to be commissioned publishes on the commissioning topic: a clear
+   * CommAnnounce (request id 0) with its lock id. Null once commissioned.
+   */
+  announcement(): Uint8Array | null {
+    const rt = this.#runtime();
+    if (rt.commissioning.isCommissioned) return null;
+    return encodeMessage(0, { kind: "CommAnnounce", lockId: rt.lockIdBytes });
+  }
+
   get stats(): EndpointStats {
     return {
       refusals: Object.fromEntries(this.#refusals),
@@ -128,14 +187,18 @@ export class LockEndpoint {
   /** Serves one connection until the carrier closes. */
   accept(transport: FrameTransport): void {
     this.#connections++;
-    let state: ConnectionState = { mode: "idle" };
+    const conn: Connection = { transport, state: { mode: "idle" } };
+    this.#live.add(conn);
+    this.#followEvents(this.#runtime());
     transport.onClose(() => {
-      if (state.mode === "noise") state.session.abandon();
-      state = { mode: "idle" };
+      this.#live.delete(conn);
+      if (conn.state.mode === "noise") conn.state.session.abandon();
+      conn.state = { mode: "idle" };
     });
     transport.onFrame((frame) => {
       try {
-        state = this.#onFrame(transport, state, frame);
+        this.#followEvents(this.#runtime());
+        conn.state = this.#onFrame(transport, conn.state, frame);
       } catch (e) {
         const error = isLatchkeyError(e)
           ? e
@@ -143,8 +206,8 @@ export class LockEndpoint {
         this.#refused(error);
         if (error.code === "NOISE_PEER_NOT_ALLOWED") {
           // An authenticated but unauthorised peer: nothing more to say to it.
-          if (state.mode === "noise") state.session.abandon();
-          state = { mode: "idle" };
+          if (conn.state.mode === "noise") conn.state.session.abandon();
+          conn.state = { mode: "idle" };
           transport.close();
         }
       }
@@ -167,6 +230,11 @@ export class LockEndpoint {
     const c = rt.commissioning;
     if (!c.isCommissioned) {
       if (state.mode === "noise") state.session.abandon();
+      const kind = tryDecode(frame)?.message.kind;
+      if (kind === "CommAnnounce" || kind === "Result") {
+        this.#refused(new LatchkeyError("COMM_UNEXPECTED_MESSAGE", `a ${kind} is not a request`, { kind }));
+        return { mode: "idle" };
+      }
       const reply = rt.handleCommissioningMessage(frame);
       const answer = decodeMessage(reply).message;
       if (answer.kind === "Result" && answer.code !== "OK") this.#refusedCode(answer.code);
@@ -209,7 +277,7 @@ export class LockEndpoint {
     } catch (e) {
       // Not a channel frame: a commissioning message still deserves its answer.
       const env = tryDecode(frame);
-      if (env !== null && env.message.kind.startsWith("Comm")) {
+      if (env !== null && env.message.kind.startsWith("Comm") && env.message.kind !== "CommAnnounce") {
         transport.send(rt.handleCommissioningMessage(frame));
         return previous;
       }

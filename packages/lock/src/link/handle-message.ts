@@ -183,10 +183,14 @@ export function handleRequest(env: DispatcherEnv, ctx: RequestContext, m: Messag
     case "SetUser":
       return setUser(rt, m);
     case "ClearUser":
+      // Idempotent: the hub resends after a crash, and clearing a user that is not there (or no
+      // longer there, e.g. cleared with its last credential) leaves the state it asked for.
       if (m.userIndex === CLEAR_ALL_USERS) for (const u of rt.users()) rt.clearUser(u.index);
-      else rt.clearUser(m.userIndex);
+      else if (rt.user(m.userIndex) !== undefined) rt.clearUser(m.userIndex);
       return ok();
     case "SetCredential": {
+      // Idempotent: a slot of this type already held by the same user is replaced in place (the
+      // runtime journals Modify); a slot held by another user is refused (LOCK_CREDENTIAL_DUPLICATE).
       const type = lockCredentialType(m.credentialType);
       if (type === null) return code("LOCK_MESSAGE_UNSUPPORTED");
       const plain = channel(
@@ -214,7 +218,10 @@ export function handleRequest(env: DispatcherEnv, ctx: RequestContext, m: Messag
       if (type === null) return code("LOCK_MESSAGE_UNSUPPORTED");
       if (m.credentialIndex === CLEAR_ALL_CREDENTIALS) {
         for (const cred of rt.credentials()) if (cred.type === type) rt.clearCredential(type, cred.index);
-      } else rt.clearCredential(type, m.credentialIndex);
+      } else if (rt.credentials().some((cred) => cred.type === type && cred.index === m.credentialIndex)) {
+        rt.clearCredential(type, m.credentialIndex);
+      }
+      // Idempotent: an absent credential is already cleared.
       return ok();
     }
     case "SetWeekDaySchedule":
@@ -231,6 +238,14 @@ export function handleRequest(env: DispatcherEnv, ctx: RequestContext, m: Messag
         (i) => rt.clearWeekDaySchedule(m.userIndex, i),
         () => rt.user(m.userIndex),
       );
+      return ok();
+    case "SetTimeZone":
+      try {
+        rt.updateSettings({ timeZone: m.timeZone });
+      } catch (e) {
+        if (e instanceof LatchkeyError && e.code === "LOCK_SETTING_INVALID") return code(e.code);
+        throw e;
+      }
       return ok();
     case "SetYearDaySchedule":
       rt.setYearDaySchedule(m.userIndex, {
@@ -297,6 +312,7 @@ export function handleRequest(env: DispatcherEnv, ctx: RequestContext, m: Messag
     case "CommPake3":
     case "CommLockIdentity":
     case "CommComplete":
+    case "CommAnnounce":
     case "StateReport":
     case "UnlockChallenge":
       // Replies and commissioning steps are not requests a commissioned lock answers.
@@ -371,11 +387,15 @@ function setUser(rt: LockRuntime, m: MessageOf<"SetUser">): Reply {
   return ok();
 }
 
-/** Clears one schedule, or (index 0xFE) every schedule index that exists. */
+/**
+ * Clears one schedule, or (index 0xFE) every schedule index that exists. Idempotent: a schedule
+ * (or its user) that is not there is already cleared, so the hub may resend after a crash.
+ */
 function clearSchedules(index: number, clear: (i: number) => void, ownerExists: () => unknown): void {
-  if (index !== CLEAR_ALL_SCHEDULES) return clear(index);
-  if (ownerExists() === undefined) throw new LatchkeyError("LOCK_USER_UNKNOWN", "no user at that index");
-  for (let i = 1; i < CLEAR_ALL_SCHEDULES; i++) {
+  if (ownerExists() === undefined) return;
+  const from = index === CLEAR_ALL_SCHEDULES ? 1 : index;
+  const to = index === CLEAR_ALL_SCHEDULES ? CLEAR_ALL_SCHEDULES - 1 : index;
+  for (let i = from; i <= to; i++) {
     try {
       clear(i);
     } catch (e) {

@@ -20,3 +20,10 @@ export {
   normaliseSetupCode,
   type CommissioningVerifier,
 } from "./setup-code.js";
+export {
+  BROKER_PASSWORD_BYTES,
+  BROKER_PASSWORD_INFO,
+  BROKER_PASSWORD_LOCK_ID_LENGTH,
+  deriveBrokerPassword,
+  type BrokerPasswordInput,
+} from "./broker-password.js";

@@ -159,4 +159,27 @@ export const HUB_ERRORS = {
     blame: "internal",
     description: "The hub's checkpoint key file is malformed, readable by others, or names another origin.",
   },
+  HUB_COMMISSION_NO_LOCK: {
+    status: 404,
+    blame: "caller",
+    description:
+      "No lock is waiting to be commissioned (none has announced itself on the device gateway in the last minute), or none with the lock id given.",
+  },
+  HUB_COMMISSION_AMBIGUOUS: {
+    status: 409,
+    blame: "caller",
+    description:
+      "Several locks are waiting to be commissioned; name the one to add by its lock id (printed on its label).",
+  },
+  HUB_COMMISSION_FAILED: {
+    status: 422,
+    blame: "input",
+    description:
+      "The lock refused or did not finish commissioning: a wrong setup code, a lock locked out after wrong codes, or a lock that went away. The lock says which; nothing was stored.",
+  },
+  HUB_DOOR_HAS_LOCK: {
+    status: 409,
+    blame: "caller",
+    description: "The door is already bound to a commissioned lock; remove that lock first.",
+  },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -2,7 +2,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { fromHex, toHex } from "../encoding/bytes.js";
 import { LatchkeyError, isLatchkeyError } from "../errors/error.js";
-import { MessageType, decodeMessage, encodeMessage, type Message, type MessageKind } from "./catalogue.js";
+import {
+  MessageType,
+  decodeCommAnnounce,
+  decodeMessage,
+  encodeMessage,
+  type Message,
+  type MessageKind,
+} from "./catalogue.js";
 import {
   CredentialRule,
   CredentialType,
@@ -126,6 +133,16 @@ const goldens: Golden[] = [
       ["0107", "type CommComplete"],
       ["00000005", "request id 5"],
       ["aa".repeat(48), "sealedConfirmation: sealed(SHA-256 of the identity) + tag"],
+    ],
+  },
+  {
+    message: { kind: "CommAnnounce", lockId: fromHex("000102030405060708090a0b0c0d0e0f") },
+    requestId: 0,
+    bytes: [
+      ["01", "version 1"],
+      ["0108", "type CommAnnounce"],
+      ["00000000", "request id 0 (unsolicited)"],
+      ["000102030405060708090a0b0c0d0e0f", "lockId: 16 bytes (SHA-256 of the lock's signing key, first 16)"],
     ],
   },
   {
@@ -389,6 +406,17 @@ const goldens: Golden[] = [
     ],
   },
   {
+    message: { kind: "SetTimeZone", timeZone: "Europe/Paris" },
+    requestId: 29,
+    bytes: [
+      ["01", "version 1"],
+      ["0504", "type SetTimeZone"],
+      ["0000001d", "request id 29"],
+      ["0c", "timeZone length 12"],
+      [toHex(ascii("Europe/Paris")), 'timeZone "Europe/Paris" (UTF-8)'],
+    ],
+  },
+  {
     message: { kind: "GetState" },
     requestId: 24,
     bytes: [
@@ -556,6 +584,51 @@ describe("message catalogue: refusals", () => {
         }),
       ),
     ).toBe("MSG_INVALID_FIELD");
+  });
+
+  it("refuses a CommAnnounce whose lock id is not 16 bytes", () => {
+    expect(codeOf(() => encodeMessage(0, { kind: "CommAnnounce", lockId: fill(15, 1) }))).toBe(
+      "MSG_INVALID_FIELD",
+    );
+    expect(codeOf(() => decodeMessage(fromHex("01" + "0108" + "00000000" + "01".repeat(15))))).toBe(
+      "LK_DECODE_TRUNCATED",
+    );
+    expect(codeOf(() => decodeMessage(fromHex("01" + "0108" + "00000000" + "01".repeat(17))))).toBe(
+      "LK_DECODE_TRAILING",
+    );
+  });
+
+  it("decodeCommAnnounce gives the lock id of an announcement and null for anything else", () => {
+    const id = fill(16, 0x42);
+    expect(decodeCommAnnounce(encodeMessage(0, { kind: "CommAnnounce", lockId: id }))).toEqual(id);
+    expect(decodeCommAnnounce(encodeMessage(0, { kind: "GetState" }))).toBeNull();
+    expect(decodeCommAnnounce(fromHex("01" + "0108" + "00000000" + "42"))).toBeNull();
+    expect(decodeCommAnnounce(new Uint8Array(0))).toBeNull();
+  });
+
+  it("refuses a SetTimeZone that is empty, over 64 bytes or not UTF-8", () => {
+    expect(codeOf(() => encodeMessage(1, { kind: "SetTimeZone", timeZone: "" }))).toBe("MSG_INVALID_FIELD");
+    expect(codeOf(() => encodeMessage(1, { kind: "SetTimeZone", timeZone: "x".repeat(65) }))).toBe(
+      "MSG_INVALID_FIELD",
+    );
+    // 22 × "é" = 44 bytes is fine; 33 × "é" = 66 bytes is not.
+    expect(codeOf(() => encodeMessage(1, { kind: "SetTimeZone", timeZone: "é".repeat(22) }))).toBe(
+      "no error",
+    );
+    expect(codeOf(() => encodeMessage(1, { kind: "SetTimeZone", timeZone: "é".repeat(33) }))).toBe(
+      "MSG_INVALID_FIELD",
+    );
+    expect(codeOf(() => decodeMessage(fromHex("01" + "0504" + "00000001" + "00")))).toBe("MSG_INVALID_FIELD");
+    expect(codeOf(() => decodeMessage(fromHex("01" + "0504" + "00000001" + "41" + "00".repeat(65))))).toBe(
+      "MSG_INVALID_FIELD",
+    );
+    expect(codeOf(() => decodeMessage(fromHex("01" + "0504" + "00000001" + "02" + "c328")))).toBe(
+      "MSG_INVALID_FIELD",
+    );
+    // A leading byte-order mark is kept, so the message re-encodes to the same bytes.
+    const bom = fromHex("01" + "0504" + "00000001" + "04" + "efbbbf41");
+    expect(decodeMessage(bom).message).toEqual({ kind: "SetTimeZone", timeZone: "\ufeffA" });
+    expect(toHex(encodeMessage(1, decodeMessage(bom).message))).toBe(toHex(bom));
   });
 
   it("refuses messages larger than one channel frame with MSG_TOO_LARGE, both ways", () => {

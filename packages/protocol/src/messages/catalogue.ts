@@ -11,6 +11,7 @@
  */
 import { ByteReader, ByteWriter } from "../encoding/bytes.js";
 import { LatchkeyError } from "../errors/error.js";
+import { LOCK_ID_BYTES } from "../journal/codec.js";
 import {
   CredentialRule,
   CredentialType,
@@ -36,6 +37,7 @@ export const MessageType = {
   CommPake3: 0x0105,
   CommLockIdentity: 0x0106,
   CommComplete: 0x0107,
+  CommAnnounce: 0x0108,
   Lock: 0x0201,
   Unlock: 0x0202,
   UnlockChallengeRequest: 0x0203,
@@ -55,6 +57,7 @@ export const MessageType = {
   SetTime: 0x0501,
   GetState: 0x0502,
   StateReport: 0x0503,
+  SetTimeZone: 0x0504,
   EventBatch: 0x0601,
   EventAck: 0x0602,
   CheckpointAck: 0x0603,
@@ -92,6 +95,7 @@ export const MESSAGE_LIMITS = {
   revocationList: MESSAGE_MAX_BYTES,
   firmwareVersion: 32,
   manifest: MESSAGE_MAX_BYTES,
+  timeZone: 64,
 } as const;
 
 export type Message =
@@ -104,6 +108,12 @@ export type Message =
   | { kind: "CommPake3"; confirmP: Uint8Array; sealedKeys: Uint8Array }
   | { kind: "CommLockIdentity"; sealedIdentity: Uint8Array }
   | { kind: "CommComplete"; sealedConfirmation: Uint8Array }
+  /**
+   * Lock → hub, in clear on the commissioning topic, from a lock waiting to be commissioned: "I am
+   * here" (request id 0). Carries only the lock id, so the hub can list the lock; it proves
+   * nothing (anyone can send one) — the setup code does, during commissioning.
+   */
+  | { kind: "CommAnnounce"; lockId: Uint8Array }
   | { kind: "Lock"; sealedPin: Uint8Array }
   | { kind: "Unlock"; timeoutSeconds: number; sealedPin: Uint8Array }
   | { kind: "UnlockChallengeRequest" }
@@ -169,6 +179,8 @@ export type Message =
     }
   | { kind: "ClearHolidaySchedule"; holidayIndex: number }
   | { kind: "SetTime"; utcMs: number; utcOffsetMinutes: number }
+  /** The IANA time zone week-day schedules are evaluated in (e.g. "Europe/Paris"); 1–64 UTF-8 bytes. */
+  | { kind: "SetTimeZone"; timeZone: string }
   | { kind: "GetState" }
   | {
       kind: "StateReport";
@@ -255,7 +267,8 @@ const utf8Encoder = new TextEncoder();
 function readUtf8Var8(r: ByteReader, field: string, max: number): string {
   const raw = readVar8(r, field, max);
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(raw);
+    // ignoreBOM keeps a leading U+FEFF in the string, so every accepted body re-encodes identically.
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(raw);
   } catch {
     return invalid(field, "is not valid UTF-8");
   }
@@ -366,6 +379,11 @@ const codecs: CodecTable = {
       kind: "CommComplete",
       sealedConfirmation: r.bytesFixed(COMM_SEALED_COMPLETE_LENGTH, "sealedConfirmation"),
     }),
+  },
+  CommAnnounce: {
+    check: (m) => checkFixed(m.lockId, LOCK_ID_BYTES, "lockId"),
+    write: (w, m) => void w.bytes(m.lockId),
+    read: (r) => ({ kind: "CommAnnounce", lockId: r.bytesFixed(LOCK_ID_BYTES, "lockId") }),
   },
   Lock: {
     check: (m) => checkLength(m.sealedPin, 0, MESSAGE_LIMITS.sealedPin, "sealedPin"),
@@ -621,6 +639,16 @@ const codecs: CodecTable = {
       return { kind: "SetTime", utcMs, utcOffsetMinutes: raw >= 0x8000 ? raw - 0x10000 : raw };
     },
   },
+  SetTimeZone: {
+    check: (m) => {
+      if (typeof m.timeZone !== "string") invalid("timeZone", "must be a string");
+      const n = utf8Encoder.encode(m.timeZone).length;
+      if (n < 1 || n > MESSAGE_LIMITS.timeZone)
+        invalid("timeZone", `must be 1..${MESSAGE_LIMITS.timeZone} UTF-8 bytes`, { length: n });
+    },
+    write: (w, m) => writeVar8(w, utf8Encoder.encode(m.timeZone)),
+    read: (r) => ({ kind: "SetTimeZone", timeZone: readUtf8Var8(r, "timeZone", MESSAGE_LIMITS.timeZone) }),
+  },
   GetState: {
     check: () => undefined,
     write: () => undefined,
@@ -833,6 +861,20 @@ export function decodeMessageOf<K extends MessageKind>(
     );
   }
   return env as Envelope<MessageOf<K>>;
+}
+
+/**
+ * A lock's announcement on the commissioning topic → its 16-byte lock id, or null when `bytes`
+ * are not a well-formed CommAnnounce (never throws). The id is a claim, not a proof.
+ */
+export function decodeCommAnnounce(bytes: Uint8Array): Uint8Array | null {
+  try {
+    const env = decodeMessage(bytes);
+    return env.message.kind === "CommAnnounce" ? env.message.lockId : null;
+  } catch (e) {
+    if (e instanceof LatchkeyError) return null;
+    throw e;
+  }
 }
 
 /** The generic reply: "OK" or a stable error code. */

@@ -8,6 +8,7 @@ export {
   MESSAGE_MAX_BYTES,
   MESSAGE_VERSION,
   MessageType,
+  decodeCommAnnounce,
   decodeMessage,
   decodeMessageOf,
   encodeMessage,

@@ -1,0 +1,310 @@
+/**
+ * Locks in the API: which locks wait to be commissioned, commissioning one onto a door by its
+ * setup code, a door's lock and its condition, the site's fleet, and each credential's sync
+ * state on every lock (with a retry button for failures).
+ */
+import { Type } from "@fastify/type-provider-typebox";
+import { DoorState as WireDoorState, LatchkeyError, LockState as WireLockState } from "@latchkey/protocol";
+import { defineRoute, type RouteDef } from "../authz/route-table.js";
+import { EpochMs, ErrorBody, Id, Ok, Strict } from "../server/schemas.js";
+import type { HubContext } from "../server/context.js";
+import type { HubDatabase } from "../db/schema.js";
+import { auditCall } from "../audit/routes.js";
+import type { LockService } from "./service.js";
+import type { LockCondition } from "../sync/engine.js";
+import type { Kysely } from "kysely";
+
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  415: ErrorBody,
+  422: ErrorBody,
+};
+const LockIdString = Type.String({ pattern: "^[0-9a-fA-F]{32}$" });
+const SyncStateName = Type.Union(
+  ["idle", "pending", "sending", "set", "failed", "removing", "removed"].map((s) => Type.Literal(s)),
+);
+
+const Condition = Strict({
+  lockState: Type.Union([Type.Literal("locked"), Type.Literal("unlocked"), Type.Literal("not-fully-locked")]),
+  doorState: Type.Union([Type.Literal("open"), Type.Literal("closed")]),
+  batteryPercent: Type.Union([Type.Integer(), Type.Null()]),
+  firmwareVersion: Type.String(),
+  lastSeq: Type.Integer(),
+});
+const LockView = Strict({
+  id: Type.String(),
+  doorId: Type.Union([Type.String(), Type.Null()]),
+  online: Type.Boolean(),
+  commissionedAt: EpochMs,
+  lastSeenAt: Type.Union([EpochMs, Type.Null()]),
+  clockDriftMs: Type.Union([Type.Integer(), Type.Null()]),
+  condition: Type.Union([Condition, Type.Null()]),
+  breakerOpenUntil: Type.Union([EpochMs, Type.Null()]),
+  sync: Type.Record(Type.String(), Type.Integer()),
+});
+const SyncRow = Strict({
+  lockId: Type.String(),
+  doorId: Type.Union([Type.String(), Type.Null()]),
+  state: SyncStateName,
+  reason: Type.Union([Type.String(), Type.Null()]),
+  attempts: Type.Integer(),
+  nextAttemptAt: Type.Union([EpochMs, Type.Null()]),
+  updatedAt: EpochMs,
+});
+
+export function lockService(ctx: HubContext): LockService {
+  const s = ctx.devices.service;
+  if (s === null) throw new LatchkeyError("HUB_GATEWAY_NOT_RUNNING", "the device gateway is not running");
+  return s;
+}
+
+function hubDb(ctx: HubContext): Kysely<HubDatabase> {
+  return ctx.db.withTables<Pick<HubDatabase, keyof HubDatabase>>();
+}
+
+const LOCK_STATE: Record<number, "locked" | "unlocked" | "not-fully-locked"> = {
+  [WireLockState.NotFullyLocked]: "not-fully-locked",
+  [WireLockState.Locked]: "locked",
+  [WireLockState.Unlocked]: "unlocked",
+  [WireLockState.Unlatched]: "unlocked",
+};
+
+async function lockViews(ctx: HubContext, where: { doorId?: string; siteId?: string }) {
+  const db = hubDb(ctx);
+  let q = db.selectFrom("locks").innerJoin("doors", "doors.id", "locks.door_id").selectAll("locks");
+  if (where.doorId !== undefined) q = q.where("locks.door_id", "=", where.doorId);
+  if (where.siteId !== undefined) q = q.where("doors.site_id", "=", where.siteId);
+  const rows = await q.orderBy("locks.id").execute();
+  const service = ctx.devices.service;
+  const out = [];
+  for (const r of rows) {
+    const counts = await db
+      .selectFrom("credential_sync")
+      .select(["state", (eb) => eb.fn.countAll<number>().as("n")])
+      .where("lock_id", "=", r.id)
+      .groupBy("state")
+      .execute();
+    const c = r.state_json === null ? null : (JSON.parse(r.state_json) as LockCondition);
+    out.push({
+      id: r.id,
+      doorId: r.door_id,
+      online: service?.opts.gateway.isConnected(r.id as never) ?? false,
+      commissionedAt: Number(r.commissioned_at),
+      lastSeenAt: r.last_seen_at === null ? null : Number(r.last_seen_at),
+      clockDriftMs: r.clock_drift_ms === null ? null : Number(r.clock_drift_ms),
+      condition:
+        c === null
+          ? null
+          : {
+              lockState: LOCK_STATE[c.lockState ?? -1] ?? "not-fully-locked",
+              doorState: c.doorState === WireDoorState.DoorClosed ? ("closed" as const) : ("open" as const),
+              batteryPercent: c.batteryPercent,
+              firmwareVersion: c.firmwareVersion,
+              lastSeq: c.lastSeq,
+            },
+      breakerOpenUntil: service?.engine.breakerOpenUntil(r.id) ?? null,
+      sync: Object.fromEntries(counts.map((x) => [x.state, Number(x.n)])),
+    });
+  }
+  return out;
+}
+
+export const LOCK_ROUTES: readonly RouteDef[] = [
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/sites/:siteId/commissioning",
+    summary: "Locks waiting to be commissioned (they announce themselves on the device gateway)",
+    tags: ["locks"],
+    access: { kind: "site", permission: "site.manage", site: { param: "siteId", table: "sites" } },
+    schema: {
+      params: Strict({ siteId: Id }),
+      response: {
+        200: Strict({
+          items: Type.Array(Strict({ lockId: Type.String(), firstSeenAt: EpochMs, lastSeenAt: EpochMs })),
+        }),
+        ...errors,
+      },
+    },
+    handler(call) {
+      const items = lockService(call.ctx)
+        .waiting()
+        .map((w) => ({ lockId: w.lockId, firstSeenAt: w.firstSeenAt, lastSeenAt: w.lastSeenAt }));
+      return Promise.resolve({ items });
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: "/api/v1/doors/:doorId/lock",
+    summary:
+      "Commission a waiting lock onto this door with the setup code on its label (step-up). Name the lock when several wait",
+    tags: ["locks"],
+    access: { kind: "site", permission: "site.manage", site: { param: "doorId", table: "doors" } },
+    stepUp: true,
+    status: 201,
+    schema: {
+      params: Strict({ doorId: Id }),
+      body: Strict({
+        setupCode: Type.String({ minLength: 8, maxLength: 16, pattern: "^[0-9 -]+$" }),
+        lockId: Type.Optional(LockIdString),
+      }),
+      response: { 201: LockView, ...errors },
+    },
+    async handler(call) {
+      const { ctx, params, body } = call;
+      const done = await lockService(ctx).commission({
+        doorId: params.doorId,
+        setupCode: body.setupCode,
+        ...(body.lockId === undefined ? {} : { lockId: body.lockId.toLowerCase() }),
+      });
+      await auditCall(call, {
+        action: "lock.commission",
+        siteId: call.caller.siteId,
+        targetType: "door",
+        targetId: params.doorId,
+        details: { lockId: done.lockId },
+      });
+      const [view] = await lockViews(ctx, { doorId: params.doorId });
+      if (view === undefined) throw new LatchkeyError("LK_INTERNAL", "commissioned lock not found");
+      return view;
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/doors/:doorId/lock",
+    summary: "The door's lock: online, condition (bolt, door, battery, firmware), clock drift, sync counts",
+    tags: ["locks"],
+    access: { kind: "site", permission: "site.read", site: { param: "doorId", table: "doors" } },
+    schema: { params: Strict({ doorId: Id }), response: { 200: LockView, ...errors } },
+    async handler(call) {
+      const [view] = await lockViews(call.ctx, { doorId: call.params.doorId });
+      if (view === undefined)
+        throw new LatchkeyError("HUB_LOCK_UNKNOWN", "this door has no commissioned lock");
+      return view;
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: "/api/v1/doors/:doorId/lock/remove",
+    summary: "Remove the door's lock from the hub (step-up); its signed events stay in the ledger",
+    tags: ["locks"],
+    access: { kind: "site", permission: "site.manage", site: { param: "doorId", table: "doors" } },
+    stepUp: true,
+    schema: { params: Strict({ doorId: Id }), response: { 200: Ok, ...errors } },
+    async handler(call) {
+      const { ctx, params } = call;
+      const lock = await hubDb(ctx)
+        .selectFrom("locks")
+        .select("id")
+        .where("door_id", "=", params.doorId)
+        .executeTakeFirst();
+      if (lock === undefined)
+        throw new LatchkeyError("HUB_LOCK_UNKNOWN", "this door has no commissioned lock");
+      await lockService(ctx).remove(lock.id);
+      await auditCall(call, {
+        action: "lock.remove",
+        siteId: call.caller.siteId,
+        targetType: "door",
+        targetId: params.doorId,
+        details: { lockId: lock.id },
+      });
+      return { ok: true as const };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/sites/:siteId/locks",
+    summary: "Every lock of the site with its condition and sync counts (the fleet view)",
+    tags: ["locks"],
+    access: { kind: "site", permission: "site.read", site: { param: "siteId", table: "sites" } },
+    schema: {
+      params: Strict({ siteId: Id }),
+      response: { 200: Strict({ items: Type.Array(LockView) }), ...errors },
+    },
+    async handler(call) {
+      return { items: await lockViews(call.ctx, { siteId: call.params.siteId }) };
+    },
+  }),
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/credentials/:credentialId/sync",
+    summary: "Where a credential is: its state on each lock (set, pending, failed with the reason …)",
+    tags: ["locks"],
+    access: { kind: "site", permission: "site.read", site: { param: "credentialId", table: "credentials" } },
+    schema: {
+      params: Strict({ credentialId: Id }),
+      response: { 200: Strict({ items: Type.Array(SyncRow) }), ...errors },
+    },
+    async handler(call) {
+      const rows = await hubDb(call.ctx)
+        .selectFrom("credential_sync")
+        .innerJoin("locks", "locks.id", "credential_sync.lock_id")
+        .select([
+          "credential_sync.lock_id as lockId",
+          "locks.door_id as doorId",
+          "credential_sync.state as state",
+          "credential_sync.reason as reason",
+          "credential_sync.attempts as attempts",
+          "credential_sync.next_attempt_at as nextAttemptAt",
+          "credential_sync.updated_at as updatedAt",
+        ])
+        .where("credential_sync.credential_id", "=", call.params.credentialId)
+        .orderBy("credential_sync.lock_id")
+        .execute();
+      return {
+        items: rows.map((r) => ({
+          lockId: r.lockId,
+          doorId: r.doorId,
+          state: r.state as "set",
+          reason: r.reason,
+          attempts: Number(r.attempts),
+          nextAttemptAt:
+            r.state === "failed" || r.state === "pending" || r.state === "removing"
+              ? Math.min(Number(r.nextAttemptAt), 8_640_000_000_000_000)
+              : null,
+          updatedAt: Number(r.updatedAt),
+        })),
+      };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: "/api/v1/credentials/:credentialId/sync/retry",
+    summary: "Retry now wherever this credential is failed or waiting (resets the lock's breaker)",
+    tags: ["locks"],
+    access: {
+      kind: "site",
+      permission: "site.manage",
+      site: { param: "credentialId", table: "credentials" },
+    },
+    schema: {
+      params: Strict({ credentialId: Id }),
+      body: Strict({ lockId: Type.Optional(LockIdString) }),
+      response: { 200: Strict({ retried: Type.Integer() }), ...errors },
+    },
+    async handler(call) {
+      const { ctx, params, body } = call;
+      let q = hubDb(ctx)
+        .selectFrom("credential_sync")
+        .select("lock_id")
+        .where("credential_id", "=", params.credentialId)
+        .where("state", "in", ["failed", "pending", "removing"]);
+      if (body.lockId !== undefined) q = q.where("lock_id", "=", body.lockId.toLowerCase());
+      const rows = await q.execute();
+      let retried = 0;
+      for (const r of rows)
+        if (await lockService(ctx).engine.retry(params.credentialId, r.lock_id)) retried++;
+      await auditCall(call, {
+        action: "credential.sync.retry",
+        siteId: call.caller.siteId,
+        targetType: "credential",
+        targetId: params.credentialId,
+        details: { locks: retried },
+      });
+      return { retried };
+    },
+  }),
+];

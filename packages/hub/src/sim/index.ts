@@ -1,0 +1,2 @@
+export * from "./sim-lock.js";
+export * from "./fleet.js";
