@@ -6,6 +6,7 @@ import { isLatchkeyError } from "@latchkey/protocol";
 import type { CliCommand } from "./main.js";
 import { helpText, parseConfig } from "../config/config.js";
 import { buildHub } from "../server/app.js";
+import { DEMO_DOORS, DEMO_SITE_NAME, startDemoSite } from "../demo/demo-site.js";
 
 export const summary = "Run the hub (HTTP API, accounts, access model).";
 
@@ -45,10 +46,29 @@ export async function run(argv: string[]): Promise<number> {
   console.log(
     `Latchkey hub listening on ${config.tlsCert === undefined ? "http" : "https"}://${config.host}:${port} (data: ${config.dataDir}, database: ${hub.ctx.dialect})`,
   );
-  if (config.demo)
-    console.log(
-      "Demo mode: nothing to seed yet — demo locks arrive with credential sync. Try `npm run demo:lock` for a virtual lock in the terminal.",
-    );
+  if (config.demo) {
+    try {
+      const brokerUrl = config.broker ?? `ws://127.0.0.1:${port}/mqtt`;
+      if (config.broker === undefined && config.tlsCert !== undefined)
+        throw new Error("demo locks connect over plain ws://; run the demo without --tls-cert");
+      hub.ctx.devices.demo = await startDemoSite({
+        db: hub.ledger.db,
+        service: hub.locks,
+        dataDir: config.dataDir,
+        brokerUrl,
+        ...(config.topicPrefix === undefined ? {} : { topicPrefix: config.topicPrefix }),
+        now: () => hub.ctx.now(),
+        log: hub.ctx.log.child({ part: "demo" }),
+      });
+      console.log(
+        `Demo mode: site "${DEMO_SITE_NAME}" with ${DEMO_DOORS.map((d) => d.name).join(" and ")}, each with a connected virtual lock. Drive their keypads, cards, door sensors, tamper switches and batteries from the web app's demo panel.`,
+      );
+    } catch (e) {
+      console.error(`latchkey start: the demo site could not start: ${(e as Error).message}`);
+      await hub.close();
+      return 1;
+    }
+  }
   if (hub.setupLink !== null) {
     console.log("");
     console.log("First run: no account exists. Open this one-time link to create the owner account");

@@ -66,9 +66,14 @@ describe("parseConfig: device gateway", () => {
   });
 
   it("reads --broker / --mqtt-port and their variables, flags first", () => {
-    expect(Object.keys({ LATCHKEY_BROKER: 1, LATCHKEY_MQTT_PORT: 1 }).sort()).toEqual(
-      GATEWAY_FLAGS.map((f) => f.env).sort(),
-    );
+    expect(
+      Object.keys({
+        LATCHKEY_BROKER: 1,
+        LATCHKEY_MQTT_PORT: 1,
+        LATCHKEY_COMMISSIONING_CLIENTS: 1,
+        LATCHKEY_TOPIC_PREFIX: 1,
+      }).sort(),
+    ).toEqual(GATEWAY_FLAGS.map((f) => f.env).sort());
     expect(parseConfig([], { LATCHKEY_BROKER: "mqtt://broker.lan:1883" }).broker).toBe(
       "mqtt://broker.lan:1883",
     );

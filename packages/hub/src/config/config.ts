@@ -118,7 +118,7 @@ export const FLAGS: readonly FlagSpec[] = [
     env: "LATCHKEY_DEMO",
     type: "boolean",
     default: "false",
-    help: "Demo mode (a demo site with virtual locks arrives with credential sync; seeds nothing yet).",
+    help: 'Demo mode: a site "Demo home" with two doors, each with a virtual lock driven from the web app\'s demo panel.',
   },
 ];
 

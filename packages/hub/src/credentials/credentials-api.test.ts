@@ -4,12 +4,12 @@
  * deletion, the audit trail — and no secret in any log line or later response.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { x25519 } from "@noble/curves/ed25519.js";
-import { fromHex, toHex } from "@latchkey/protocol";
+import { ed25519, x25519 } from "@noble/curves/ed25519.js";
+import { credentialSealContext, CredentialType, fromHex, openSealedSecret, toHex } from "@latchkey/protocol";
+import { registerLock } from "../ingest/locks.js";
 import { testStores } from "../testing/stores.js";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, OWNER_PASSWORD, stepUp, type SignedIn } from "../testing/flows.js";
-import { openSealedPin } from "./pin-seal.js";
 
 const stores = await testStores();
 
@@ -20,6 +20,7 @@ describe.each(stores)("credentials and grants (%s)", (store) => {
   let front: string;
   let back: string;
   const lockPrivate = x25519.utils.randomSecretKey();
+  let lockId = "";
   const shownPins: string[] = [];
 
   beforeAll(async () => {
@@ -36,6 +37,13 @@ describe.each(stores)("credentials and grants (%s)", (store) => {
       })
     ).json<{ id: string }>().id;
     back = (await c.post(`/api/v1/sites/${siteId}/doors`, { name: "Back" })).json<{ id: string }>().id;
+    // The front door's lock, as commissioning records it (identity keys; no device needed here).
+    lockId = await registerLock(t.hub.ledger.db, {
+      signingPublicKey: ed25519.getPublicKey(ed25519.utils.randomSecretKey()),
+      channelPublicKey: x25519.getPublicKey(lockPrivate),
+      doorId: front,
+      commissionedAt: t.clock.now,
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -73,13 +81,23 @@ describe.each(stores)("credentials and grants (%s)", (store) => {
     const list = await owner.client.get(`/api/v1/people/${ann}/credentials`);
     expect(list.body).not.toContain(pin);
     expect(list.json().items[0]).not.toHaveProperty("pin");
-    // Only the lock can read the sealed copy; the database has no clear PIN.
-    const seal = await t.hub.ctx.db
-      .selectFrom("pin_seals")
+    // Only the lock can read the sealed copy, for the slot it was sealed to; no clear PIN is stored.
+    const seal = await t.hub.ledger.db
+      .selectFrom("credential_sync")
       .selectAll()
       .where("credential_id", "=", credential.id)
       .executeTakeFirstOrThrow();
-    expect(openSealedPin(lockPrivate, fromHex(seal.sealed), `${credential.id}/${front}`)).toBe(pin);
+    expect(seal.lock_id).toBe(lockId);
+    const context = credentialSealContext({
+      lockId: fromHex(lockId),
+      credentialType: CredentialType.PIN,
+      userIndex: Number(seal.user_index),
+      credentialIndex: Number(seal.credential_index),
+    });
+    expect(new TextDecoder().decode(openSealedSecret(lockPrivate, fromHex(seal.sealed ?? ""), context))).toBe(
+      pin,
+    );
+    expect(() => openSealedSecret(lockPrivate, fromHex(seal.sealed ?? ""), `${context}x`)).toThrow();
     const row = await t.hub.ctx.db
       .selectFrom("credentials")
       .selectAll()

@@ -129,7 +129,7 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     rpId: new URL(config.publicUrl).hostname,
     secureCookies: origin.startsWith("https:"),
     now,
-    devices: { service: null },
+    devices: { service: null, demo: null },
   };
   const ingestor = new Ingestor({
     db: hubLedger.db,
@@ -301,6 +301,8 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
       if (closed) return;
       closed = true;
       ctx.devices.service = null;
+      await ctx.devices.demo?.stop();
+      ctx.devices.demo = null;
       lobby.close();
       await engine.stop();
       await gateway.close();

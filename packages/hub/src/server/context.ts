@@ -9,6 +9,7 @@ import type { PasswordHasher } from "../accounts/password-policy.js";
 import type { Throttle } from "../abuse/rate-limit.js";
 import type { Metrics } from "./metrics.js";
 import type { LockService } from "../locks/service.js";
+import type { DemoSite } from "../demo/demo-site.js";
 
 export interface HubContext {
   readonly db: Kysely<Database>;
@@ -27,5 +28,5 @@ export interface HubContext {
   readonly secureCookies: boolean;
   now(): number;
   /** Locks, commissioning and sync; set once the device gateway runs (null before and in tools). */
-  readonly devices: { service: LockService | null };
+  readonly devices: { service: LockService | null; demo: DemoSite | null };
 }

@@ -8,6 +8,7 @@ import { GRANT_ROUTES } from "../grants/routes.js";
 import { AUDIT_ROUTES } from "../audit/routes.js";
 
 import { LOCK_ROUTES } from "../locks/routes.js";
+import { DEMO_ROUTES } from "../demo/routes.js";
 
 export const MODEL_ROUTES: readonly RouteDef[] = [
   ...ORGANISATION_ROUTES,
@@ -17,4 +18,5 @@ export const MODEL_ROUTES: readonly RouteDef[] = [
   ...GRANT_ROUTES,
   ...AUDIT_ROUTES,
   ...LOCK_ROUTES,
+  ...DEMO_ROUTES,
 ];

@@ -35,6 +35,9 @@ export function sampleBodies(ids: SampleIds): Record<string, Record<string, unkn
     "POST /api/v1/sites/:siteId/people": { name: "Carl" },
     "PATCH /api/v1/people/:personId": { name: "Robert" },
     "POST /api/v1/people/:personId/credentials": { kind: "card", cardNumber: "04A1B2C3" },
+    "POST /api/v1/doors/:doorId/lock": { setupCode: "3482 1907" },
+    "POST /api/v1/credentials/:credentialId/sync/retry": {},
+    "POST /api/v1/doors/:doorId/demo": { action: "keypad", pin: "2468" },
     "POST /api/v1/people/:personId/grants": {
       doorIds: [ids.doorId],
       category: "guest",

@@ -1,0 +1,512 @@
+/**
+ * Hub ↔ locks sync at fleet scale (issue acceptance). The hub runs in this process (SQLite,
+ * durable; its embedded broker's raw MQTT TCP listener on 127.0.0.1, port 0; the production sync
+ * policy); the virtual locks run in a child process (sync-fleet.ts: `startFleet`, as
+ * `latchkey sim` runs it), so the hub's time and memory hold no lock. Locks are powered on in
+ * waves of at most 1,000 and commissioned through `LockService.commission` (the same path as
+ * POST /api/v1/doors/:doorId/lock, minus the HTTP step-up), 16 at a time.
+ *
+ *  - Revocation propagation: one person, one PIN granted on every door of the site (N locks, one
+ *    per door); revoke it (POST /api/v1/credentials/:id/revoke) and time until all N
+ *    credential_sync rows are `removed` (each lock has acknowledged the ClearCredential). Median
+ *    and p99 over repetitions (a new PIN each time, set everywhere first), against the same
+ *    revocation reaching one lock (a second person granted on one door) in the same run; plus the
+ *    per-lock acknowledgement latency distribution within one revocation.
+ *  - End-to-end ingestion: every lock signs K events (door opened / closed); they travel as
+ *    pushes over MQTT, the hub's agents pull them (EventBatch), verify, append to the ledger and
+ *    acknowledge. events/s against node:crypto Ed25519 verify of the same records, same run.
+ *  - Hub resident memory with N and with M connected locks: (RSS − idle RSS) per lock, after GC.
+ *
+ * `--quick`: revocation and ingestion on 100 locks, memory at 100 and 1,000; full: 1,000 and
+ * 10,000. Loopback only.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import * as OTPAuth from "otpauth";
+import {
+  fromHex,
+  LedgerLeafKind,
+  lockEventSigningInput,
+  EVENT_SIGNATURE_BYTES,
+  toHex,
+} from "@latchkey/protocol";
+import { nodeEd25519 } from "@latchkey/protocol/node";
+import { rateRounds, summarize, type BenchResult, type BenchSuite } from "../../../bench/harness.js";
+import { buildHub, type Hub } from "../src/server/app.js";
+import { parseConfig, type HubConfig } from "../src/config/config.js";
+
+const ORIGIN = "http://bench.local:8080";
+/** Locks powered on (waiting in the hub's lobby) at once. */
+const WAVE = 1000;
+/** Commissioning exchanges in flight at once. */
+const COMMISSION_CONCURRENCY = 16;
+/** The lowest PBKDF2 cost a lock accepts (the default, 20,000, costs the hub ~0.3 s per lock). */
+const PBKDF2_ITERATIONS = 1000;
+
+setFlagsFromString("--expose_gc");
+const gc = runInNewContext("gc") as () => void;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number) {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`bench: timed out waiting until ${what}`);
+    await sleep(10);
+  }
+}
+
+async function settledRss(): Promise<{ rss: number; heap: number }> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await sleep(200);
+  }
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed };
+}
+
+// ------------------------------------------------------------------ the lock process
+
+type Reply = { op: string; [k: string]: unknown };
+
+class FleetProcess {
+  readonly #child: ChildProcess;
+  readonly #replies: Reply[] = [];
+  #wake: (() => void) | null = null;
+  #exit: Error | null = null;
+
+  constructor(brokerUrl: string, dir: string) {
+    this.#child = fork(
+      fileURLToPath(new URL("./sync-fleet.ts", import.meta.url)),
+      [brokerUrl, dir, String(PBKDF2_ITERATIONS)],
+      {
+        execArgv: ["--import", "tsx", "--expose-gc", "--max-old-space-size=8192"],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      },
+    );
+    this.#child.on("message", (m: Reply) => {
+      this.#replies.push(m);
+      this.#wake?.();
+    });
+    this.#child.on("exit", (code) => {
+      this.#exit = new Error(`the lock process exited (${code})`);
+      this.#wake?.();
+    });
+  }
+
+  async reply(op: string): Promise<Reply> {
+    for (;;) {
+      const i = this.#replies.findIndex((r) => r.op === op || r.op === "error");
+      if (i >= 0) {
+        const [r] = this.#replies.splice(i, 1);
+        if (r?.op === "error") throw new Error(`lock process: ${String(r.message)}`);
+        return r as Reply;
+      }
+      if (this.#exit !== null) throw this.#exit;
+      await new Promise<void>((resolve) => (this.#wake = resolve));
+      this.#wake = null;
+    }
+  }
+
+  async ask(message: Record<string, unknown> & { op: string }): Promise<Reply> {
+    this.#child.send(message);
+    return this.reply(message.op);
+  }
+
+  async stop(): Promise<void> {
+    if (this.#exit !== null) return;
+    const exited = new Promise((r) => this.#child.once("exit", r));
+    this.#child.send({ op: "stop" });
+    await Promise.race([exited, sleep(60_000)]);
+    if (this.#exit === null) this.#child.kill("SIGKILL");
+  }
+}
+
+// ------------------------------------------------------------------ the hub
+
+interface Session {
+  call(method: "GET" | "POST", url: string, payload?: unknown): Promise<{ status: number; body: string }>;
+}
+
+async function ownerSession(hub: Hub): Promise<Session> {
+  const token = new URL(hub.setupLink ?? "").hash.slice(1);
+  const setup = await hub.app.inject({
+    method: "POST",
+    url: "/api/v1/setup",
+    payload: { token, username: "owner", password: "bench marks the long pier" },
+  });
+  let cookie = `latchkey_session=${setup.cookies[0]?.value ?? ""}`;
+  let csrf = setup.json<{ csrfToken: string }>().csrfToken;
+  const begin = await hub.app.inject({
+    method: "POST",
+    url: "/api/v1/account/totp/begin",
+    headers: { cookie, "x-csrf-token": csrf },
+  });
+  const secret = begin.json<{ secret: string }>().secret;
+  const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate();
+  const done = await hub.app.inject({
+    method: "POST",
+    url: "/api/v1/account/totp/confirm",
+    headers: { cookie, "x-csrf-token": csrf },
+    payload: { code },
+  });
+  cookie = `latchkey_session=${done.cookies[0]?.value ?? ""}`;
+  csrf = done.json<{ session: { csrfToken: string } }>().session.csrfToken;
+  return {
+    async call(method, url, payload) {
+      const r = await hub.app.inject({
+        method,
+        url,
+        headers: { cookie, "x-csrf-token": csrf },
+        ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+      });
+      return { status: r.statusCode, body: r.body };
+    },
+  };
+}
+
+async function post<T>(s: Session, url: string, payload?: unknown, status = 201): Promise<T> {
+  const r = await s.call("POST", url, payload);
+  if (r.status !== status) throw new Error(`bench: POST ${url} → ${r.status} ${r.body}`);
+  return JSON.parse(r.body) as T;
+}
+
+class Bench {
+  readonly doors: string[] = [];
+  readonly lockIds: string[] = [];
+  commissionMs = 0;
+
+  constructor(
+    readonly hub: Hub,
+    readonly s: Session,
+    readonly fleet: FleetProcess,
+    readonly siteId: string,
+    readonly log: (line: string) => void,
+  ) {}
+
+  get db() {
+    return this.hub.locks.opts.db;
+  }
+
+  /** Powers on `count` more locks (in waves), commissions each onto a new door, waits until synced. */
+  async addLocks(count: number): Promise<void> {
+    const t0 = performance.now();
+    let left = count;
+    while (left > 0) {
+      const n = Math.min(WAVE, left);
+      left -= n;
+      const doors: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const d = await post<{ id: string }>(this.s, `/api/v1/sites/${this.siteId}/doors`, {
+          name: `Door ${this.doors.length + doors.length + 1}`,
+        });
+        doors.push(d.id);
+      }
+      const wave = (await this.fleet.ask({ op: "wave", count: n })).locks as {
+        lockId: string;
+        setupCode: string;
+      }[];
+      await this.#commission(wave, doors);
+      this.doors.push(...doors);
+      this.lockIds.push(...wave.map((w) => w.lockId));
+      const total = this.lockIds.length;
+      await this.fleet.ask({ op: "connected", count: total });
+      await waitFor(
+        `${total} locks have reported their state to the hub`,
+        async () => {
+          const r = await this.db
+            .selectFrom("locks")
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .where("state_json", "is not", null)
+            .executeTakeFirstOrThrow();
+          return Number(r.n) >= total;
+        },
+        10 * 60_000,
+      );
+      this.log(
+        `${total} locks commissioned and synced (${((performance.now() - t0) / 1000).toFixed(1)} s so far)`,
+      );
+    }
+    this.commissionMs += performance.now() - t0;
+  }
+
+  async #commission(wave: { lockId: string; setupCode: string }[], doors: string[]): Promise<void> {
+    const lobby = this.hub.locks;
+    await waitFor(
+      `${wave.length} locks wait in the hub's lobby`,
+      () => {
+        const seen = new Set(lobby.waiting().map((w) => w.lockId));
+        return wave.every((w) => seen.has(w.lockId));
+      },
+      5 * 60_000,
+    );
+    const queue = wave.map((w, i) => ({ ...w, doorId: doors[i] ?? "", tries: 0 }));
+    const worker = async () => {
+      for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+        try {
+          await lobby.commission({ doorId: job.doorId, setupCode: job.setupCode, lockId: job.lockId });
+        } catch (e) {
+          if (++job.tries >= 5) throw e;
+          this.log(`commissioning ${job.lockId} failed (${(e as Error).message}); retrying`);
+          const lockId = job.lockId;
+          await waitFor(
+            "the lock announces itself again",
+            () => lobby.waiting().some((w) => w.lockId === lockId),
+            60_000,
+          );
+          queue.push(job);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: COMMISSION_CONCURRENCY }, worker));
+  }
+
+  async countSync(credentialId: string, state: string): Promise<number> {
+    const r = await this.db
+      .selectFrom("credential_sync")
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("credential_id", "=", credentialId)
+      .where("state", "=", state)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  /** A new PIN for `personId`, set on all `locks` of its grants; returns its id. */
+  async newPin(personId: string, locks: number): Promise<string> {
+    const c = await post<{ credential: { id: string } }>(this.s, `/api/v1/people/${personId}/credentials`, {
+      kind: "pin",
+    });
+    const id = c.credential.id;
+    await waitFor(
+      `the PIN is set on ${locks} locks`,
+      async () => (await this.countSync(id, "set")) === locks,
+      10 * 60_000,
+    );
+    return id;
+  }
+
+  /** Revokes the credential; the time to all `locks` (ms) and each lock's acknowledgement (ms). */
+  async revoke(credentialId: string, locks: number): Promise<{ all: number; perLock: number[] }> {
+    const t0 = Date.now();
+    await post(this.s, `/api/v1/credentials/${credentialId}/revoke`, undefined, 200);
+    await waitFor(
+      `the revocation reaches ${locks} locks`,
+      async () => (await this.countSync(credentialId, "removed")) === locks,
+      10 * 60_000,
+    );
+    const rows = await this.db
+      .selectFrom("credential_sync")
+      .select("updated_at")
+      .where("credential_id", "=", credentialId)
+      .execute();
+    const perLock = rows.map((r) => Number(r.updated_at) - t0);
+    return { all: Math.max(...perLock), perLock };
+  }
+
+  /** Events ingested so far, over all locks (the sum of their cursors). */
+  async ingested(): Promise<number> {
+    const r = await this.db
+      .selectFrom("locks")
+      .select((eb) => eb.fn.sum<number>("cursor_seq").as("n"))
+      .executeTakeFirstOrThrow();
+    return Number(r.n ?? 0);
+  }
+}
+
+const suite: BenchSuite = {
+  name: "hub ↔ locks sync over MQTT (locks in a child process)",
+  async run(ctx) {
+    const small = ctx.quick ? 100 : 1000;
+    const large = ctx.quick ? 1000 : 10_000;
+    const reps = ctx.quick ? 3 : 7;
+    const eventsPerLock = ctx.quick ? 20 : 20;
+    const results: BenchResult[] = [];
+
+    const config: HubConfig = {
+      ...parseConfig([], {}),
+      dataDir: mkdtempSync(join(ctx.tmpDir, "hub-")),
+      publicUrl: ORIGIN,
+      logLevel: "silent",
+      host: "127.0.0.1",
+      mqttPort: 0,
+      commissioningClients: WAVE + 100,
+    };
+    const hub = await buildHub(config);
+    const fleet = new FleetProcess(
+      `mqtt://127.0.0.1:${hub.gateway.broker?.port ?? 0}`,
+      join(ctx.tmpDir, "fleet"),
+    );
+    try {
+      await fleet.reply("ready");
+      const s = await ownerSession(hub);
+      const site = await post<{ id: string }>(s, "/api/v1/sites", {
+        name: "Bench",
+        timezone: "Europe/Paris",
+      });
+      const b = new Bench(hub, s, fleet, site.id, ctx.log);
+      const idle = await settledRss();
+      ctx.log(
+        `hub idle: RSS ${(idle.rss / 2 ** 20).toFixed(1)} MiB, heap ${(idle.heap / 2 ** 20).toFixed(1)} MiB`,
+      );
+
+      // ---------------------------------------------------------- N locks
+      await b.addLocks(small);
+      ctx.log(
+        `commissioning: ${((small * 1000) / b.commissionMs).toFixed(1)} locks/s (PBKDF2 ${PBKDF2_ITERATIONS} iterations, ${COMMISSION_CONCURRENCY} in flight)`,
+      );
+      await sleep(1000);
+      const memSmall = await settledRss();
+      const lockRssSmall = Number((await fleet.ask({ op: "rss" })).rss);
+
+      // ---------------------------------------------------------- revocation
+      const everyone = await post<{ id: string }>(s, `/api/v1/sites/${site.id}/people`, {
+        name: "Everywhere",
+      });
+      for (let i = 0; i < b.doors.length; i += 100) {
+        await post(s, `/api/v1/people/${everyone.id}/grants`, {
+          doorIds: b.doors.slice(i, i + 100),
+          category: "other",
+          schedule: { kind: "always" },
+        });
+      }
+      const single = await post<{ id: string }>(s, `/api/v1/sites/${site.id}/people`, { name: "One door" });
+      await post(s, `/api/v1/people/${single.id}/grants`, {
+        doorIds: [b.doors[0]],
+        category: "other",
+        schedule: { kind: "always" },
+      });
+      const allTimes: number[] = [];
+      const oneTimes: number[] = [];
+      const setTimes: number[] = [];
+      let perLock: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const one = await b.newPin(single.id, 1);
+        oneTimes.push((await b.revoke(one, 1)).all);
+        const tSet = performance.now();
+        const cred = await b.newPin(everyone.id, small);
+        setTimes.push(performance.now() - tSet);
+        const rev = await b.revoke(cred, small);
+        allTimes.push(rev.all);
+        perLock = rev.perLock;
+        ctx.log(
+          `rep ${r + 1}: set everywhere in ${(setTimes.at(-1) ?? 0).toFixed(0)} ms; revoked from ${small} locks in ${rev.all} ms (1 lock: ${oneTimes.at(-1)} ms)`,
+        );
+      }
+      const all = summarize(allTimes);
+      const one = summarize(oneTimes);
+      const ack = summarize(perLock);
+      const oneRef = { name: "same revocation reaching 1 lock", median: one.median, unit: "ms" };
+      results.push(
+        {
+          name: `revocation propagation to all ${small} locks, time to last ack (${reps} reps; ratio = ${small} locks / 1 lock)`,
+          unit: "ms",
+          median: all.median,
+          p99: all.p99,
+          reference: oneRef,
+          ratio: all.median / one.median,
+        },
+        {
+          name: `per-lock revocation ack latency within one revocation (${small} locks; ratio = per-lock / 1 lock)`,
+          unit: "ms",
+          median: ack.median,
+          p99: ack.p99,
+          reference: oneRef,
+          ratio: ack.median / one.median,
+        },
+      );
+      const set = summarize(setTimes);
+      ctx.log(
+        `new PIN set on all ${small} locks: median ${set.median.toFixed(0)} ms, p99 ${set.p99.toFixed(0)} ms`,
+      );
+
+      // ---------------------------------------------------------- ingestion over MQTT
+      const ledger = hub.ledger.ledger;
+      const ledgerBefore = await ledger.size();
+      const before = await b.ingested();
+      const expected = small * eventsPerLock;
+      const tIngest = performance.now();
+      const gen = Number((await fleet.ask({ op: "events", perLock: eventsPerLock })).ms);
+      await waitFor(
+        `${expected} lock events reach the ledger`,
+        async () => (await b.ingested()) - before >= expected,
+        10 * 60_000,
+      );
+      const ingestMs = performance.now() - tIngest;
+      const rate = (expected * 1000) / ingestMs;
+      // Reference: node:crypto Ed25519 verify of the same records, same run.
+      const entries = await ledger.entries(ledgerBefore, Math.min(await ledger.size(), ledgerBefore + 2000));
+      const keys = new Map(
+        (await b.db.selectFrom("locks").select(["id", "signing_public_key"]).execute()).map((l) => [
+          l.id,
+          fromHex(l.signing_public_key),
+        ]),
+      );
+      const checks: { key: Uint8Array; input: Uint8Array; sig: Uint8Array }[] = [];
+      for (const e of entries) {
+        if (e.leaf.kind !== LedgerLeafKind.LockEvent) continue;
+        const rec = e.leaf.record;
+        const split = rec.length - EVENT_SIGNATURE_BYTES;
+        const key = keys.get(toHex(e.leaf.lockId));
+        if (key === undefined) continue;
+        checks.push({ key, input: lockEventSigningInput(rec.subarray(0, split)), sig: rec.subarray(split) });
+      }
+      let k = 0;
+      const verifyRates = rateRounds(
+        () => {
+          const c = checks[k++ % checks.length];
+          if (c === undefined || !nodeEd25519.verify(c.key, c.input, c.sig)) throw new Error("verify failed");
+        },
+        1,
+        ctx.quick ? 5 : 9,
+        ctx.quick ? 150 : 400,
+      );
+      const verify = summarize(verifyRates).median;
+      ctx.log(
+        `ingestion: ${expected} events from ${small} locks in ${ingestMs.toFixed(0)} ms (locks signed them in ${gen.toFixed(0)} ms); verify ${Math.round(verify)}/s over ${checks.length} records`,
+      );
+      results.push({
+        name: `signed lock events end to end over MQTT (push → pull → verify → ledger → ack), ${small} locks × ${eventsPerLock} (ratio = hub / verify)`,
+        unit: "events/s",
+        median: rate,
+        p99: null,
+        reference: { name: "node:crypto Ed25519 verify, same records", median: verify, unit: "verifies/s" },
+        ratio: rate / verify,
+      });
+
+      // ---------------------------------------------------------- M locks
+      await b.addLocks(large - small);
+      ctx.log(`commissioning overall: ${((large * 1000) / b.commissionMs).toFixed(1)} locks/s`);
+      await sleep(1000);
+      const memLarge = await settledRss();
+      const lockRssLarge = Number((await fleet.ask({ op: "rss" })).rss);
+      const idleRef = { name: "hub idle RSS", median: idle.rss / 2 ** 20, unit: "MiB" };
+      for (const [n, m, lockRss] of [
+        [small, memSmall, lockRssSmall],
+        [large, memLarge, lockRssLarge],
+      ] as const) {
+        const perLockKiB = (m.rss - idle.rss) / n / 1024;
+        ctx.log(
+          `${n} connected: hub RSS ${(m.rss / 2 ** 20).toFixed(1)} MiB (heap ${(m.heap / 2 ** 20).toFixed(1)} MiB), ${perLockKiB.toFixed(1)} KiB/lock; lock process RSS ${(lockRss / 2 ** 20).toFixed(0)} MiB`,
+        );
+        results.push({
+          name: `hub RSS per connected lock, (RSS − idle) / ${n} (ratio = RSS with ${n} locks / idle RSS)`,
+          unit: "KiB",
+          median: perLockKiB,
+          p99: null,
+          reference: idleRef,
+          ratio: m.rss / idle.rss,
+        });
+      }
+    } finally {
+      await fleet.stop();
+      await hub.close();
+    }
+    return results;
+  },
+};
+
+export default suite;
