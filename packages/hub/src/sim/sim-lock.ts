@@ -322,7 +322,9 @@ export class SimLock {
   #observed(inner: FrameTransport): FrameTransport {
     return {
       send: (frame) => inner.send(frame),
-      close: () => inner.close(),
+      // Over MQTT a session's end is not the carrier's: the lock keeps listening on its topic, and
+      // the hub's next handshake opens a new session on it.
+      close: () => undefined,
       onClose: (handler) => inner.onClose(handler),
       onFrame: (handler) =>
         inner.onFrame((frame) => {

@@ -19,6 +19,8 @@
 import type { Kysely } from "kysely";
 import {
   CLEAR_ALL_SCHEDULES,
+  checkpointTextHash,
+  parseNote,
   decodeSignedLockEvent,
   EventKind,
   fromHex,
@@ -55,6 +57,11 @@ export interface SyncPolicy {
   readonly stateEveryMs: number;
   /** Clock difference above which the hub sets the lock's clock. */
   readonly clockToleranceMs: number;
+  /**
+   * How often a connected lock is asked to acknowledge the latest ledger checkpoint (and once
+   * per connection). Each acknowledgement is itself a signed event, so this bounds the churn.
+   */
+  readonly checkpointAckEveryMs: number;
 }
 
 export const DEFAULT_SYNC_POLICY: SyncPolicy = {
@@ -67,6 +74,7 @@ export const DEFAULT_SYNC_POLICY: SyncPolicy = {
   reconcileEveryMs: 30_000,
   stateEveryMs: 60_000,
   clockToleranceMs: 2_000,
+  checkpointAckEveryMs: 15 * 60_000,
 };
 
 export interface SyncEngineOptions {
@@ -75,6 +83,8 @@ export interface SyncEngineOptions {
   /** The hub's X25519 static secret (Noise KK). */
   readonly hubStaticSecretKey: Uint8Array;
   readonly ingestor: Ingestor;
+  /** The ledger whose checkpoints locks co-sign (CheckpointAck events). */
+  readonly checkpoints?: { latestCheckpoint(): Promise<{ size: number; note: string } | undefined> };
   /** The hub's clock: lock clocks are set from it, timestamps come from it. */
   readonly now: () => number;
   readonly log: Logger;
@@ -224,6 +234,8 @@ export class LockAgent {
   #breakerTrips = 0;
   breakerUntil: number | null = null;
   #lastStateAt = 0;
+  #checkpointAckAt = 0;
+  #checkpointAckSize = -1;
   #idle: Promise<void> = Promise.resolve();
 
   constructor(
@@ -341,6 +353,7 @@ export class LockAgent {
     const client = this.#client ?? (await this.#connect(lock.channel));
     await this.#state(client, lock.timeZone, lock.stateJson);
     await this.#pullEvents(client, fromHex(lock.signing));
+    if (await this.#acknowledgeCheckpoint(client)) await this.#pullEvents(client, fromHex(lock.signing));
     await this.#sync(client);
     this.#succeeded();
     await this.engine.refreshCounts();
@@ -360,6 +373,7 @@ export class LockAgent {
       });
       this.#client = client;
       this.#lastStateAt = 0;
+      this.#checkpointAckAt = 0;
       return client;
     } catch (e) {
       throw new TransportFailure(`handshake failed: ${(e as Error).message}`);
@@ -417,6 +431,24 @@ export class LockAgent {
       .where("id", "=", this.lockId)
       .execute();
     this.#lastStateAt = Date.now();
+  }
+
+  /**
+   * Asks the lock to co-sign the latest checkpoint: the lock journals a signed CheckpointAck,
+   * which ingestion hands to the ledger, so the hub cannot fork history behind the lock's back.
+   */
+  async #acknowledgeCheckpoint(client: LockClient): Promise<boolean> {
+    const source = this.engine.opts.checkpoints;
+    if (source === undefined) return false;
+    if (Date.now() - this.#checkpointAckAt < this.engine.policy.checkpointAckEveryMs) return false;
+    const cp = await source.latestCheckpoint();
+    // The empty tree's checkpoint has nothing to co-sign (and the wire needs a size ≥ 1).
+    if (cp === undefined || cp.size < 1 || cp.size === this.#checkpointAckSize) return false;
+    const hash = checkpointTextHash(parseNote(cp.note).text);
+    await this.#ask(() => client.acknowledgeCheckpoint(cp.size, hash));
+    this.#checkpointAckAt = Date.now();
+    this.#checkpointAckSize = cp.size;
+    return true;
   }
 
   async #pullEvents(client: LockClient, signingPublicKey: Uint8Array): Promise<void> {

@@ -61,6 +61,13 @@ describe.each(targets)(
       owner = await createOwner(t);
     });
     afterAll(async () => {
+      if (process.env.DUMP_LOGS)
+        console.log(
+          t.logs.lines
+            .filter((l) => /sync|lock/.test(l))
+            .slice(-30)
+            .join("\n"),
+        );
       for (const l of locks) await l.stop();
       await t?.close();
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });

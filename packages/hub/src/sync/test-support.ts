@@ -20,6 +20,7 @@ export const FAST_SYNC: Partial<SyncPolicy> = {
   maxBreakerCooldownMs: 2_000,
   reconcileEveryMs: 1_000,
   stateEveryMs: 1_000,
+  checkpointAckEveryMs: 500,
 };
 
 export interface BrokerTarget {

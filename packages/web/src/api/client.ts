@@ -89,6 +89,18 @@ export function humanMessage(
     case "HUB_GRANT_INVALID":
     case "HUB_SEAL_INVALID":
       return sentence(message);
+    case "HUB_COMMISSION_FAILED":
+      return `The lock was not added: ${message}. Check the setup code on the lock's label (or its QR code) and try again.`;
+    case "HUB_COMMISSION_NO_LOCK":
+      return `No lock is waiting to be added (${message}). Power the lock on or reset it, wait until it appears in the list, then try again.`;
+    case "HUB_COMMISSION_AMBIGUOUS":
+      return "Several locks are waiting. Choose which one to add by the lock id printed on its label.";
+    case "HUB_DOOR_HAS_LOCK":
+      return "This door already has a lock. Remove that lock first.";
+    case "HUB_LOCK_UNKNOWN":
+      return "This door has no lock.";
+    case "HUB_GATEWAY_NOT_RUNNING":
+      return "The hub's connection to locks is not running. Restart the hub; if it keeps happening, look at its log.";
     case "HUB_BAD_REQUEST":
     case "HUB_MALFORMED_JSON":
     case "HUB_UNSUPPORTED_MEDIA_TYPE":

@@ -123,3 +123,78 @@ export interface Member {
   readonly role: string;
   readonly since: number;
 }
+
+export type LockStateName = "locked" | "unlocked" | "not-fully-locked";
+
+export interface LockCondition {
+  readonly lockState: LockStateName;
+  readonly doorState: "open" | "closed";
+  readonly batteryPercent: number | null;
+  readonly firmwareVersion: string;
+  readonly lastSeq: number;
+}
+
+/** A commissioned lock as GET /sites/:siteId/locks and /doors/:doorId/lock show it. */
+export interface LockView {
+  readonly id: string;
+  readonly doorId: string | null;
+  readonly online: boolean;
+  readonly commissionedAt: number;
+  readonly lastSeenAt: number | null;
+  readonly clockDriftMs: number | null;
+  readonly condition: LockCondition | null;
+  readonly breakerOpenUntil: number | null;
+  /** Credential count per sync state on this lock. */
+  readonly sync: Partial<Record<SyncStateName, number>>;
+}
+
+/** A lock that announced itself and waits to be commissioned. */
+export interface WaitingLock {
+  readonly lockId: string;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+}
+
+export type SyncStateName = "idle" | "pending" | "sending" | "set" | "failed" | "removing" | "removed";
+
+/** A credential's state on one lock. */
+export interface SyncRow {
+  readonly lockId: string;
+  readonly doorId: string | null;
+  readonly state: SyncStateName;
+  readonly reason: string | null;
+  readonly attempts: number;
+  readonly nextAttemptAt: number | null;
+  readonly updatedAt: number;
+}
+
+/** Demo mode: a demo door's virtual lock and what its hardware shows. */
+export interface DemoDoor {
+  readonly doorId: string;
+  readonly lockId: string;
+  readonly connected: boolean;
+  /** The runtime's bolt state: "Locked", "Unlocked" or "NotFullyLocked". */
+  readonly lockState: string;
+  readonly doorOpen: boolean;
+  readonly batteryPercent: number;
+}
+
+export type DemoInput =
+  | { readonly action: "keypad"; readonly pin: string }
+  | { readonly action: "card"; readonly cardNumber: string }
+  | { readonly action: "fingerprint"; readonly templateRef: number | null }
+  | { readonly action: "door"; readonly open: boolean }
+  | { readonly action: "lock-button" }
+  | {
+      readonly action: "tamper";
+      readonly kind: "escutcheon-removed" | "escutcheon-refitted" | "forced-rotation" | "drilling";
+    }
+  | { readonly action: "battery"; readonly percent: number };
+
+export interface DemoOutcome {
+  readonly result: "granted" | "denied" | "done";
+  readonly reason: string | null;
+  readonly lockState: string;
+  readonly doorOpen: boolean;
+  readonly batteryPercent: number;
+}

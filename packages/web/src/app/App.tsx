@@ -16,6 +16,9 @@ import { PersonScreen } from "../screens/person.js";
 import { SecurityScreen } from "../screens/security.js";
 import { ActivityScreen } from "../screens/activity.js";
 import { TeamScreen } from "../screens/team.js";
+import { DashboardScreen } from "../screens/dashboard.js";
+import { AddLockScreen } from "../screens/add-lock.js";
+import { DemoScreen } from "../screens/demo.js";
 
 interface StepUpRequest {
   readonly resolve: (ok: boolean) => void;
@@ -149,7 +152,8 @@ function Logo() {
 }
 
 const NAV = [
-  { href: "/sites", label: "Sites & doors", match: ["/", "/sites", "/sites/*/team"] },
+  { href: "/", label: "Dashboard", match: ["/", "/doors/*/add-lock", "/sites/*/demo"] },
+  { href: "/sites", label: "Sites & doors", match: ["/sites", "/sites/*/team"] },
   { href: "/people", label: "People", match: ["/people", "/sites/*/people"] },
   { href: "/activity", label: "Activity", match: ["/activity", "/sites/*/activity"] },
   { href: "/security", label: "Security", match: ["/security"] },
@@ -216,7 +220,8 @@ function SignedIn({ session, onSignedOut }: { session: SessionInfo; onSignedOut:
 
 function Routes({ path, session }: { path: string; session: SessionInfo }) {
   let p: Record<string, string> | null;
-  if (path === "/" || path === "/sites") return <SitesScreen session={session} />;
+  if (path === "/") return <DashboardScreen />;
+  if (path === "/sites") return <SitesScreen session={session} />;
   if (path === "/people") return <PeopleRedirect target="people" />;
   if (path === "/activity") return <PeopleRedirect target="activity" />;
   if (path === "/security") return <SecurityScreen session={session} />;
@@ -228,13 +233,17 @@ function Routes({ path, session }: { path: string; session: SessionInfo }) {
     return <TeamScreen key={p.siteId} siteId={p.siteId ?? ""} session={session} />;
   if ((p = match("/sites/:siteId/activity", path)) !== null)
     return <ActivityScreen key={p.siteId} siteId={p.siteId ?? ""} />;
+  if ((p = match("/doors/:doorId/add-lock", path)) !== null)
+    return <AddLockScreen key={p.doorId} doorId={p.doorId ?? ""} />;
+  if ((p = match("/sites/:siteId/demo", path)) !== null)
+    return <DemoScreen key={p.siteId} siteId={p.siteId ?? ""} />;
   if ((p = match("/people/:personId", path)) !== null)
     return <PersonScreen key={p.personId} personId={p.personId ?? ""} />;
   return (
     <div className="stack">
       <h1 tabIndex={-1}>Page not found</h1>
       <p>
-        <a href="#/">Back to your sites</a>
+        <a href="#/">Back to the dashboard</a>
       </p>
     </div>
   );

@@ -188,8 +188,10 @@ describe("web app", () => {
       hub.advance(30_000);
       await page.getByLabel("6-digit code from your authenticator app").fill(totpAt(secret, hub.now()));
       await page.getByRole("button", { name: "Sign in", exact: true }).click();
-      await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Sites & doors");
-      await page.getByText("Front door").waitFor();
+      // With a site in place, sign-in lands on the dashboard: every door, here still without a lock.
+      await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Dashboard");
+      await page.getByRole("heading", { name: "Front door" }).waitFor();
+      await page.getByRole("link", { name: "Add a lock to Front door" }).waitFor();
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -13,6 +13,9 @@ import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import axe from "axe-core";
 import { buildHub, parseConfig, type Hub, type HubConfig } from "@latchkey/hub";
+// Demo mode is started by the CLI after the hub listens (packages/hub/src/cli/start.ts); the
+// hub's package entry does not export it, so the browser tests reach into its source.
+import { startDemoSite } from "../../../hub/src/demo/demo-site.js";
 
 export const WEB_DIR = fileURLToPath(new URL("../../", import.meta.url));
 const DIST = join(WEB_DIR, "dist");
@@ -73,6 +76,9 @@ export interface RunningHub {
   readonly hub: Hub;
   readonly origin: string;
   readonly setupLink: string;
+  /** The embedded broker's WebSocket URL, for extra simulated locks. */
+  readonly brokerUrl: string;
+  readonly dataDir: string;
   /** Moves the hub's clock forward (e.g. past the 5-minute step-up window, or to a new TOTP step). */
   advance(ms: number): void;
   now(): number;
@@ -84,7 +90,7 @@ export interface RunningHub {
  * (CSRF checks, WebAuthn relying party) is fixed at build time; `localhost` because passkeys
  * need a host name, not an IP address.
  */
-export async function startHub(): Promise<RunningHub> {
+export async function startHub(options: { demo?: boolean } = {}): Promise<RunningHub> {
   const dataDir = mkdtempSync(join(tmpdir(), "latchkey-web-e2e-"));
   const port = await freePort();
   const origin = `http://localhost:${port}`;
@@ -97,16 +103,30 @@ export async function startHub(): Promise<RunningHub> {
     host: "127.0.0.1",
     port,
     publicUrl: origin,
-    logLevel: "silent",
+    logLevel: (process.env.LATCHKEY_E2E_LOG ?? "silent") as HubConfig["logLevel"],
     // Cheap argon2 for test speed only; production defaults stay in the hub's config.
     argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 },
     now,
   };
   const hub = await buildHub(config);
   await hub.app.listen({ port, host: "127.0.0.1" });
+  const brokerUrl = `ws://127.0.0.1:${port}/mqtt`;
+  if (options.demo === true) {
+    // As `latchkey start --demo` does: the demo site with two connected virtual locks.
+    hub.ctx.devices.demo = await startDemoSite({
+      db: hub.ledger.db,
+      service: hub.locks,
+      dataDir,
+      brokerUrl,
+      now,
+      log: hub.ctx.log.child({ part: "demo" }),
+    });
+  }
   return {
     hub,
     origin,
+    brokerUrl,
+    dataDir,
     setupLink: (hub.setupLink ?? "").replace(/^https?:\/\/[^/]+/, origin),
     advance: (ms) => {
       offset += ms;

@@ -23,6 +23,7 @@ import {
 } from "../ui/components.js";
 import { DoorPicker, pinBody, PinChooser, PinReveal, type PinChoice } from "./access.js";
 import { onSubmit } from "./factors.js";
+import { CredentialSync } from "./sync-status.js";
 
 interface Loaded {
   readonly person: Person;
@@ -317,27 +318,33 @@ function CredentialRow({
           Added {formatWhen(credential.createdAt)}
           {credential.revokedAt === null ? "" : ` · revoked ${formatWhen(credential.revokedAt)}`}
         </span>
-        {credential.kind === "pin" && !revoked ? (
-          <ul className="per-door small" aria-label={`Where ${credential.label} is ready`}>
-            {liveDoorIds.length === 0 ? (
-              <li>No door yet: give access to doors for this PIN to work.</li>
-            ) : null}
-            {liveDoorIds.map((id) => {
-              const door = doors.find((d) => d.id === id);
-              const sealed = credential.sealedForDoors.includes(id);
-              return (
-                <li key={id}>
-                  {doorName(id)}:{" "}
-                  {sealed
-                    ? "sealed to its lock"
-                    : door?.lockPublicKey === null || door === undefined
-                      ? "no lock connected yet"
-                      : "lock connected after this PIN was made; make a new PIN to reach it"}
-                </li>
-              );
-            })}
-          </ul>
-        ) : null}
+        <CredentialSync
+          credential={credential}
+          doorName={doorName}
+          fallback={
+            credential.kind === "pin" && !revoked ? (
+              <ul className="per-door small" aria-label={`Where ${credential.label} is ready`}>
+                {liveDoorIds.length === 0 ? (
+                  <li>No door yet: give access to doors for this PIN to work.</li>
+                ) : null}
+                {liveDoorIds.map((id) => {
+                  const door = doors.find((d) => d.id === id);
+                  const sealed = credential.sealedForDoors.includes(id);
+                  return (
+                    <li key={id}>
+                      {doorName(id)}:{" "}
+                      {sealed
+                        ? "sealed to its lock"
+                        : door?.lockPublicKey === null || door === undefined
+                          ? "no lock connected yet"
+                          : "lock connected after this PIN was made; make a new PIN to reach it"}
+                    </li>
+                  );
+                })}
+              </ul>
+            ) : null
+          }
+        />
         <ErrorAlert error={error} />
       </div>
       {revoked ? null : (

@@ -1,0 +1,242 @@
+/**
+ * The dashboard (the landing screen after sign-in): every door of every site with its lock's live
+ * state — bolt, door, battery, online, firmware, credentials still on their way — refreshed every
+ * two seconds while the page is visible, with changes announced politely to screen readers.
+ * Doors without a lock offer "Add a lock".
+ */
+import { useEffect, useId, useRef } from "react";
+import { api } from "../api/client.js";
+import type { DemoDoor, Door, LockView, Site } from "../api/types.js";
+import { LOCK_STATE_LABELS } from "../locks/words.js";
+import { ErrorAlert, formatWhen, PageTitle, Spinner } from "../ui/components.js";
+import { useAnnouncer, usePoll } from "../ui/live.js";
+
+interface SiteState {
+  readonly site: Site;
+  readonly doors: Door[];
+  readonly locks: LockView[];
+  readonly demo: boolean;
+}
+
+async function loadAll(): Promise<SiteState[]> {
+  const sites = (await api.get<{ items: Site[] }>("/sites")).items;
+  return Promise.all(
+    sites.map(async (site) => {
+      const [doors, locks, demo] = await Promise.all([
+        api.get<{ items: Door[] }>(`/sites/${site.id}/doors`),
+        api.get<{ items: LockView[] }>(`/sites/${site.id}/locks`),
+        api.get<{ items: DemoDoor[] }>(`/sites/${site.id}/demo`).then(
+          (r) => r.items.length > 0,
+          () => false,
+        ),
+      ]);
+      return { site, doors: doors.items, locks: locks.items, demo };
+    }),
+  );
+}
+
+/** What changed at a door between two polls, in words (for the live region). */
+export function doorChanges(
+  name: string,
+  before: LockView | undefined,
+  after: LockView | undefined,
+): string[] {
+  if (before === undefined && after !== undefined) return [`${name}: lock added`];
+  if (before !== undefined && after === undefined) return [`${name}: lock removed`];
+  if (before === undefined || after === undefined) return [];
+  const out: string[] = [];
+  if (before.online !== after.online) out.push(`${name}: lock ${after.online ? "online" : "offline"}`);
+  const b = before.condition;
+  const a = after.condition;
+  if (a !== null) {
+    if (b?.lockState !== a.lockState) out.push(`${name}: ${LOCK_STATE_LABELS[a.lockState].toLowerCase()}`);
+    if (b?.doorState !== a.doorState) out.push(`${name}: door ${a.doorState}`);
+    if (a.batteryPercent !== null && a.batteryPercent < 20 && (b?.batteryPercent ?? 100) >= 20)
+      out.push(`${name}: battery low, ${a.batteryPercent}%`);
+  }
+  if ((before.sync.failed ?? 0) < (after.sync.failed ?? 0)) out.push(`${name}: a credential failed to sync`);
+  return out;
+}
+
+export function DashboardScreen() {
+  const poll = usePoll(loadAll, []);
+  const [announcement, announce] = useAnnouncer();
+  const previous = useRef<SiteState[] | null>(null);
+  useEffect(() => {
+    const now = poll.data;
+    if (now === null) return;
+    const before = previous.current;
+    previous.current = now;
+    if (before === null) return;
+    const lines: string[] = [];
+    for (const s of now) {
+      const old = before.find((x) => x.site.id === s.site.id);
+      if (old === undefined) continue;
+      for (const d of s.doors) {
+        lines.push(
+          ...doorChanges(
+            d.name,
+            old.locks.find((l) => l.doorId === d.id),
+            s.locks.find((l) => l.doorId === d.id),
+          ),
+        );
+      }
+    }
+    if (lines.length > 0) announce(`${lines.join(". ")}.`);
+  }, [poll.data]);
+  useEffect(() => {
+    // No site yet: the first thing to do is create one.
+    if (poll.data !== null && poll.data.length === 0) window.location.replace("#/sites");
+  }, [poll.data]);
+
+  return (
+    <div className="stack">
+      <PageTitle lead="Every door and its lock, live.">Dashboard</PageTitle>
+      <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="live-announcer">
+        {announcement}
+      </div>
+      {poll.paused ? (
+        <p className="muted small" role="status">
+          Live updates are paused because this page has not been used for a while. Press any key or click to
+          resume.
+        </p>
+      ) : null}
+      {poll.data === null ? (
+        poll.error === null ? (
+          <Spinner />
+        ) : (
+          <ErrorAlert error={poll.error} />
+        )
+      ) : (
+        <>
+          {poll.error === null ? null : (
+            <p className="muted small" role="status">
+              Cannot refresh right now; showing what the hub last said.
+            </p>
+          )}
+          {poll.data.map((s) => (
+            <SiteDoors key={s.site.id} state={s} />
+          ))}
+        </>
+      )}
+    </div>
+  );
+}
+
+function SiteDoors({ state }: { state: SiteState }) {
+  const headingId = useId();
+  const { site, doors, locks } = state;
+  const sorted = [...doors].sort((a, b) => a.name.localeCompare(b.name));
+  return (
+    <section className="card stack" aria-labelledby={headingId}>
+      <div className="card-head">
+        <h2 id={headingId}>{site.name}</h2>
+        <div className="actions">
+          {state.demo ? (
+            <a className="button primary small" href={`#/sites/${site.id}/demo`}>
+              Demo lock panel
+            </a>
+          ) : null}
+          <a className="button secondary small" href={`#/sites/${site.id}/people`}>
+            People
+          </a>
+          <a className="button secondary small" href={`#/sites/${site.id}/activity`}>
+            Recent activity
+          </a>
+        </div>
+      </div>
+      {sorted.length === 0 ? (
+        <p className="muted">
+          No doors yet. <a href="#/sites">Add the first door</a> under Sites & doors.
+        </p>
+      ) : (
+        <ul className="door-grid" aria-label={`Doors of ${site.name}`}>
+          {sorted.map((d) => (
+            <DoorTile key={d.id} door={d} lock={locks.find((l) => l.doorId === d.id)} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function DoorTile({ door, lock }: { door: Door; lock: LockView | undefined }) {
+  const headingId = useId();
+  if (lock === undefined)
+    return (
+      <li className="door-tile">
+        <h3 id={headingId}>{door.name}</h3>
+        <p className="muted">No lock yet.</p>
+        <a className="button secondary small" href={`#/doors/${door.id}/add-lock`}>
+          Add a lock<span className="visually-hidden"> to {door.name}</span>
+        </a>
+      </li>
+    );
+  const c = lock.condition;
+  const pending = (lock.sync.pending ?? 0) + (lock.sync.sending ?? 0);
+  const failed = lock.sync.failed ?? 0;
+  const lowBattery = c?.batteryPercent !== null && c?.batteryPercent !== undefined && c.batteryPercent < 20;
+  return (
+    <li className="door-tile" data-door={door.name}>
+      <h3 id={headingId}>{door.name}</h3>
+      <div className="badges">
+        <span className={`badge ${lock.online ? "status-active" : "status-revoked"}`} data-fact="online">
+          {lock.online ? "Online" : "Offline"}
+        </span>
+        {c === null ? null : (
+          <span
+            className={`badge ${c.lockState === "locked" ? "status-active" : "status-outside_window"}`}
+            data-fact="lock"
+          >
+            {LOCK_STATE_LABELS[c.lockState]}
+          </span>
+        )}
+        {c === null ? null : (
+          <span
+            className={`badge ${c.doorState === "closed" ? "" : "status-outside_window"}`}
+            data-fact="door"
+          >
+            Door {c.doorState}
+          </span>
+        )}
+      </div>
+      <dl className="facts small">
+        {c === null ? (
+          <div>
+            <dt>State</dt>
+            <dd>Not read yet</dd>
+          </div>
+        ) : (
+          <>
+            <div>
+              <dt>Battery</dt>
+              <dd data-fact="battery" className={lowBattery ? "warn" : undefined}>
+                {c.batteryPercent === null ? "Unknown" : `${c.batteryPercent}%${lowBattery ? " (low)" : ""}`}
+              </dd>
+            </div>
+            <div>
+              <dt>Firmware</dt>
+              <dd>{c.firmwareVersion}</dd>
+            </div>
+          </>
+        )}
+        {lock.online || lock.lastSeenAt === null ? null : (
+          <div>
+            <dt>Last seen</dt>
+            <dd>{formatWhen(lock.lastSeenAt)}</dd>
+          </div>
+        )}
+        {pending + failed === 0 ? null : (
+          <div>
+            <dt>Credentials</dt>
+            <dd className={failed > 0 ? "warn" : undefined}>
+              {[pending > 0 ? `${pending} on the way` : null, failed > 0 ? `${failed} failed` : null]
+                .filter((x) => x !== null)
+                .join(", ")}
+            </dd>
+          </div>
+        )}
+      </dl>
+    </li>
+  );
+}
