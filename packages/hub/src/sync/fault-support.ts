@@ -152,8 +152,40 @@ export function journalRecords(rt: LockRuntime): string[] {
   return out;
 }
 
-/** Whether the ledger holds exactly the lock's journal (every event once, gapless, in order). */
-export async function ledgerHoldsJournal(ledger: HubLedger["ledger"], lock: SimLock): Promise<boolean> {
-  const held = (await ledgerLockRecords(ledger)).get(lock.lockId) ?? [];
-  return held.length === lock.lock.runtime.journal.nextSeq - 1;
+/**
+ * Compares the lock's events in the ledger with the lock's own journal: every event exactly once,
+ * seqs 1…N gapless, in order, byte for byte. Returns null when they match, else what differs.
+ */
+export async function ledgerVersusJournal(
+  ledger: HubLedger["ledger"],
+  lockId: string,
+  rt: LockRuntime,
+): Promise<string | null> {
+  const held = (await ledgerLockRecords(ledger)).get(lockId) ?? [];
+  const journal = journalRecords(rt);
+  const seqs = seqsOf(held);
+  const firstBadSeq = seqs.findIndex((s, i) => s !== i + 1);
+  if (firstBadSeq >= 0) return `ledger seq #${firstBadSeq} is ${seqs[firstBadSeq]} (duplicate or gap)`;
+  if (held.length !== journal.length) return `ledger holds ${held.length} events, the lock's journal ${journal.length}`;
+  const differs = held.findIndex((h, i) => h !== journal[i]);
+  return differs >= 0 ? `event seq ${differs + 1} differs from the lock's` : null;
+}
+
+/** Waits until the ledger holds exactly the lock's journal (see ledgerVersusJournal); throws what differs. */
+export async function untilLedgerMatchesJournal(
+  ledger: HubLedger["ledger"],
+  lockId: string,
+  rt: () => LockRuntime,
+  timeoutMs = 30_000,
+): Promise<void> {
+  let last: string | null = "not checked";
+  try {
+    await eventually(
+      `the ledger holds lock ${lockId}'s journal`,
+      async () => (last = await ledgerVersusJournal(ledger, lockId, rt())) === null,
+      timeoutMs,
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message}: ${last}`);
+  }
 }

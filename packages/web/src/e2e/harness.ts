@@ -103,7 +103,8 @@ export async function startHub(options: { demo?: boolean } = {}): Promise<Runnin
     host: "127.0.0.1",
     port,
     publicUrl: origin,
-    logLevel: (process.env.LATCHKEY_E2E_LOG ?? "silent") as HubConfig["logLevel"],
+    // Set LATCHKEY_E2E_LOG=warn (or debug) to see the hub's log while a test runs.
+    logLevel: process.env.LATCHKEY_E2E_LOG ?? "silent",
     // Cheap argon2 for test speed only; production defaults stay in the hub's config.
     argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 },
     now,

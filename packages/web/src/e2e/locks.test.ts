@@ -217,9 +217,6 @@ describe("locks in the web app", () => {
       await expect.poll(() => fact(page, "Front door", "online")).toBe("Online");
 
       expect(problems).toEqual([]);
-    } catch (e) {
-      console.log("DEBUG", await page.locator("main").innerText());
-      throw e;
     } finally {
       await context.close();
       await extra?.stop();

@@ -68,7 +68,7 @@ const SYNC_REASONS: Record<string, string> = {
   "no sealed copy for this lock":
     "this PIN was made before the lock was added, so it was never sealed to it; make a new PIN",
   "removed at the lock": "it was removed at the lock itself",
-  LOCK_CAPACITY: "the lock is full: it has no free slot",
+  LOCK_CAPACITY: "the lock has no free slot left",
   LOCK_CREDENTIAL_DUPLICATE: "the same PIN or card is already set for someone else on this lock",
   LOCK_PIN_WEAK: "the lock refused the PIN as too easy to guess",
   LOCK_PIN_FORMAT: "the PIN's length is outside what the lock accepts",

@@ -19,6 +19,24 @@ const TAMPER_KINDS = [
   { value: "drilling", label: "Drilling" },
 ] as const;
 
+/** What a hardware input (not an access attempt) did, in words. */
+function doneWords(input: DemoInput, r: DemoOutcome): string {
+  switch (input.action) {
+    case "door":
+      return input.open ? "Door opened" : "Door closed";
+    case "lock-button":
+      return `Lock button pressed: ${boltWords(r.lockState).toLowerCase()}`;
+    case "tamper":
+      return `Tamper: ${TAMPER_KINDS.find((t) => t.value === input.kind)?.label.toLowerCase() ?? input.kind}`;
+    case "battery":
+      return `Battery set to ${r.batteryPercent}%`;
+    case "keypad":
+    case "card":
+    case "fingerprint":
+      return answerWords(r);
+  }
+}
+
 export function DemoScreen({ siteId }: { siteId: string }) {
   const context = useLoad(
     async () => ({
@@ -79,7 +97,8 @@ function DemoLock({ demo, name, onChanged }: { demo: DemoDoor; name: string; onC
   const send = (input: DemoInput) =>
     run(async () => {
       const r = await api.post<DemoOutcome>(`/doors/${demo.doorId}/demo`, input);
-      setAnswer((prev) => ({ text: answerWords(r), kind: r.result, n: (prev?.n ?? 0) + 1 }));
+      const text = r.result === "done" ? doneWords(input, r) : answerWords(r);
+      setAnswer((prev) => ({ text, kind: r.result, n: (prev?.n ?? 0) + 1 }));
       onChanged();
     });
   return (
