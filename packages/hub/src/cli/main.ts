@@ -10,6 +10,7 @@ export interface CliCommand {
 const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   start: async () => (await import("./start.js")).default,
   verify: () => import("./verify.js").then((m) => m.default),
+  lock: () => import("./lock.js").then((m) => m.default),
   sim: () => import("./sim.js").then((m) => m.default),
 };
 

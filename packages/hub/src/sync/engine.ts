@@ -367,7 +367,11 @@ export class LockAgent {
         lock: { channelPublicKey: fromHex(channelHex), lockId: lockIdToBytes(this.lockId) },
         timeoutMs: this.engine.policy.requestTimeoutMs,
       });
-      client.onPush(() => this.wake());
+      // A pushed event may be a bolt, door or battery change: read the state on this pass too.
+      client.onPush(() => {
+        this.#lastStateAt = 0;
+        this.wake();
+      });
       client.connection.onClose(() => {
         if (this.#client === client) this.#client = null;
       });
