@@ -58,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
         brokerUrl,
         ...(config.topicPrefix === undefined ? {} : { topicPrefix: config.topicPrefix }),
         now: () => hub.ctx.now(),
+        relyingParty: { rpId: hub.ctx.rpId, origins: [hub.ctx.origin] },
         log: hub.ctx.log.child({ part: "demo" }),
       });
       console.log(

@@ -83,6 +83,8 @@ export async function startDemoSite(o: {
   readonly now: () => number;
   readonly log: Logger;
   readonly timeoutMs?: number;
+  /** Who may sign remote unlocks for these locks: the hub web app's WebAuthn relying party. */
+  readonly relyingParty?: { readonly rpId: string; readonly origins: readonly string[] };
 }): Promise<DemoSite> {
   const { siteId, doors } = await ensureSite(o.db, o.now());
   const locks = new Map<string, SimLock>();
@@ -97,6 +99,7 @@ export async function startDemoSite(o: {
         url: o.brokerUrl,
         ...(o.topicPrefix === undefined ? {} : { topicPrefix: o.topicPrefix }),
         announceEveryMs: 500,
+        ...(o.relyingParty === undefined ? {} : { endpoint: { relyingParty: o.relyingParty } }),
         // A demo should commission in a blink; real locks use the stronger default.
         commissioning: { pbkdf2Iterations: 1000 },
       });

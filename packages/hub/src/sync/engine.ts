@@ -25,6 +25,7 @@ import {
   EventKind,
   fromHex,
   isLatchkeyError,
+  LatchkeyError,
   lockIdToBytes,
   UserStatus,
   UserType as WireUserType,
@@ -210,6 +211,14 @@ export class SyncEngine {
     return Number(r.numUpdatedRows) > 0;
   }
 
+  /**
+   * Runs `fn` on the lock's session, in turn with the lock's sync work (never concurrently with
+   * it). Throws HUB_LOCK_OFFLINE when the lock is not connected.
+   */
+  withClient<T>(lockId: string, fn: (client: LockClient) => Promise<T>): Promise<T> {
+    return this.agent(lockId).withClient(fn);
+  }
+
   isOnline(lockId: string): boolean {
     return this.#agents.get(lockId)?.online === true;
   }
@@ -237,6 +246,8 @@ export class LockAgent {
   #checkpointAckAt = 0;
   #checkpointAckSize = -1;
   #idle: Promise<void> = Promise.resolve();
+  /** Serializes passes and `withClient` calls: one request at a time per lock. */
+  #chain: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly engine: SyncEngine,
@@ -287,11 +298,43 @@ export class LockAgent {
     this.#timer.unref();
   }
 
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn, fn);
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
+  withClient<T>(fn: (client: LockClient) => Promise<T>): Promise<T> {
+    return this.#exclusive(async () => {
+      const offline = (): LatchkeyError =>
+        new LatchkeyError("HUB_LOCK_OFFLINE", "the lock is not connected to the hub", {
+          lockId: this.lockId,
+        });
+      if (!this.engine.opts.gateway.isConnected(this.lockId)) throw offline();
+      let client = this.#client;
+      if (client === null) {
+        const lock = await this.engine.opts.db
+          .selectFrom("locks")
+          .select("channel_public_key")
+          .where("id", "=", this.lockId)
+          .where("door_id", "is not", null)
+          .executeTakeFirst();
+        if (lock === undefined || lock.channel_public_key === null) throw offline();
+        try {
+          client = await this.#connect(lock.channel_public_key);
+        } catch {
+          throw offline();
+        }
+      }
+      return fn(client);
+    });
+  }
+
   async #loop(): Promise<void> {
     do {
       this.#again = false;
       try {
-        await this.#pass();
+        await this.#exclusive(() => this.#pass());
       } catch (e) {
         this.#failed(e);
       }

@@ -182,4 +182,39 @@ export const HUB_ERRORS = {
     blame: "caller",
     description: "The door is already bound to a commissioned lock; remove that lock first.",
   },
+  HUB_LOCK_OFFLINE: {
+    status: 409,
+    blame: "caller",
+    description:
+      "The door's lock is not connected to the hub right now, so it cannot be asked anything; try again when it is online.",
+  },
+  HUB_UNLOCK_REQUEST_CLOSED: {
+    status: 409,
+    blame: "caller",
+    description:
+      "The unlock request is no longer waiting for a decision: it was approved, denied, failed or expired (requests live 2 minutes). Ask again.",
+  },
+  HUB_UNLOCK_NO_CHALLENGE: {
+    status: 409,
+    blame: "caller",
+    description:
+      "No lock challenge is outstanding for you on this unlock request (none was asked for, it was used, it expired, or it was issued for another passkey): ask the lock for a new challenge first.",
+  },
+  HUB_UNLOCK_NO_PASSKEY: {
+    status: 409,
+    blame: "caller",
+    description:
+      "Approving an unlock needs a passkey the lock can check (ES256 / P-256) on your account; add one under Security first.",
+  },
+  HUB_UNLOCK_REQUEST_LIMIT: {
+    status: 429,
+    blame: "caller",
+    description: "Too many unlock requests are waiting at this door or site; decide or let some expire first.",
+  },
+  HUB_SNAPSHOT_INVALID: {
+    status: 400,
+    blame: "input",
+    description:
+      "The snapshot is not a base64 data: URL of a JPEG, PNG or WebP image within the size limit, or its bytes do not match its type.",
+  },
 } as const satisfies Record<string, ErrorDefinition>;
