@@ -317,7 +317,27 @@ function lockSync(): Migration {
   };
 }
 
-export const MIGRATION_NAMES = ["0001_initial", "0002_locks_ingestion", "0003_lock_sync"] as const;
+/** Certificates (digital keys) a site's owner revoked; locks receive them as a signed list. */
+function revocations(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("revoked_certificates")
+        .addColumn("site_id", "text", (c) => c.notNull().references("sites.id"))
+        .addColumn("serial", "text", (c) => c.notNull())
+        .addColumn("revoked_at", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("revoked_certificates_pk", ["site_id", "serial"])
+        .execute();
+    },
+  };
+}
+
+export const MIGRATION_NAMES = [
+  "0001_initial",
+  "0002_locks_ingestion",
+  "0003_lock_sync",
+  "0004_revocations",
+] as const;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const provider: MigrationProvider = {
@@ -326,6 +346,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         "0001_initial": initial(dialect),
         "0002_locks_ingestion": locksAndIngestion(dialect),
         "0003_lock_sync": lockSync(),
+        "0004_revocations": revocations(),
       }),
   };
   // Kysely looks for its own migration tables in *every* schema unless told which one; with

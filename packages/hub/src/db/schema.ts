@@ -304,8 +304,16 @@ export interface CredentialSyncTable {
   updated_at: number;
 }
 
-/** Tables of migration 0003 (sync). */
+/** A revoked certificate serial (decimal u64) of a site. */
+export interface RevokedCertificateTable {
+  site_id: string;
+  serial: string;
+  revoked_at: number;
+}
+
+/** Tables of migrations 0003 (sync) and 0004 (revocations). */
 export interface SyncTables {
+  revoked_certificates: RevokedCertificateTable;
   site_keys: SiteKeyTable;
   lock_users: LockUserTable;
   credential_sync: CredentialSyncTable;

@@ -11,6 +11,7 @@ import type { HubContext } from "../server/context.js";
 import type { HubDatabase } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
 import type { LockService } from "./service.js";
+import { revocationVersion, revokeCertificate } from "../sync/revocation.js";
 import type { LockCondition } from "../sync/engine.js";
 import type { Kysely } from "kysely";
 
@@ -114,6 +115,69 @@ async function lockViews(ctx: HubContext, where: { doorId?: string; siteId?: str
 }
 
 export const LOCK_ROUTES: readonly RouteDef[] = [
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/sites/:siteId/revocations",
+    summary: "The site's revoked certificate serials and the list version its locks should hold",
+    tags: ["locks"],
+    access: { kind: "site", permission: "site.read", site: { param: "siteId", table: "sites" } },
+    schema: {
+      params: Strict({ siteId: Id }),
+      response: {
+        200: Strict({
+          version: Type.Integer(),
+          items: Type.Array(Strict({ serial: Type.String(), revokedAt: EpochMs })),
+        }),
+        ...errors,
+      },
+    },
+    async handler(call) {
+      const db = hubDb(call.ctx);
+      const rows = await db
+        .selectFrom("revoked_certificates")
+        .selectAll()
+        .where("site_id", "=", call.params.siteId)
+        .orderBy("revoked_at")
+        .execute();
+      return {
+        version: await revocationVersion(db, call.params.siteId),
+        items: rows.map((r) => ({ serial: r.serial, revokedAt: Number(r.revoked_at) })),
+      };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: "/api/v1/sites/:siteId/revocations",
+    summary:
+      "Revoke a certificate (phone key, remote-unlock key) by serial (step-up): every lock of the site gets the new signed list",
+    tags: ["locks"],
+    access: { kind: "site", permission: "site.manage", site: { param: "siteId", table: "sites" } },
+    stepUp: true,
+    schema: {
+      params: Strict({ siteId: Id }),
+      body: Strict({ serial: Type.String({ pattern: "^[0-9]{1,20}$" }) }),
+      response: { 200: Strict({ version: Type.Integer() }), ...errors },
+    },
+    async handler(call) {
+      const { ctx, params, body } = call;
+      const version = await revokeCertificate(
+        hubDb(ctx),
+        ctx.secret,
+        params.siteId,
+        BigInt(body.serial),
+        ctx.now(),
+      );
+      await auditCall(call, {
+        action: "certificate.revoke",
+        siteId: params.siteId,
+        targetType: "certificate",
+        targetId: body.serial,
+        details: { version },
+      });
+      await ctx.devices.service?.engine.revocationChanged(params.siteId);
+      return { version };
+    },
+  }),
   defineRoute({
     method: "GET",
     url: "/api/v1/sites/:siteId/commissioning",

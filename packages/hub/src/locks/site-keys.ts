@@ -15,6 +15,8 @@ export interface SiteOwnerKey {
   readonly siteId: string;
   readonly publicKey: Uint8Array;
   sign(message: Uint8Array): Uint8Array;
+  /** Runs `fn` with the opened seed (for protocol signers that take one); the seed is wiped after. */
+  withSeed<T>(fn: (seed: Uint8Array) => T): T;
 }
 
 const context = (siteId: string): string => `latchkey/site-owner-key/v1/${siteId}`;
@@ -25,9 +27,12 @@ function keyOf(secret: HubSecret, siteId: string, sealed: string): SiteOwnerKey 
     siteId,
     publicKey,
     sign(message) {
+      return this.withSeed((seed) => nodeEd25519.sign(seed, message));
+    },
+    withSeed(fn) {
       const seed = fromHex(secret.open(sealed, context(siteId)));
       try {
-        return nodeEd25519.sign(seed, message);
+        return fn(seed);
       } finally {
         seed.fill(0);
       }

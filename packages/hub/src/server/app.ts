@@ -249,6 +249,7 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     gateway,
     hubStaticSecretKey: hubNoise,
     ingestor,
+    secret,
     checkpoints: hubLedger.ledger,
     now,
     log: log.child({ part: "sync" }),

@@ -42,6 +42,8 @@ import type { Ingestor } from "../ingest/ingest.js";
 import { AlertKind, insertAlerts } from "../ingest/alerts.js";
 import type { DesiredUser } from "./desired.js";
 import { reconcileSite, sitesWithLocks, SYNC_STATES, SyncState } from "./reconcile.js";
+import { revocationVersion as revocationVersion_, signedRevocationList } from "./revocation.js";
+import type { HubSecret } from "../keys/hub-secret.js";
 
 export interface SyncPolicy {
   /** Per request to a lock (default 10 s). */
@@ -84,6 +86,8 @@ export interface SyncEngineOptions {
   /** The hub's X25519 static secret (Noise KK). */
   readonly hubStaticSecretKey: Uint8Array;
   readonly ingestor: Ingestor;
+  /** Signs revocation lists with the site's owner key (absent: lists are not pushed). */
+  readonly secret?: HubSecret;
   /** The ledger whose checkpoints locks co-sign (CheckpointAck events). */
   readonly checkpoints?: { latestCheckpoint(): Promise<{ size: number; note: string } | undefined> };
   /** The hub's clock: lock clocks are set from it, timestamps come from it. */
@@ -155,6 +159,17 @@ export class SyncEngine {
       this.#agents.set(lockId, a);
     }
     return a;
+  }
+
+  /** Pushes a site's new revocation list at once: its locks read their state on their next pass. */
+  async revocationChanged(siteId: string): Promise<void> {
+    const locks = await this.opts.db
+      .selectFrom("locks")
+      .innerJoin("doors", "doors.id", "locks.door_id")
+      .select("locks.id as id")
+      .where("doors.site_id", "=", siteId)
+      .execute();
+    for (const l of locks) this.agent(l.id).refreshState();
   }
 
   /** Re-reads grants of one site (after an API change) and wakes the locks whose rows moved. */
@@ -269,6 +284,12 @@ export class LockAgent {
     this.#idle = this.#loop().finally(() => {
       this.#running = false;
     });
+  }
+
+  /** Reads the lock's state (and pushes what depends on it) on the next pass, which starts now. */
+  refreshState(): void {
+    this.#lastStateAt = 0;
+    this.wake();
   }
 
   disconnected(): void {
@@ -389,12 +410,13 @@ export class LockAgent {
         "locks.signing_public_key as signing",
         "locks.state_json as stateJson",
         "sites.timezone as timeZone",
+        "sites.id as siteId",
       ])
       .where("locks.id", "=", this.lockId)
       .executeTakeFirst();
     if (lock === undefined || lock.channel === null) return; // not (or no longer) ours
     const client = this.#client ?? (await this.#connect(lock.channel));
-    await this.#state(client, lock.timeZone, lock.stateJson);
+    await this.#state(client, lock.timeZone, lock.stateJson, lock.siteId);
     await this.#pullEvents(client, fromHex(lock.signing));
     if (await this.#acknowledgeCheckpoint(client)) await this.#pullEvents(client, fromHex(lock.signing));
     await this.#sync(client);
@@ -439,7 +461,12 @@ export class LockAgent {
     }
   }
 
-  async #state(client: LockClient, timeZone: string, stateJson: string | null): Promise<void> {
+  async #state(
+    client: LockClient,
+    timeZone: string,
+    stateJson: string | null,
+    siteId: string,
+  ): Promise<void> {
     const { db, now } = this.engine.opts;
     const previous = stateJson === null ? null : (JSON.parse(stateJson) as Partial<LockCondition>);
     const due = Date.now() - this.#lastStateAt >= this.engine.policy.stateEveryMs;
@@ -457,6 +484,16 @@ export class LockAgent {
       if (code === "OK") appliedTimeZone = timeZone;
       else this.engine.opts.log.warn({ lockId: this.lockId, code }, "lock refused the site's time zone");
     }
+    let revocationVersion = report.revocationVersion;
+    const secret = this.engine.opts.secret;
+    if (secret !== undefined && (await revocationVersion_(db, siteId)) > report.revocationVersion) {
+      const current = await signedRevocationList(db, secret, siteId, now());
+      if (current !== null) {
+        const code = await this.#ask(() => client.installRevocationList(current.list));
+        if (code === "OK") revocationVersion = current.version;
+        else this.engine.opts.log.warn({ lockId: this.lockId, code }, "lock refused the revocation list");
+      }
+    }
     const condition: LockCondition = {
       lockState: report.lockState,
       doorState: report.doorState,
@@ -464,7 +501,7 @@ export class LockAgent {
       batteryPercent: report.batteryPercent,
       firmwareVersion: report.firmwareVersion,
       lastSeq: report.lastSeq,
-      revocationVersion: report.revocationVersion,
+      revocationVersion,
       appliedTimeZone,
     };
     await db

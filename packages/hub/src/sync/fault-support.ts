@@ -166,7 +166,8 @@ export async function ledgerVersusJournal(
   const seqs = seqsOf(held);
   const firstBadSeq = seqs.findIndex((s, i) => s !== i + 1);
   if (firstBadSeq >= 0) return `ledger seq #${firstBadSeq} is ${seqs[firstBadSeq]} (duplicate or gap)`;
-  if (held.length !== journal.length) return `ledger holds ${held.length} events, the lock's journal ${journal.length}`;
+  if (held.length !== journal.length)
+    return `ledger holds ${held.length} events, the lock's journal ${journal.length}`;
   const differs = held.findIndex((h, i) => h !== journal[i]);
   return differs >= 0 ? `event seq ${differs + 1} differs from the lock's` : null;
 }

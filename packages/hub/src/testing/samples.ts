@@ -36,8 +36,21 @@ export function sampleBodies(ids: SampleIds): Record<string, Record<string, unkn
     "PATCH /api/v1/people/:personId": { name: "Robert" },
     "POST /api/v1/people/:personId/credentials": { kind: "card", cardNumber: "04A1B2C3" },
     "POST /api/v1/doors/:doorId/lock": { setupCode: "3482 1907" },
+    "POST /api/v1/sites/:siteId/revocations": { serial: "4711" },
     "POST /api/v1/credentials/:credentialId/sync/retry": {},
     "POST /api/v1/doors/:doorId/demo": { action: "keypad", pin: "2468" },
+    "POST /api/v1/sites/:siteId/evidence": {
+      doorIds: [ids.doorId],
+      from: Date.UTC(2026, 0, 1),
+      to: Date.UTC(2026, 0, 2),
+    },
+    "POST /api/v1/doors/:doorId/unlock-requests": { note: "Parcel delivery at the front door" },
+    "POST /api/v1/sites/:siteId/unlock-requests/:requestId/approve": {
+      credentialId: "AAAA",
+      authenticatorData: "A".repeat(50),
+      clientDataJSON: "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0In0",
+      signature: "MEUCIQ",
+    },
     "POST /api/v1/people/:personId/grants": {
       doorIds: [ids.doorId],
       category: "guest",
