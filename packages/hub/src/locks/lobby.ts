@@ -81,6 +81,20 @@ export class CommissioningLobby {
     });
   }
 
+  /** The waiting session of one lock (by its announced id), or null. */
+  waitingLock(lockId: string): WaitingLock | null {
+    const cutoff = Date.now() - this.ttlMs;
+    for (const e of this.#entries.values())
+      if (e.lockId === lockId && !e.busy && e.lastSeenAt >= cutoff)
+        return {
+          sessionId: e.sessionId,
+          lockId: e.lockId,
+          firstSeenAt: e.firstSeenAt,
+          lastSeenAt: e.lastSeenAt,
+        };
+    return null;
+  }
+
   /** Locks that announced themselves within the last `ttlMs`, oldest first. */
   waiting(): WaitingLock[] {
     const cutoff = Date.now() - this.ttlMs;

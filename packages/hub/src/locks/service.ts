@@ -264,7 +264,7 @@ export class LockService {
     this.opts.passwords.remember(lockId, channelHex);
     this.opts.gateway.admitLock(lockId as LockId);
     log.info({ lockId, doorId: o.doorId }, "lock commissioned");
-    this.opts.engine.kick(door.siteId);
+    this.opts.engine.kickLock(door.siteId, lockId);
     return { lockId, doorId: o.doorId, commissionedAt };
   }
 

@@ -186,6 +186,17 @@ export class SyncEngine {
     );
   }
 
+  /** Reconciles one lock (a lock just commissioned): no need to revisit the rest of its site. */
+  kickLock(siteId: string, lockId: string): void {
+    reconcileSite(this.opts.db, siteId, this.opts.now(), new Set([lockId]))
+      .then(async (changed) => {
+        for (const id of changed) this.agent(id).wake();
+        this.agent(lockId).wake();
+        await this.refreshCounts();
+      })
+      .catch((e: unknown) => this.opts.log.error({ err: e, siteId, lockId }, "sync reconcile failed"));
+  }
+
   async reconcileAll(): Promise<void> {
     for (const siteId of await sitesWithLocks(this.opts.db)) await this.reconcile(siteId);
     // Retries that came due while nothing else happened.

@@ -223,11 +223,18 @@ export function transition(
  * Recomputes what every lock of the site should hold and moves rows accordingly. Returns the ids
  * of locks whose rows changed (the engine wakes their agents).
  */
-export async function reconcileSite(db: Kysely<HubDatabase>, siteId: string, now: number): Promise<string[]> {
+export async function reconcileSite(
+  db: Kysely<HubDatabase>,
+  siteId: string,
+  now: number,
+  onlyLockIds?: ReadonlySet<string>,
+): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
     const site = await trx.selectFrom("sites").select("timezone").where("id", "=", siteId).executeTakeFirst();
     if (site === undefined) return [];
-    const locks = await siteLocks(trx, siteId);
+    const locks = (await siteLocks(trx, siteId)).filter(
+      (l) => onlyLockIds === undefined || onlyLockIds.has(l.id),
+    );
     if (locks.length === 0) return [];
     const grants = await trx
       .selectFrom("grants")
