@@ -269,6 +269,11 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     throw e;
   }
   ctx.metrics.registerGauge(LOCKS_CONNECTED_METRIC, gateway.gauge().help, () => gateway.gauge().value);
+  ctx.metrics.registerGauge(
+    "latchkey_lock_clock_drift_seconds_max",
+    "Largest lock clock error seen at the locks' last state reports (the hub corrects clocks off by more than 2 s).",
+    () => engine.maxClockDriftSeconds(),
+  );
   ctx.metrics.registerLabeledGauge(
     "latchkey_credential_sync",
     "Credential × lock pairs by sync state (idle, pending, sending, set, failed, removing, removed).",

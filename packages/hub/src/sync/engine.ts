@@ -116,6 +116,8 @@ export class SyncEngine {
   readonly policy: SyncPolicy;
   readonly #agents = new Map<string, LockAgent>();
   readonly #counts = new Map<string, number>();
+  /** Each lock's clock minus the hub's at its last state report, in ms (before any correction). */
+  readonly clockDrift = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
   readonly #unsubscribe: (() => void)[] = [];
@@ -201,6 +203,13 @@ export class SyncEngine {
     for (const siteId of await sitesWithLocks(this.opts.db)) await this.reconcile(siteId);
     // Retries that came due while nothing else happened.
     for (const id of this.opts.gateway.connectedLocks()) this.agent(id).wake();
+  }
+
+  /** The largest clock difference seen at the last state report of any lock, in seconds. */
+  maxClockDriftSeconds(): number {
+    let max = 0;
+    for (const d of this.clockDrift.values()) max = Math.max(max, Math.abs(d));
+    return max / 1000;
   }
 
   /** Rows per state, for `latchkey_credential_sync{state}` (refreshed after every change). */
@@ -485,6 +494,8 @@ export class LockAgent {
     const report = await this.#ask(() => client.getState());
     const hubNow = now();
     let drift = report.lockTimeMs === null ? null : report.lockTimeMs - hubNow;
+    if (drift === null) this.engine.clockDrift.delete(this.lockId);
+    else this.engine.clockDrift.set(this.lockId, drift);
     if (drift === null || Math.abs(drift) > this.engine.policy.clockToleranceMs) {
       const code = await this.#ask(() => client.setTime(now(), 0));
       if (code === "OK") drift = 0;

@@ -146,6 +146,8 @@ describe.each(targets)(
       const metrics = await t.client().get("/metrics");
       expect(metrics.body).toMatch(/latchkey_credential_sync\{state="set"\} 2/);
       expect(metrics.body).toMatch(/latchkey_locks_connected 2/);
+      expect(metrics.body).toMatch(/^latchkey_lock_clock_drift_seconds_max \d/m);
+      expect(metrics.body).toMatch(/^latchkey_events_ingested_total [1-9]/m);
     });
 
     it("opens on Friday at 10:30 and is refused at 12:30 (outside schedule)", () => {
