@@ -36,12 +36,15 @@ import {
   type LockIdentityKeys,
 } from "./sealing.js";
 import { deriveSetupSecrets, normaliseSetupCode } from "./setup-code.js";
+import type { Pbkdf2Sha256 } from "../spake2plus/spake2plus.js";
 
 export interface CommissioningInitiatorOptions {
   /** The code printed on the lock (8 digits; spaces and dashes ignored). Kept only in memory. */
   readonly setupCode: string;
   readonly hubKeys: HubKeys;
   readonly randomBytes?: (n: number) => Uint8Array;
+  /** PBKDF2-HMAC-SHA-256 (default: the portable @noble one; Node hubs pass node:crypto's). */
+  readonly pbkdf2?: Pbkdf2Sha256;
 }
 
 type Step =
@@ -67,8 +70,10 @@ export class CommissioningInitiator {
   private readonly hubKeysPlain: Uint8Array;
   private readonly random: (n: number) => Uint8Array;
   private identity: LockIdentityKeys | null = null;
+  private readonly pbkdf2: Pbkdf2Sha256 | undefined;
 
   constructor(options: CommissioningInitiatorOptions) {
+    this.pbkdf2 = options.pbkdf2;
     this.setupCode = normaliseSetupCode(options.setupCode);
     this.hubKeysPlain = encodeHubKeys(options.hubKeys);
     this.random = options.randomBytes ?? nobleRandomBytes;
@@ -114,7 +119,7 @@ export class CommissioningInitiator {
       case "hello-sent": {
         const params = expectKind(env.message, "CommParams");
         // Range-checked by the decoder (1000–100000 iterations), so a hostile lock cannot make us spin.
-        const { w0, w1 } = deriveSetupSecrets(this.setupCode, params.salt, params.iterations);
+        const { w0, w1 } = deriveSetupSecrets(this.setupCode, params.salt, params.iterations, this.pbkdf2);
         const context = spakeContext(s.hello, replyBytes);
         const x = scalarFromWideBytes(this.random(40));
         const shareP = proverShare(w0, x);

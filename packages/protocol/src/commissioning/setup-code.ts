@@ -20,6 +20,7 @@ import {
   scalarFromBytes,
   scalarToBytes,
   verifierRecordFromSecrets,
+  type Pbkdf2Sha256,
   type Spake2PlusProverSecrets,
 } from "../spake2plus/spake2plus.js";
 
@@ -103,9 +104,10 @@ export function deriveSetupSecrets(
   setupCode: string,
   salt: Uint8Array,
   iterations: number,
+  kdf?: Pbkdf2Sha256,
 ): Spake2PlusProverSecrets {
   checkPbkdfParameters(salt, iterations);
-  return deriveProverSecrets(setupCodePassword(setupCode), salt, iterations);
+  return deriveProverSecrets(setupCodePassword(setupCode), salt, iterations, kdf);
 }
 
 /**

@@ -141,3 +141,19 @@ describe("SPAKE2+ attacks", () => {
     expect(toHex(p.K_shared)).not.toBe(toHex(v.K_shared));
   });
 });
+
+describe("PBKDF2 for the prover secrets", () => {
+  it("node:crypto's PBKDF2 gives the same w0, w1 as the portable one", async () => {
+    const { pbkdf2Sync } = await import("node:crypto");
+    const password = new TextEncoder().encode("20202021");
+    const salt = new Uint8Array(16).fill(7);
+    const viaNode = deriveProverSecrets(
+      password,
+      salt,
+      1000,
+      (p, s, c, n) => new Uint8Array(pbkdf2Sync(p, s, c, n, "sha256")),
+    );
+    expect(viaNode).toEqual(deriveProverSecrets(password, salt, 1000));
+    expect(deriveProverSecrets(password, salt, 1001)).not.toEqual(viaNode);
+  });
+});
