@@ -181,6 +181,8 @@ export async function passkeyRegistrationOptions(
     attestationType: "none",
     excludeCredentials: existing.map((p) => ({ id: p.id })),
     authenticatorSelection: { residentKey: "preferred", userVerification: "preferred" },
+    // ES256 first: locks verify P-256 passkey signatures for remote unlocks (then EdDSA, RS256).
+    supportedAlgorithmIDs: [-7, -8, -257],
   });
   await setChallenge(ctx, sessionHash, options.challenge);
   return options;

@@ -22,6 +22,7 @@ import {
   type IssuedSession,
 } from "../sessions/sessions.js";
 import { checkPasswordPolicy } from "./password-policy.js";
+import { ACCOUNT_DEVICE_ROUTES } from "./account-devices.js";
 import { consumeLink } from "./links.js";
 import {
   beginTotp,
@@ -589,4 +590,5 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
       return afterFactorChange(c, account, "account.password.change", false);
     },
   }),
+  ...ACCOUNT_DEVICE_ROUTES,
 ];

@@ -67,6 +67,7 @@ async function seed(t: TestHub): Promise<World> {
       grantId: grantB,
       credentialId: credentialB,
       accountId: memberB.accountId,
+      requestId: "0".repeat(32),
     },
   };
 }
@@ -103,6 +104,12 @@ const NOT_OBJECT_SCOPED: Record<string, string> = {
   "POST /api/v1/account/passkeys": "own account",
   "POST /api/v1/account/recovery-codes": "own account",
   "POST /api/v1/account/password": "own account",
+  "GET /api/v1/account/sessions":
+    "own account's sessions only, public ids (tested in account-devices.test.ts)",
+  "POST /api/v1/account/sessions/:sessionId/end": "looked up among the caller's own sessions; others 404",
+  "POST /api/v1/account/sessions/end-others": "deletes only the caller's own account's sessions",
+  "GET /api/v1/account/passkeys": "own account's passkeys only, no keys",
+  "POST /api/v1/account/passkeys/:passkeyId/remove": "own passkeys only (others 404), step-up",
   "GET /api/v1/sites": "filtered to the caller's sites (tested below)",
   "GET /api/v1/organisation": "the organisation's name only, shown to every signed-in account",
 };
@@ -113,6 +120,11 @@ const NEEDS_A_DEVICE: Record<string, string> = {
   "GET /api/v1/doors/:doorId/lock": "HUB_LOCK_UNKNOWN",
   "POST /api/v1/doors/:doorId/lock/remove": "HUB_LOCK_UNKNOWN",
   "POST /api/v1/doors/:doorId/demo": "HUB_NOT_FOUND",
+  "POST /api/v1/doors/:doorId/unlock-requests": "HUB_LOCK_UNKNOWN",
+  "POST /api/v1/sites/:siteId/evidence": "HUB_LOCK_UNKNOWN",
+  "POST /api/v1/sites/:siteId/unlock-requests/:requestId/challenge": "HUB_NOT_FOUND",
+  "POST /api/v1/sites/:siteId/unlock-requests/:requestId/approve": "HUB_NOT_FOUND",
+  "POST /api/v1/sites/:siteId/unlock-requests/:requestId/deny": "HUB_NOT_FOUND",
 };
 
 describe.each(stores)("site isolation from the route table (%s)", (store) => {

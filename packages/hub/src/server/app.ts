@@ -129,7 +129,7 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     rpId: new URL(config.publicUrl).hostname,
     secureCookies: origin.startsWith("https:"),
     now,
-    devices: { service: null, demo: null },
+    devices: { service: null, demo: null, ledger: hubLedger.ledger },
   };
   const ingestor = new Ingestor({
     db: hubLedger.db,

@@ -10,6 +10,7 @@ import type { Throttle } from "../abuse/rate-limit.js";
 import type { Metrics } from "./metrics.js";
 import type { LockService } from "../locks/service.js";
 import type { DemoSite } from "../demo/demo-site.js";
+import type { Ledger } from "../ledger/index.js";
 
 export interface HubContext {
   readonly db: Kysely<Database>;
@@ -28,5 +29,5 @@ export interface HubContext {
   readonly secureCookies: boolean;
   now(): number;
   /** Locks, commissioning and sync; set once the device gateway runs (null before and in tools). */
-  readonly devices: { service: LockService | null; demo: DemoSite | null };
+  readonly devices: { service: LockService | null; demo: DemoSite | null; ledger: Ledger | null };
 }

@@ -9,6 +9,8 @@ import { AUDIT_ROUTES } from "../audit/routes.js";
 
 import { LOCK_ROUTES } from "../locks/routes.js";
 import { DEMO_ROUTES } from "../demo/routes.js";
+import { EVENT_ROUTES } from "../events/routes.js";
+import { APPROVAL_ROUTES } from "../approvals/routes.js";
 
 export const MODEL_ROUTES: readonly RouteDef[] = [
   ...ORGANISATION_ROUTES,
@@ -19,4 +21,6 @@ export const MODEL_ROUTES: readonly RouteDef[] = [
   ...AUDIT_ROUTES,
   ...LOCK_ROUTES,
   ...DEMO_ROUTES,
+  ...EVENT_ROUTES,
+  ...APPROVAL_ROUTES,
 ];

@@ -6,7 +6,7 @@ import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../auth
 import { sitesWithPermission, SITE_ROLES } from "../authz/permissions.js";
 import { hasFreshSecondFactor } from "../sessions/sessions.js";
 import { EpochMs, ErrorBody, Id, Name, Ok, Strict, StrictPatch, Username } from "../server/schemas.js";
-import type { DoorTable, IngestTables, SiteTable } from "../db/schema.js";
+import type { DoorTable, IngestTables, SiteTable, SyncTables } from "../db/schema.js";
 import { assertTimeZone } from "../grants/schedule.js";
 import { parseLockPublicKey } from "../credentials/pin-seal.js";
 import { createLink } from "../accounts/links.js";
@@ -193,6 +193,10 @@ export const SITE_ROUTES: readonly RouteDef[] = [
       await ctx.db.transaction().execute(async (trx) => {
         await trx.deleteFrom("site_roles").where("site_id", "=", params.siteId).execute();
         await trx.deleteFrom("one_time_links").where("site_id", "=", params.siteId).execute();
+        // The site's owner key and revocations go with it (it has no locks left to trust them).
+        const sync = trx.withTables<Pick<SyncTables, "site_keys" | "revoked_certificates">>();
+        await sync.deleteFrom("revoked_certificates").where("site_id", "=", params.siteId).execute();
+        await sync.deleteFrom("site_keys").where("site_id", "=", params.siteId).execute();
         await trx.deleteFrom("sites").where("id", "=", params.siteId).execute();
       });
       await auditCall(call, {

@@ -669,6 +669,8 @@ export class LockAgent {
           ]),
         ]),
       )
+      // Least-tried first: a few refused rows must not starve the rest behind the breaker.
+      .orderBy("attempts")
       .orderBy("credential_index")
       .execute();
     let nextDue = Number.POSITIVE_INFINITY;

@@ -320,7 +320,8 @@ export async function reconcileSite(
             state: next.state,
             reason: next.reason,
             ...(next.resetAttempts ? { attempts: 0 } : {}),
-            next_attempt_at: now,
+            // Due at once (retry times are on the engine's clock, not the hub's).
+            next_attempt_at: 0,
             updated_at: now,
           })
           .where("credential_id", "=", c.credentialId)

@@ -249,7 +249,10 @@ export class LockEndpoint {
         state = { mode: "idle" };
       }
     }
-    if (state.mode === "idle" || (state.session.phase === "handshake" && isFirstHandshake(frame))) {
+    // A first handshake message starts a new session even while one is open: a hub that crashed
+    // never closed its session. The old one is dropped only once the new message has
+    // authenticated (it needs the hub's static key), and replays are refused by the guard.
+    if (state.mode === "idle" || isFirstHandshake(frame)) {
       return this.#startSession(transport, state, frame);
     }
     const result = state.session.receive(frame);

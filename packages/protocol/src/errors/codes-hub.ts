@@ -209,12 +209,19 @@ export const HUB_ERRORS = {
   HUB_UNLOCK_REQUEST_LIMIT: {
     status: 429,
     blame: "caller",
-    description: "Too many unlock requests are waiting at this door or site; decide or let some expire first.",
+    description:
+      "Too many unlock requests are waiting at this door or site; decide or let some expire first.",
   },
   HUB_SNAPSHOT_INVALID: {
     status: 400,
     blame: "input",
     description:
       "The snapshot is not a base64 data: URL of a JPEG, PNG or WebP image within the size limit, or its bytes do not match its type.",
+  },
+  AUTH_LAST_SECOND_FACTOR: {
+    status: 409,
+    blame: "caller",
+    description:
+      "This is the account's only second factor (no other passkey and no authenticator app): enrol another one before removing it.",
   },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -99,6 +99,20 @@ export function humanMessage(
       return "This door already has a lock. Remove that lock first.";
     case "HUB_LOCK_UNKNOWN":
       return "This door has no lock.";
+    case "HUB_LOCK_OFFLINE":
+      return "The door's lock is not connected to the hub right now. Try again when it is online.";
+    case "LOCK_ACCESS_DENIED":
+      return "The lock refused: it could not verify this request (for an unlock, the passkey signature over its challenge). Nothing was opened; the refusal is in the lock's signed log.";
+    case "HUB_UNLOCK_REQUEST_CLOSED":
+      return "This unlock request is no longer waiting (it was decided, failed or expired after 2 minutes). Ask again if someone is still at the door.";
+    case "HUB_UNLOCK_NO_CHALLENGE":
+      return "The lock's challenge for this request was used or expired. Press Unlock again.";
+    case "HUB_UNLOCK_NO_PASSKEY":
+      return "Approving an unlock needs a passkey the lock can check (ES256, which most phones, computers and security keys make). Add one under Security, then try again.";
+    case "HUB_UNLOCK_REQUEST_LIMIT":
+      return "Too many unlock requests are waiting. Decide or let some expire first.";
+    case "HUB_SNAPSHOT_INVALID":
+      return "The snapshot must be a JPEG, PNG or WebP image of at most 45 KB.";
     case "HUB_GATEWAY_NOT_RUNNING":
       return "The hub's connection to locks is not running. Restart the hub; if it keeps happening, look at its log.";
     case "HUB_BAD_REQUEST":
@@ -151,6 +165,59 @@ export class Api {
   }
   delete<T>(path: string): Promise<T> {
     return this.request<T>("DELETE", path, undefined, {});
+  }
+
+  /**
+   * POSTs JSON and returns the answer's exact bytes (a file to download, e.g. an evidence bundle,
+   * whose bytes are sealed and must not be re-serialised), with the same errors and step-up.
+   */
+  async postForFile(path: string, body: unknown): Promise<{ bytes: Uint8Array; filename: string | null }> {
+    const once = async () => {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (this.csrf !== null) headers["x-csrf-token"] = this.csrf;
+      let res: Response;
+      try {
+        res = await fetch(new URL(`api/v1${path}`, this.base), {
+          method: "POST",
+          headers,
+          credentials: "same-origin",
+          cache: "no-store",
+          body: JSON.stringify(body),
+        });
+      } catch {
+        throw new ApiError("NETWORK", 0, humanMessage("NETWORK", ""));
+      }
+      if (!res.ok) {
+        let err: { code?: unknown; message?: unknown; details?: unknown } = {};
+        try {
+          err = (await res.json()) as typeof err;
+        } catch {
+          err = {};
+        }
+        const code =
+          typeof err.code === "string" ? err.code : res.status >= 500 ? "LK_INTERNAL" : "HTTP_ERROR";
+        const details = (
+          typeof err.details === "object" && err.details !== null ? err.details : {}
+        ) as Record<string, string | number | boolean>;
+        if (code === "AUTH_REQUIRED") this.hooks.onSessionEnded();
+        throw new ApiError(
+          code,
+          res.status,
+          humanMessage(code, typeof err.message === "string" ? err.message : res.statusText, details),
+          details,
+        );
+      }
+      const cd = res.headers.get("content-disposition") ?? "";
+      const m = /filename="([^"]+)"/.exec(cd);
+      return { bytes: new Uint8Array(await res.arrayBuffer()), filename: m?.[1] ?? null };
+    };
+    try {
+      return await once();
+    } catch (e) {
+      if (e instanceof ApiError && e.code === "AUTH_STEP_UP_REQUIRED" && (await this.hooks.stepUp()))
+        return once();
+      throw e;
+    }
   }
 
   async request<T>(method: string, path: string, body: unknown, options: Options = {}): Promise<T> {

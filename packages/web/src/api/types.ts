@@ -198,3 +198,33 @@ export interface DemoOutcome {
   readonly doorOpen: boolean;
   readonly batteryPercent: number;
 }
+
+/** One lock-signed event of a site (GET /sites/:siteId/events). */
+export type EventOutcome = "granted" | "denied" | "locked" | "alarm" | "alarm-cleared" | "info";
+export interface DoorEvent {
+  readonly lockId: string;
+  readonly doorId: string | null;
+  readonly doorName: string | null;
+  readonly seq: number;
+  readonly kind: string;
+  /** The lock's clock when it happened (null: the lock did not know the time). */
+  readonly at: number | null;
+  readonly personId: string | null;
+  readonly personName: string | null;
+  readonly userIndex: number | null;
+  readonly credentialType: string | null;
+  readonly source: string | null;
+  readonly operation: string | null;
+  readonly outcome: EventOutcome;
+  /** A denial's DenyReason ("outside-schedule" …). */
+  readonly reason: string | null;
+  readonly alarm: string | null;
+  readonly ledgerIndex: number;
+  readonly sealedByLock: true;
+}
+export interface DoorEventPage {
+  readonly items: DoorEvent[];
+  /** Ask again with before=<this> for older events; null when there are no more. */
+  readonly nextBefore: string | null;
+  readonly scanned: number;
+}

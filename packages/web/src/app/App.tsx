@@ -19,6 +19,8 @@ import { TeamScreen } from "../screens/team.js";
 import { DashboardScreen } from "../screens/dashboard.js";
 import { AddLockScreen } from "../screens/add-lock.js";
 import { DemoScreen } from "../screens/demo.js";
+import { UnlockRequestsScreen } from "../screens/unlock-requests.js";
+import { EvidenceScreen, VerifyScreen } from "../screens/evidence.js";
 
 interface StepUpRequest {
   readonly resolve: (ok: boolean) => void;
@@ -152,10 +154,18 @@ function Logo() {
 }
 
 const NAV = [
-  { href: "/", label: "Dashboard", match: ["/", "/doors/*/add-lock", "/sites/*/demo"] },
+  {
+    href: "/",
+    label: "Dashboard",
+    match: ["/", "/doors/*/add-lock", "/sites/*/demo", "/sites/*/unlock-requests"],
+  },
   { href: "/sites", label: "Sites & doors", match: ["/sites", "/sites/*/team"] },
   { href: "/people", label: "People", match: ["/people", "/sites/*/people"] },
-  { href: "/activity", label: "Activity", match: ["/activity", "/sites/*/activity"] },
+  {
+    href: "/activity",
+    label: "Activity",
+    match: ["/activity", "/sites/*/activity", "/sites/*/evidence", "/verify"],
+  },
   { href: "/security", label: "Security", match: ["/security"] },
 ];
 
@@ -225,6 +235,9 @@ function Routes({ path, session }: { path: string; session: SessionInfo }) {
   if (path === "/people") return <PeopleRedirect target="people" />;
   if (path === "/activity") return <PeopleRedirect target="activity" />;
   if (path === "/security") return <SecurityScreen session={session} />;
+  if (path === "/verify") return <VerifyScreen />;
+  if ((p = match("/sites/:siteId/evidence", path)) !== null)
+    return <EvidenceScreen key={p.siteId} siteId={p.siteId ?? ""} />;
   if ((p = match("/sites/:siteId/people/new", path)) !== null)
     return <AddPersonScreen key={p.siteId} siteId={p.siteId ?? ""} />;
   if ((p = match("/sites/:siteId/people", path)) !== null)
@@ -237,6 +250,8 @@ function Routes({ path, session }: { path: string; session: SessionInfo }) {
     return <AddLockScreen key={p.doorId} doorId={p.doorId ?? ""} />;
   if ((p = match("/sites/:siteId/demo", path)) !== null)
     return <DemoScreen key={p.siteId} siteId={p.siteId ?? ""} />;
+  if ((p = match("/sites/:siteId/unlock-requests", path)) !== null)
+    return <UnlockRequestsScreen key={p.siteId} siteId={p.siteId ?? ""} />;
   if ((p = match("/people/:personId", path)) !== null)
     return <PersonScreen key={p.personId} personId={p.personId ?? ""} />;
   return (

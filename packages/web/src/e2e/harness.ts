@@ -120,6 +120,7 @@ export async function startHub(options: { demo?: boolean } = {}): Promise<Runnin
       dataDir,
       brokerUrl,
       now,
+      relyingParty: { rpId: hub.ctx.rpId, origins: [origin] },
       log: hub.ctx.log.child({ part: "demo" }),
     });
   }

@@ -1,9 +1,10 @@
-/** A site's administrative activity (the audit trail), newest first. */
+/** A site's activity: what its locks signed (door activity) and administrative changes (the audit trail). */
 import { useEffect, useState } from "react";
 import { api } from "../api/client.js";
 import type { AuditEntry, Member, Person, SessionInfo, Site } from "../api/types.js";
 import { ErrorAlert, formatWhen, PageTitle, Spinner, useAction, useLoad } from "../ui/components.js";
 import { rememberSite, SitePicker } from "./people.js";
+import { DoorActivity } from "./door-activity.js";
 
 const ACTIONS: Record<string, string> = {
   "site.create": "created the site",
@@ -22,6 +23,7 @@ const ACTIONS: Record<string, string> = {
   "member.role.set": "set an account's role",
   "member.remove": "removed an account's role",
   "account.invite.accept": "accepted an invitation",
+  "evidence.export": "exported evidence",
 };
 
 export function ActivityScreen({ siteId }: { siteId: string }) {
@@ -73,12 +75,14 @@ export function ActivityScreen({ siteId }: { siteId: string }) {
         lead={
           context.data === null
             ? undefined
-            : `Administrative changes at ${context.data.site.name}, newest first.`
+            : `What happened at ${context.data.site.name}, newest first: the doors, then administrative changes.`
         }
       >
         Activity
       </PageTitle>
       <SitePicker siteId={siteId} target="activity" />
+      <DoorActivity siteId={siteId} />
+      <h2>Administrative changes</h2>
       <ErrorAlert error={context.error ?? page.error} />
       {items === null ? (
         page.error === null ? (
@@ -87,7 +91,7 @@ export function ActivityScreen({ siteId }: { siteId: string }) {
       ) : items.length === 0 ? (
         <p className="muted">Nothing yet.</p>
       ) : (
-        <ol className="list card" aria-label="Activity">
+        <ol className="list card" aria-label="Administrative changes">
           {items.map((e) => (
             <li key={e.id} className="list-row">
               <div className="list-main">
@@ -119,7 +123,8 @@ export function ActivityScreen({ siteId }: { siteId: string }) {
         </div>
       )}
       <p className="muted small">
-        Door events signed by the locks will appear here once locks are connected.
+        <a href={`#/sites/${siteId}/evidence`}>Export evidence</a> for an insurer or investigator, or{" "}
+        <a href="#/verify">verify an evidence file</a>.
       </p>
     </div>
   );

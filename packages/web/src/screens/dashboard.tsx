@@ -137,6 +137,9 @@ function SiteDoors({ state }: { state: SiteState }) {
               Demo lock panel
             </a>
           ) : null}
+          <a className="button secondary small" href={`#/sites/${site.id}/unlock-requests`}>
+            Unlock requests
+          </a>
           <a className="button secondary small" href={`#/sites/${site.id}/people`}>
             People
           </a>

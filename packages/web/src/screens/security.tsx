@@ -1,18 +1,46 @@
 /**
- * The account's security: password, authenticator app, passkeys, recovery codes and this session.
+ * The account's security: password, authenticator app, passkeys, recovery codes and sessions.
  * Every change needs a fresh second factor (the API client asks for it) and signs out every
- * other session of the account.
+ * other session of the account. The sessions list shows every device signed in to the account
+ * (this one marked) and signs any other one out.
  */
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, ApiError } from "../api/client.js";
 import type { SessionInfo, WithRecovery } from "../api/types.js";
-import { Alert, ErrorAlert, PageTitle, TextField, useAction } from "../ui/components.js";
+import {
+  describeTransports,
+  endOtherSessions,
+  endSession,
+  LAST_SECOND_FACTOR_TEXT,
+  listPasskeys,
+  listSessions,
+  removePasskey,
+  type AccountPasskey,
+  type AccountSession,
+} from "../api/account-devices.js";
+import {
+  Alert,
+  ErrorAlert,
+  errorText,
+  formatWhen,
+  PageTitle,
+  Spinner,
+  TextField,
+  useAction,
+  useLoad,
+} from "../ui/components.js";
 import { NewPasswordField, onSubmit, PasskeyEnrol, RecoveryCodes, TotpEnrol } from "./factors.js";
 
 const SIGNED_OUT_ELSEWHERE = "Every other session of your account was signed out.";
 
 export function SecurityScreen({ session }: { session: SessionInfo }) {
   const [done, setDone] = useState<string | null>(null);
+  // Bumped after every change that may end sessions or change passkeys, so the lists reload.
+  const [version, setVersion] = useState(0);
+  const changed = (message: string) => {
+    setDone(message);
+    setVersion((v) => v + 1);
+  };
   return (
     <div className="stack">
       <PageTitle
@@ -21,11 +49,11 @@ export function SecurityScreen({ session }: { session: SessionInfo }) {
         Security
       </PageTitle>
       {done === null ? null : <Alert kind="success">{done}</Alert>}
-      <PasswordSection onDone={setDone} username={session.account.username} />
-      <TotpSection onDone={setDone} />
-      <PasskeySection onDone={setDone} />
-      <RecoverySection onDone={setDone} />
-      <SessionSection />
+      <PasswordSection onDone={changed} username={session.account.username} />
+      <TotpSection onDone={changed} />
+      <PasskeySection onDone={changed} version={version} />
+      <RecoverySection onDone={changed} />
+      <SessionSection onDone={changed} version={version} />
     </div>
   );
 }
@@ -104,12 +132,31 @@ function TotpSection({ onDone }: { onDone: (m: string) => void }) {
   );
 }
 
-function PasskeySection({ onDone }: { onDone: (m: string) => void }) {
+function PasskeySection({ onDone, version }: { onDone: (m: string) => void; version: number }) {
   const [open, setOpen] = useState(false);
+  const passkeys = useLoad(listPasskeys, [version]);
   return (
     <section className="card stack" aria-labelledby="pk-title">
       <h2 id="pk-title">Passkeys</h2>
       <p>Sign in with your fingerprint, face, screen lock or a security key. You can add several.</p>
+      {passkeys.error !== null ? (
+        <ErrorAlert error={passkeys.error} />
+      ) : passkeys.data === null ? (
+        <Spinner label="Loading passkeys…" />
+      ) : passkeys.data.length === 0 ? (
+        <p className="muted">No passkeys yet.</p>
+      ) : (
+        <ul className="list" aria-label="Your passkeys">
+          {passkeys.data.map((p, i) => (
+            <PasskeyRow
+              key={p.id}
+              passkey={p}
+              number={i + 1}
+              onRemoved={() => onDone(`Passkey removed; it no longer signs in. ${SIGNED_OUT_ELSEWHERE}`)}
+            />
+          ))}
+        </ul>
+      )}
       {open ? (
         <PasskeyEnrol
           onEnrolled={() => {
@@ -126,6 +173,78 @@ function PasskeySection({ onDone }: { onDone: (m: string) => void }) {
         </div>
       )}
     </section>
+  );
+}
+
+function PasskeyRow({
+  passkey,
+  number,
+  onRemoved,
+}: {
+  passkey: AccountPasskey;
+  number: number;
+  onRemoved: () => void;
+}) {
+  const [confirming, setConfirming] = useState(false);
+  const { busy, error, run } = useAction();
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  const askRef = useRef<HTMLButtonElement>(null);
+  const asked = useRef(false);
+  // Keyboard users stay in place: focus moves to "Remove …" when asked, and back when kept.
+  useEffect(() => {
+    if (confirming) confirmRef.current?.focus();
+    else if (asked.current) askRef.current?.focus();
+    asked.current = confirming;
+  }, [confirming]);
+  const name = `Passkey ${number}`;
+  const how = describeTransports(passkey.transports);
+  const refusal =
+    error instanceof ApiError && error.code === "AUTH_LAST_SECOND_FACTOR" ? LAST_SECOND_FACTOR_TEXT : null;
+  return (
+    <li className="list-row" data-passkey={passkey.id}>
+      <div className="list-main">
+        <strong>{name}</strong>
+        <span className="muted small">
+          Added {formatWhen(passkey.createdAt)}
+          {how === "" ? "" : ` · ${how}`} · ends in …{passkey.id.slice(-6)}
+        </span>
+        {refusal !== null ? <Alert kind="error">{refusal}</Alert> : <ErrorAlert error={error} />}
+      </div>
+      <div className="actions">
+        {confirming ? (
+          <>
+            <button
+              ref={confirmRef}
+              type="button"
+              className="button danger small"
+              disabled={busy}
+              onClick={() =>
+                void run(async () => {
+                  await removePasskey(passkey.id);
+                  setConfirming(false);
+                  onRemoved();
+                })
+              }
+            >
+              {busy ? "Removing…" : `Remove ${name}`}
+            </button>
+            <button type="button" className="button secondary small" onClick={() => setConfirming(false)}>
+              Keep
+            </button>
+          </>
+        ) : (
+          <button
+            ref={askRef}
+            type="button"
+            className="button secondary small"
+            aria-label={`Remove ${name}…`}
+            onClick={() => setConfirming(true)}
+          >
+            Remove…
+          </button>
+        )}
+      </div>
+    </li>
   );
 }
 
@@ -171,15 +290,118 @@ function RecoverySection({ onDone }: { onDone: (m: string) => void }) {
   );
 }
 
-function SessionSection() {
+function stageText(stage: AccountSession["stage"]): string | null {
+  switch (stage) {
+    case "full":
+      return null;
+    case "mfa":
+      return "Password given, second factor not confirmed";
+    case "enrol":
+      return "Setting up a second factor";
+  }
+}
+
+function SessionSection({ onDone, version }: { onDone: (m: string) => void; version: number }) {
+  const [tick, setTick] = useState(0);
+  const sessions = useLoad(listSessions, [version, tick]);
+  const reload = () => setTick((t) => t + 1);
+  const others = sessions.data?.filter((s) => !s.current) ?? [];
+  const { busy, error, run } = useAction();
   return (
     <section className="card stack" aria-labelledby="sess-title">
       <h2 id="sess-title">Sessions</h2>
       <p>
-        A session ends after 30 minutes without activity or 12 hours in all. Changing your password or a
-        second factor signs out every other device at once. Use <strong>Sign out</strong> at the top to end
-        this one.
+        Every browser and device signed in to your account. A session ends after 30 minutes without activity
+        or 12 hours in all. If you do not recognise one, sign it out and change your password. Use{" "}
+        <strong>Sign out</strong> at the top to end this one.
       </p>
+      {sessions.error !== null ? (
+        <ErrorAlert error={sessions.error} />
+      ) : sessions.data === null ? (
+        <Spinner label="Loading sessions…" />
+      ) : (
+        <ul className="list" aria-label="Your sessions">
+          {sessions.data.map((s) => (
+            <SessionRow
+              key={s.id}
+              session={s}
+              onEnded={() => {
+                onDone("That session was signed out.");
+                reload();
+              }}
+            />
+          ))}
+        </ul>
+      )}
+      <ErrorAlert error={error} />
+      {sessions.data === null ? null : others.length === 0 ? (
+        <p className="muted small">No other device is signed in to your account.</p>
+      ) : (
+        <div className="actions">
+          <button
+            type="button"
+            className="button secondary"
+            disabled={busy}
+            onClick={() =>
+              void run(async () => {
+                const r = await endOtherSessions();
+                onDone(
+                  r.ended === 1
+                    ? "1 other session was signed out."
+                    : `${r.ended} other sessions were signed out.`,
+                );
+                reload();
+              })
+            }
+          >
+            {busy ? "Signing out…" : "Sign out everywhere else"}
+          </button>
+        </div>
+      )}
     </section>
+  );
+}
+
+function SessionRow({ session, onEnded }: { session: AccountSession; onEnded: () => void }) {
+  const { busy, error, run } = useAction();
+  const label = `another device, signed in ${formatWhen(session.createdAt)}`;
+  const stage = stageText(session.stage);
+  return (
+    <li className="list-row" data-session={session.id}>
+      <div className="list-main">
+        <strong>
+          {session.current ? "This device" : "Another device"}
+          {session.current ? (
+            <>
+              {" "}
+              <span className="badge status-active">Current</span>
+            </>
+          ) : null}
+        </strong>
+        <span className="muted small">
+          Signed in {formatWhen(session.createdAt)} · last active {formatWhen(session.lastSeenAt)}
+        </span>
+        {stage === null ? null : <span className="small">{stage}</span>}
+        {error === null ? null : <Alert kind="error">{errorText(error)}</Alert>}
+      </div>
+      {session.current ? null : (
+        <div className="actions">
+          <button
+            type="button"
+            className="button secondary small"
+            disabled={busy}
+            aria-label={`Sign out: ${label}`}
+            onClick={() =>
+              void run(async () => {
+                await endSession(session.id);
+                onEnded();
+              })
+            }
+          >
+            {busy ? "Signing out…" : "Sign out"}
+          </button>
+        </div>
+      )}
+    </li>
   );
 }
