@@ -5,7 +5,23 @@
  * argv[3] === "torn" writes each frame in small pieces with pauses, so kills land mid-frame the
  * way a power cut can. The signing seed comes from the environment (a test key, never printed).
  */
-import { writeSync } from "node:fs";
+import { writeSync as fsWriteSync } from "node:fs";
+
+/**
+ * stdout is a non-blocking pipe: when the parent is slow to read (a loaded machine), a write can
+ * fail with EAGAIN. Retry until the whole line is out — the line must be written before the next
+ * append, since it is the child's report that the event was acknowledged.
+ */
+function writeSync(fd: number, text: string): void {
+  let buf = Buffer.from(text);
+  while (buf.length > 0) {
+    try {
+      buf = buf.subarray(fsWriteSync(fd, buf));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+    }
+  }
+}
 import { EventKind, fromHex, toHex } from "@latchkey/protocol";
 import { FileJournal } from "./file-journal.js";
 

@@ -53,6 +53,8 @@ export function humanMessage(
   retryAfterSeconds: number | null = null,
 ): string {
   switch (code) {
+    case "AUTH_LAST_SECOND_FACTOR":
+      return sentence(message);
     case "AUTH_INVALID_CREDENTIALS":
       return "That did not match. Check the user name, password or code and try again.";
     case "AUTH_RATE_LIMITED": {
