@@ -68,6 +68,7 @@ async function seed(t: TestHub): Promise<World> {
       credentialId: credentialB,
       accountId: memberB.accountId,
       requestId: "0".repeat(32),
+      alertId: "1",
     },
   };
 }
@@ -122,6 +123,7 @@ const NEEDS_A_DEVICE: Record<string, string> = {
   "POST /api/v1/doors/:doorId/demo": "HUB_NOT_FOUND",
   "POST /api/v1/doors/:doorId/unlock-requests": "HUB_LOCK_UNKNOWN",
   "POST /api/v1/sites/:siteId/evidence": "HUB_LOCK_UNKNOWN",
+  "POST /api/v1/sites/:siteId/alerts/:alertId/acknowledge": "HUB_NOT_FOUND",
   "POST /api/v1/sites/:siteId/unlock-requests/:requestId/challenge": "HUB_NOT_FOUND",
   "POST /api/v1/sites/:siteId/unlock-requests/:requestId/approve": "HUB_NOT_FOUND",
   "POST /api/v1/sites/:siteId/unlock-requests/:requestId/deny": "HUB_NOT_FOUND",

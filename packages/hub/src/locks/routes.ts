@@ -12,6 +12,7 @@ import type { HubDatabase } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
 import type { LockService } from "./service.js";
 import { revocationVersion, revokeCertificate } from "../sync/revocation.js";
+import { acknowledgeAlert } from "../ingest/alerts.js";
 import type { LockCondition } from "../sync/engine.js";
 import type { Kysely } from "kysely";
 
@@ -114,7 +115,94 @@ async function lockViews(ctx: HubContext, where: { doorId?: string; siteId?: str
   return out;
 }
 
+const AlertView = Strict({
+  id: Type.Integer(),
+  kind: Type.String(),
+  lockId: Type.Union([Type.String(), Type.Null()]),
+  doorId: Type.Union([Type.String(), Type.Null()]),
+  details: Type.Record(
+    Type.String(),
+    Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]),
+  ),
+  createdAt: EpochMs,
+  acknowledgedAt: Type.Union([EpochMs, Type.Null()]),
+});
+
 export const LOCK_ROUTES: readonly RouteDef[] = [
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/sites/:siteId/alerts",
+    summary:
+      "Alerts about the site's locks: missing events (gap), quarantined records, forked checkpoints, drift (open ones unless all=true)",
+    tags: ["locks"],
+    access: { kind: "site", permission: "site.read", site: { param: "siteId", table: "sites" } },
+    schema: {
+      params: Strict({ siteId: Id }),
+      querystring: Strict({ all: Type.Optional(Type.Union([Type.Literal("true"), Type.Literal("false")])) }),
+      response: { 200: Strict({ items: Type.Array(AlertView) }), ...errors },
+    },
+    async handler(call) {
+      let q = hubDb(call.ctx)
+        .selectFrom("alerts")
+        .innerJoin("locks", "locks.id", "alerts.lock_id")
+        .select([
+          "alerts.id as id",
+          "alerts.kind as kind",
+          "alerts.lock_id as lockId",
+          "locks.door_id as doorId",
+          "alerts.details as details",
+          "alerts.created_at as createdAt",
+          "alerts.acknowledged_at as acknowledgedAt",
+        ])
+        .where("locks.site_id", "=", call.params.siteId)
+        .orderBy("alerts.id", "desc")
+        .limit(200);
+      if (call.query.all !== "true") q = q.where("alerts.acknowledged_at", "is", null);
+      const rows = await q.execute();
+      return {
+        items: rows.map((r) => ({
+          id: Number(r.id),
+          kind: r.kind,
+          lockId: r.lockId,
+          doorId: r.doorId,
+          details: JSON.parse(r.details) as Record<string, string | number | boolean | null>,
+          createdAt: Number(r.createdAt),
+          acknowledgedAt: r.acknowledgedAt === null ? null : Number(r.acknowledgedAt),
+        })),
+      };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: "/api/v1/sites/:siteId/alerts/:alertId/acknowledge",
+    summary: "Acknowledge one of the site's alerts (it stays on record, no longer open)",
+    tags: ["locks"],
+    access: { kind: "site", permission: "site.manage", site: { param: "siteId", table: "sites" } },
+    schema: {
+      params: Strict({ siteId: Id, alertId: Type.String({ pattern: "^[1-9][0-9]{0,15}$" }) }),
+      response: { 200: Ok, ...errors },
+    },
+    async handler(call) {
+      const { ctx, params } = call;
+      const db = hubDb(ctx);
+      const alert = await db
+        .selectFrom("alerts")
+        .innerJoin("locks", "locks.id", "alerts.lock_id")
+        .select("alerts.id as id")
+        .where("alerts.id", "=", Number(params.alertId))
+        .where("locks.site_id", "=", params.siteId)
+        .executeTakeFirst();
+      if (alert === undefined) throw new LatchkeyError("HUB_NOT_FOUND", "not found");
+      await acknowledgeAlert(db, Number(alert.id), call.principal().accountId, ctx.now());
+      await auditCall(call, {
+        action: "alert.acknowledge",
+        siteId: params.siteId,
+        targetType: "alert",
+        targetId: params.alertId,
+      });
+      return { ok: true as const };
+    },
+  }),
   defineRoute({
     method: "GET",
     url: "/api/v1/sites/:siteId/revocations",

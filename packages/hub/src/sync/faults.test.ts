@@ -316,6 +316,20 @@ describe.each(targets)("sync faults ($name broker)", (target) => {
       .where("kind", "=", "sync-drift")
       .execute();
     expect(alerts.map((a) => a.details).join("\n")).not.toContain("493817");
+    // The owner sees it in the site's alerts, on the lock's door, and can acknowledge it.
+    const open = await c.get(`/api/v1/sites/${site.siteId}/alerts`);
+    const drift = open
+      .json<{
+        items: { id: number; kind: string; doorId: string; details: { credentialIndex?: number } }[];
+      }>()
+      .items.find((a) => a.kind === "sync-drift" && a.details.credentialIndex === 77);
+    expect(drift?.doorId).toBe(site.doors[0]);
+    const ack = await c.post(`/api/v1/sites/${site.siteId}/alerts/${drift?.id ?? 0}/acknowledge`);
+    expect(ack.statusCode, ack.body).toBe(200);
+    const after = await c.get(`/api/v1/sites/${site.siteId}/alerts`);
+    expect(after.json<{ items: { id: number }[] }>().items.some((a) => a.id === drift?.id)).toBe(false);
+    const all = await c.get(`/api/v1/sites/${site.siteId}/alerts?all=true`);
+    expect(all.json<{ items: { id: number }[] }>().items.some((a) => a.id === drift?.id)).toBe(true);
     await untilLedgerMatchesJournal(b.t.hub.ledger.ledger, x.lockId, () => x.lock.runtime);
   }, 60_000);
 });

@@ -2,35 +2,45 @@
  * The dashboard (the landing screen after sign-in): every door of every site with its lock's live
  * state — bolt, door, battery, online, firmware, credentials still on their way — refreshed every
  * two seconds while the page is visible, with changes announced politely to screen readers.
- * Doors without a lock offer "Add a lock".
+ * Doors without a lock offer "Add a lock". Each site also lists its open alerts in plain words
+ * (missing events, a code added at a lock by hand …) with "Acknowledge", and its latest alarms.
  */
 import { useEffect, useId, useRef } from "react";
+import { acknowledgeAlert, alertWords, listAlerts, recentAlarms, type SiteAlert } from "../api/alerts.js";
 import { api } from "../api/client.js";
-import type { DemoDoor, Door, LockView, Site } from "../api/types.js";
+import type { DemoDoor, Door, DoorEvent, LockView, Site } from "../api/types.js";
 import { LOCK_STATE_LABELS } from "../locks/words.js";
-import { ErrorAlert, formatWhen, PageTitle, Spinner } from "../ui/components.js";
+import { ErrorAlert, formatWhen, PageTitle, Spinner, useAction } from "../ui/components.js";
 import { useAnnouncer, usePoll } from "../ui/live.js";
+import { eventWords } from "./door-activity.js";
 
 interface SiteState {
   readonly site: Site;
   readonly doors: Door[];
   readonly locks: LockView[];
   readonly demo: boolean;
+  /** Open alerts, newest first (null: the hub could not say). */
+  readonly alerts: SiteAlert[] | null;
+  /** The latest lock-signed alarms, newest first (null: the hub could not say). */
+  readonly alarms: DoorEvent[] | null;
 }
 
 async function loadAll(): Promise<SiteState[]> {
   const sites = (await api.get<{ items: Site[] }>("/sites")).items;
   return Promise.all(
     sites.map(async (site) => {
-      const [doors, locks, demo] = await Promise.all([
+      const [doors, locks, demo, alerts, alarms] = await Promise.all([
         api.get<{ items: Door[] }>(`/sites/${site.id}/doors`),
         api.get<{ items: LockView[] }>(`/sites/${site.id}/locks`),
         api.get<{ items: DemoDoor[] }>(`/sites/${site.id}/demo`).then(
           (r) => r.items.length > 0,
           () => false,
         ),
+        // Alerts and alarms are extra: the doors still show when either cannot be read.
+        listAlerts(site.id).catch(() => null),
+        recentAlarms(site.id).catch(() => null),
       ]);
-      return { site, doors: doors.items, locks: locks.items, demo };
+      return { site, doors: doors.items, locks: locks.items, demo, alerts, alarms };
     }),
   );
 }
@@ -72,6 +82,9 @@ export function DashboardScreen() {
     for (const s of now) {
       const old = before.find((x) => x.site.id === s.site.id);
       if (old === undefined) continue;
+      const known = new Set((old.alerts ?? []).map((a) => a.id));
+      for (const a of s.alerts ?? [])
+        if (!known.has(a.id) && old.alerts !== null) lines.push(`New alert. ${alertWords(a, placeOf(s, a))}`);
       for (const d of s.doors) {
         lines.push(
           ...doorChanges(
@@ -115,7 +128,7 @@ export function DashboardScreen() {
             </p>
           )}
           {poll.data.map((s) => (
-            <SiteDoors key={s.site.id} state={s} />
+            <SiteDoors key={s.site.id} state={s} onChanged={poll.refresh} />
           ))}
         </>
       )}
@@ -123,7 +136,12 @@ export function DashboardScreen() {
   );
 }
 
-function SiteDoors({ state }: { state: SiteState }) {
+/** Where an alert is: its door's name, else "A lock". */
+function placeOf(state: SiteState, alert: SiteAlert): string {
+  return state.doors.find((d) => d.id === alert.doorId)?.name ?? "A lock";
+}
+
+function SiteDoors({ state, onChanged }: { state: SiteState; onChanged: () => void }) {
   const headingId = useId();
   const { site, doors, locks } = state;
   const sorted = [...doors].sort((a, b) => a.name.localeCompare(b.name));
@@ -159,7 +177,73 @@ function SiteDoors({ state }: { state: SiteState }) {
           ))}
         </ul>
       )}
+      <SiteAlerts state={state} onChanged={onChanged} />
     </section>
+  );
+}
+
+/** The site's open alerts (with Acknowledge) and its latest alarms. */
+function SiteAlerts({ state, onChanged }: { state: SiteState; onChanged: () => void }) {
+  const alertsId = useId();
+  const alarmsId = useId();
+  const action = useAction();
+  const { site, alerts, alarms } = state;
+  const acknowledge = (a: SiteAlert) =>
+    void action.run(async () => {
+      await acknowledgeAlert(site.id, a.id);
+      onChanged();
+    });
+  return (
+    <div className="stack" data-testid="site-alerts">
+      <h3 id={alertsId}>Alerts</h3>
+      <ErrorAlert error={action.error} />
+      {alerts === null ? (
+        <p className="muted small">Alerts cannot be read right now.</p>
+      ) : alerts.length === 0 ? (
+        <p className="muted small">No open alerts: nothing needs your attention.</p>
+      ) : (
+        <ul className="list" aria-labelledby={alertsId}>
+          {alerts.map((a) => {
+            const words = alertWords(a, placeOf(state, a));
+            return (
+              <li key={a.id} className="list-row" data-alert={a.id} data-kind={a.kind}>
+                <div className="list-main">
+                  <span data-alert-text>{words}</span>
+                  <span className="muted small">{formatWhen(a.createdAt)}</span>
+                </div>
+                <button
+                  type="button"
+                  className="button secondary small"
+                  disabled={action.busy}
+                  onClick={() => acknowledge(a)}
+                >
+                  Acknowledge<span className="visually-hidden">: {words}</span>
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {alarms === null || alarms.length === 0 ? null : (
+        <>
+          <h3 id={alarmsId}>Recent alarms</h3>
+          <ul className="list" aria-labelledby={alarmsId}>
+            {alarms.map((e) => (
+              <li key={`${e.lockId}/${e.seq}`} className="list-row" data-alarm={e.alarm ?? ""}>
+                <div className="list-main">
+                  <span>
+                    <strong>{e.doorName ?? "A removed lock"}</strong> · {eventWords(e)}
+                  </span>
+                  <span className="muted small">
+                    {e.at === null ? "time unknown to the lock" : formatWhen(e.at)}
+                  </span>
+                </div>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
   );
 }
 
