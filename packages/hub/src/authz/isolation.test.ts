@@ -113,6 +113,8 @@ const NOT_OBJECT_SCOPED: Record<string, string> = {
   "POST /api/v1/account/passkeys/:passkeyId/remove": "own passkeys only (others 404), step-up",
   "GET /api/v1/sites": "filtered to the caller's sites (tested below)",
   "GET /api/v1/organisation": "the organisation's name only, shown to every signed-in account",
+  "POST /api/v1/guest/open":
+    "one-time guest link: only the holder of a 256-bit token (looked up by keyed hash, throttled per address) sees that one link's PIN, once; a wrong token is the same 404 as none (guest-links.test.ts)",
 };
 
 /** Routes the owner may call on B's door, which has no lock: the answer is the lock's absence. */

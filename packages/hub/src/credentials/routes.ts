@@ -14,6 +14,7 @@ import { auditCall } from "../audit/routes.js";
 import { liveDoorIds, pinCollides } from "../grants/live.js";
 import { assertStrongPin, generatePin, PIN_MAX, PIN_MIN } from "./pin-policy.js";
 import { sealForLocks, type SyncSecret } from "../sync/reconcile.js";
+import { destroyGuestLinks } from "../guest-links/service.js";
 
 const errors = {
   400: ErrorBody,
@@ -249,6 +250,8 @@ export const CREDENTIAL_ROUTES: readonly RouteDef[] = [
           .where("id", "=", params.credentialId)
           .where("status", "!=", "revoked")
           .execute();
+        // An unopened guest link's sealed PIN goes too.
+        await destroyGuestLinks(trx, params.credentialId);
       });
       await auditCall(call, {
         action: "credential.revoke",

@@ -3,6 +3,7 @@
  * dialect difference is how the audit table's sequence column is declared. Append new migrations
  * (names sort in order); never edit one that has shipped.
  */
+import { guestLinksMigration } from "../guest-links/table.js";
 import {
   Migrator,
   sql,
@@ -337,6 +338,7 @@ export const MIGRATION_NAMES = [
   "0002_locks_ingestion",
   "0003_lock_sync",
   "0004_revocations",
+  "0005_guest_links",
 ] as const;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
@@ -347,6 +349,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         "0002_locks_ingestion": locksAndIngestion(dialect),
         "0003_lock_sync": lockSync(),
         "0004_revocations": revocations(),
+        "0005_guest_links": guestLinksMigration(),
       }),
   };
   // Kysely looks for its own migration tables in *every* schema unless told which one; with

@@ -3,7 +3,9 @@ import { randomUUID } from "node:crypto";
 import { Type } from "@fastify/type-provider-typebox";
 import { defineRoute, type RouteDef } from "../authz/route-table.js";
 import { EpochMs, ErrorBody, Id, Limit, Name, Ok, Strict, StrictPatch } from "../server/schemas.js";
-import type { PersonTable } from "../db/schema.js";
+import type { PersonTable, SyncTables } from "../db/schema.js";
+import type { GuestLinkTables } from "../guest-links/table.js";
+import { LatchkeyError } from "@latchkey/protocol";
 import { auditCall } from "../audit/routes.js";
 
 const errors = {
@@ -166,7 +168,43 @@ export const PEOPLE_ROUTES: readonly RouteDef[] = [
     schema: { params: PersonParams, response: { 200: Ok, ...errors } },
     async handler(call) {
       const { ctx, params } = call;
+      // Forgetting a person must never leave their codes on a lock with nobody tracking them.
+      const sync =
+        ctx.db.withTables<
+          Pick<SyncTables & GuestLinkTables, "credential_sync" | "lock_users" | "guest_links">
+        >();
+      const onLocks = await sync
+        .selectFrom("credential_sync")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("person_id", "=", params.personId)
+        .where((eb) =>
+          eb.or([
+            eb("state", "in", ["set", "sending", "removing"]),
+            eb.and([eb("state", "in", ["pending", "failed"]), eb("attempts", ">", 0)]),
+          ]),
+        )
+        .executeTakeFirst();
+      const slots = await sync
+        .selectFrom("lock_users")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("person_id", "=", params.personId)
+        .where("applied_json", "is not", null)
+        .executeTakeFirst();
+      if (Number(onLocks?.n ?? 0) + Number(slots?.n ?? 0) > 0)
+        throw new LatchkeyError(
+          "HUB_PERSON_ON_LOCKS",
+          "this person's codes are still on locks: revoke their credentials first, and delete once every lock shows them removed",
+          { credentials: Number(onLocks?.n ?? 0), userSlots: Number(slots?.n ?? 0) },
+        );
       await ctx.db.transaction().execute(async (trx) => {
+        const t =
+          trx.withTables<
+            Pick<SyncTables & GuestLinkTables, "credential_sync" | "lock_users" | "guest_links">
+          >();
+        const creds0 = trx.selectFrom("credentials").select("id").where("person_id", "=", params.personId);
+        await t.deleteFrom("credential_sync").where("person_id", "=", params.personId).execute();
+        await t.deleteFrom("lock_users").where("person_id", "=", params.personId).execute();
+        await t.deleteFrom("guest_links").where("credential_id", "in", creds0).execute();
         const grants = trx.selectFrom("grants").select("id").where("person_id", "=", params.personId);
         const creds = trx.selectFrom("credentials").select("id").where("person_id", "=", params.personId);
         await trx.deleteFrom("grant_doors").where("grant_id", "in", grants).execute();

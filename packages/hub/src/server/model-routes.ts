@@ -11,6 +11,7 @@ import { LOCK_ROUTES } from "../locks/routes.js";
 import { DEMO_ROUTES } from "../demo/routes.js";
 import { EVENT_ROUTES } from "../events/routes.js";
 import { APPROVAL_ROUTES } from "../approvals/routes.js";
+import { GUEST_LINK_ROUTES } from "../guest-links/routes.js";
 
 export const MODEL_ROUTES: readonly RouteDef[] = [
   ...ORGANISATION_ROUTES,
@@ -23,4 +24,5 @@ export const MODEL_ROUTES: readonly RouteDef[] = [
   ...DEMO_ROUTES,
   ...EVENT_ROUTES,
   ...APPROVAL_ROUTES,
+  ...GUEST_LINK_ROUTES,
 ];

@@ -30,7 +30,7 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const APP_PATHS = ["/", "/setup", "/invite", "/index.html"] as const;
+const APP_PATHS = ["/", "/setup", "/invite", "/guest", "/index.html"] as const;
 const ROOT_FILES = ["/favicon.svg"] as const;
 /** Built asset names: no directories, no dot files, nothing to traverse with. */
 const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;

@@ -122,12 +122,13 @@ describe.each(targets)(
     });
 
     let credentialId = "";
+    let personId = "";
     let pin = "";
 
     it("a cleaner's Friday 10:00–12:00 code is set on both locks", async () => {
       const c = owner.client;
       const person = await c.post(`/api/v1/sites/${siteId}/people`, { name: "Carla (cleaner)" });
-      const personId = person.json<{ id: string }>().id;
+      personId = person.json<{ id: string }>().id;
       const created = await c.post(`/api/v1/people/${personId}/credentials`, { kind: "pin" });
       expect(created.statusCode, created.body).toBe(201);
       credentialId = created.json<{ credential: { id: string } }>().credential.id;
@@ -165,6 +166,11 @@ describe.each(targets)(
 
     it("revoking removes it from both locks, and everything is in the ledger as lock-signed events", async () => {
       const c = owner.client;
+      // Forgetting the cleaner while her code is on the locks is refused: nobody would track it.
+      await stepUp(t, owner);
+      const early = await c.delete(`/api/v1/people/${personId}`);
+      expect(early.statusCode, early.body).toBe(409);
+      expect(early.json().code).toBe("HUB_PERSON_ON_LOCKS");
       const r = await c.post(`/api/v1/credentials/${credentialId}/revoke`);
       expect(r.statusCode, r.body).toBe(200);
       await eventually("the code is removed from both locks", async () => {
@@ -173,6 +179,13 @@ describe.each(targets)(
         return items.length === 2 && items.every((i) => i.state === "removed");
       });
       for (const l of locks) expect(l.lock.enterPin(pin).granted).toBe(false);
+      // Once removed everywhere, the person can go.
+      await eventually("the person's user slots are cleared and the person can be deleted", async () => {
+        const gone = await c.delete(`/api/v1/people/${personId}`);
+        if (gone.statusCode === 409) return false;
+        expect(gone.statusCode, gone.body).toBe(200);
+        return true;
+      });
       const ledger = t.hub.ledger.ledger;
       await eventually("every lock's events reach the ledger", async () => {
         const seen = await lockEventsInLedger(t);

@@ -35,6 +35,8 @@ export function sampleBodies(ids: SampleIds): Record<string, Record<string, unkn
     "POST /api/v1/sites/:siteId/people": { name: "Carl" },
     "PATCH /api/v1/people/:personId": { name: "Robert" },
     "POST /api/v1/people/:personId/credentials": { kind: "card", cardNumber: "04A1B2C3" },
+    "POST /api/v1/people/:personId/guest-pin": { label: "Cleaner", length: 6, expiresInDays: 7 },
+    "POST /api/v1/guest/open": { token: "t".repeat(43) },
     "POST /api/v1/doors/:doorId/lock": { setupCode: "3482 1907" },
     "POST /api/v1/sites/:siteId/revocations": { serial: "4711" },
     "POST /api/v1/credentials/:credentialId/sync/retry": {},

@@ -1,6 +1,7 @@
 /** Test support: a canonical dump of every table except sessions, to prove "nothing changed". */
 import type { TestHub } from "./hub-fixture.js";
-import type { Database } from "../db/schema.js";
+import type { Database, HubDatabase } from "../db/schema.js";
+import type { GuestLinkTables } from "../guest-links/table.js";
 
 const TABLES = {
   accounts: true,
@@ -22,11 +23,29 @@ const TABLES = {
   grant_doors: true,
 } as const satisfies Record<keyof Database, boolean>;
 
+/** Lock, sync and link tables (migrations 0002–0005); alerts and the ledger's own rows grow on their own. */
+const MORE_TABLES = [
+  "locks",
+  "lock_events",
+  "quarantine",
+  "site_keys",
+  "revoked_certificates",
+  "lock_users",
+  "credential_sync",
+  "guest_links",
+] as const;
+
+type AllTables = HubDatabase & GuestLinkTables;
+
 export async function snapshot(t: TestHub): Promise<string> {
   const out: Record<string, string[]> = {};
-  for (const [table, include] of Object.entries(TABLES) as [keyof Database, boolean][]) {
-    if (!include) continue;
-    const rows = (await t.hub.ctx.db.selectFrom(table).selectAll().execute()) as Record<string, unknown>[];
+  const db = t.hub.ctx.db.withTables<Pick<AllTables, keyof AllTables>>();
+  const names = [
+    ...(Object.entries(TABLES) as [keyof Database, boolean][]).filter(([, on]) => on).map(([n]) => n),
+    ...MORE_TABLES,
+  ];
+  for (const table of names) {
+    const rows = (await db.selectFrom(table).selectAll().execute()) as Record<string, unknown>[];
     out[table] = rows.map((r) => JSON.stringify(r, Object.keys(r).sort())).sort();
   }
   return JSON.stringify(out);

@@ -224,4 +224,28 @@ export const HUB_ERRORS = {
     description:
       "This is the account's only second factor (no other passkey and no authenticator app): enrol another one before removing it.",
   },
+  HUB_GUEST_LINK_OPENED: {
+    status: 410,
+    blame: "caller",
+    description:
+      "This guest link was already opened: it shows the PIN once only. Ask the person who sent it for a new link.",
+  },
+  HUB_GUEST_LINK_EXPIRED: {
+    status: 410,
+    blame: "caller",
+    description:
+      "This guest link expired before it was opened, and its sealed PIN was destroyed. Ask the person who sent it for a new link.",
+  },
+  HUB_GUEST_LINK_REVOKED: {
+    status: 410,
+    blame: "caller",
+    description:
+      "The PIN behind this guest link was revoked (or its person removed), and its sealed copy was destroyed.",
+  },
+  HUB_PERSON_ON_LOCKS: {
+    status: 409,
+    blame: "caller",
+    description:
+      "A person whose codes are still on locks cannot be deleted: revoke their credentials, wait until every lock shows them removed, then delete.",
+  },
 } as const satisfies Record<string, ErrorDefinition>;

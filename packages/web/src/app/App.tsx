@@ -21,6 +21,7 @@ import { AddLockScreen } from "../screens/add-lock.js";
 import { DemoScreen } from "../screens/demo.js";
 import { UnlockRequestsScreen } from "../screens/unlock-requests.js";
 import { EvidenceScreen, VerifyScreen } from "../screens/evidence.js";
+import { GuestScreen, isGuestPage } from "../screens/guest.js";
 
 interface StepUpRequest {
   readonly resolve: (ok: boolean) => void;
@@ -71,7 +72,8 @@ export function App() {
   };
 
   let content: ReactNode;
-  if (session === undefined) content = <Spinner />;
+  if (isGuestPage()) content = <GuestScreen />;
+  else if (session === undefined) content = <Spinner />;
   else if (link !== null && !enrolling)
     content =
       link.kind === "setup" ? (

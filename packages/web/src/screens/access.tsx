@@ -1,7 +1,10 @@
-/** Pieces shared by the add-person and person screens: door choice, PIN choice, the PIN shown once. */
-import { useId } from "react";
+/**
+ * Pieces shared by the add-person and person screens: door choice, PIN choice, the PIN shown
+ * once, and the guest link (shown once) that hands a PIN over without reading it out.
+ */
+import { useId, useRef, useState } from "react";
 import type { Door } from "../api/types.js";
-import { Alert, CopyButton } from "../ui/components.js";
+import { Alert } from "../ui/components.js";
 
 export function DoorPicker({
   doors,
@@ -145,16 +148,147 @@ export function PinReveal({ pin, personName }: { pin: string; personName: string
   return (
     <section className="pin-reveal stack" aria-label="New PIN">
       <div className="label-like">PIN for {personName}</div>
-      <output className="pin" data-testid="new-pin">
-        {pin}
-      </output>
-      <div className="actions">
-        <CopyButton text={pin} label="Copy PIN" />
-      </div>
+      <CopyableText text={pin} label="Copy PIN" className="pin" testId="new-pin" />
       <Alert kind="warning">
         <strong>You will not see this PIN again.</strong> Give it to {personName} now. The hub keeps only a
         keyed fingerprint of it (to refuse duplicates) and copies sealed to each door's lock, so nobody, not
         even the hub, can show it later. If it is lost, revoke it and make a new one.
+      </Alert>
+    </section>
+  );
+}
+
+/**
+ * A secret shown once with a Copy button. The clipboard API needs a secure context (https or
+ * localhost); elsewhere, or when it is refused, the text is selected so the person can copy it.
+ */
+export function CopyableText({
+  text,
+  label,
+  className,
+  testId,
+}: {
+  text: string;
+  label: string;
+  className: string;
+  testId?: string;
+}) {
+  const ref = useRef<HTMLOutputElement>(null);
+  const [state, setState] = useState<"idle" | "copied" | "selected">("idle");
+  const selectAll = () => {
+    const el = ref.current;
+    const selection = window.getSelection();
+    if (el === null || selection === null) return;
+    selection.selectAllChildren(el);
+    // Older browsers can still copy a selection without the clipboard API.
+    let copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch {
+      copied = false;
+    }
+    setState(copied ? "copied" : "selected");
+  };
+  const copy = () => {
+    const clipboard = window.isSecureContext ? navigator.clipboard : undefined;
+    if (clipboard === undefined) {
+      selectAll();
+      return;
+    }
+    clipboard.writeText(text).then(() => setState("copied"), selectAll);
+  };
+  return (
+    <>
+      <output ref={ref} className={className} data-testid={testId}>
+        {text}
+      </output>
+      <div className="actions">
+        <button type="button" className="button secondary small" onClick={copy}>
+          {label}
+        </button>
+        <span className="copy-status" role="status">
+          {state === "copied"
+            ? "Copied"
+            : state === "selected"
+              ? "Selected: copy it with your device's Copy command"
+              : ""}
+        </span>
+      </div>
+    </>
+  );
+}
+
+export type PinDelivery = "show" | "link";
+
+/** How a new generated PIN reaches its person: shown here, or as a one-time guest link. */
+export function DeliveryChooser({
+  delivery,
+  onChange,
+  expiresInDays,
+  onExpiryChange,
+}: {
+  delivery: PinDelivery;
+  onChange: (d: PinDelivery) => void;
+  expiresInDays: string;
+  onExpiryChange: (days: string) => void;
+}) {
+  const id = useId();
+  return (
+    <fieldset className="choice">
+      <legend>Hand the PIN over</legend>
+      <div className="radio">
+        <input
+          type="radio"
+          id={`${id}-show`}
+          checked={delivery === "show"}
+          onChange={() => onChange("show")}
+        />
+        <label htmlFor={`${id}-show`}>Show PIN now (you read or copy it once)</label>
+      </div>
+      <div className="radio">
+        <input
+          type="radio"
+          id={`${id}-link`}
+          checked={delivery === "link"}
+          onChange={() => onChange("link")}
+        />
+        <label htmlFor={`${id}-link`}>Send a guest link (they open it once, in any browser, no app)</label>
+      </div>
+      {delivery === "link" ? (
+        <div className="sentence-row indent">
+          <label htmlFor={`${id}-days`}>Link works for</label>
+          <select id={`${id}-days`} value={expiresInDays} onChange={(e) => onExpiryChange(e.target.value)}>
+            {[1, 2, 3, 7, 14, 30].map((n) => (
+              <option key={n} value={String(n)}>
+                {n} day{n === 1 ? "" : "s"}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+    </fieldset>
+  );
+}
+
+/** A new guest link, shown exactly once. */
+export function GuestLinkReveal({
+  url,
+  expiresAt,
+  personName,
+}: {
+  url: string;
+  expiresAt: number;
+  personName: string;
+}) {
+  const until = new Date(expiresAt).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return (
+    <section className="pin-reveal stack" aria-label="New guest link">
+      <div className="label-like">Guest link for {personName}</div>
+      <CopyableText text={url} label="Copy link" className="uri" testId="new-guest-link" />
+      <Alert kind="warning">
+        <strong>You will not see this link again.</strong> Send it to {personName} by message or email. It
+        shows their PIN, the doors and when, once, until {until}. Nobody, not even the hub, can read the PIN
+        without the link. If it is lost, revoke the PIN and make a new one.
       </Alert>
     </section>
   );

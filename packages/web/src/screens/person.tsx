@@ -21,7 +21,19 @@ import {
   useAction,
   useLoad,
 } from "../ui/components.js";
-import { DoorPicker, pinBody, PinChooser, PinReveal, type PinChoice } from "./access.js";
+import {
+  DeliveryChooser,
+  DoorPicker,
+  GuestLinkReveal,
+  pinBody,
+  PinChooser,
+  PinReveal,
+  type PinChoice,
+  type PinDelivery,
+} from "./access.js";
+
+/** What a new credential shows once: its PIN, or the guest link that shows the PIN. */
+type Reveal = { readonly pin: string } | { readonly guestLink: { url: string; expiresAt: number } } | null;
 import { onSubmit } from "./factors.js";
 import { CredentialSync } from "./sync-status.js";
 
@@ -234,14 +246,22 @@ function CredentialsSection({
   onChanged: () => void;
 }) {
   const [adding, setAdding] = useState(false);
-  const [newPin, setNewPin] = useState<string | null>(null);
+  const [reveal, setReveal] = useState<Reveal>(null);
   const shown = [...data.credentials].sort(
     (a, b) => Number(a.status === "revoked") - Number(b.status === "revoked"),
   );
   return (
     <section className="card stack" aria-labelledby="credentials-title">
       <h2 id="credentials-title">Credentials</h2>
-      {newPin === null ? null : <PinReveal pin={newPin} personName={data.person.name} />}
+      {reveal === null ? null : "pin" in reveal ? (
+        <PinReveal pin={reveal.pin} personName={data.person.name} />
+      ) : (
+        <GuestLinkReveal
+          url={reveal.guestLink.url}
+          expiresAt={reveal.guestLink.expiresAt}
+          personName={data.person.name}
+        />
+      )}
       {shown.length === 0 ? (
         <p className="muted">No credentials yet: give a PIN, a card, a fingerprint or a phone key.</p>
       ) : null}
@@ -260,9 +280,9 @@ function CredentialsSection({
       {adding ? (
         <NewCredential
           person={data.person}
-          onDone={(pin) => {
+          onDone={(shown) => {
             setAdding(false);
-            setNewPin(pin);
+            setReveal(shown);
             onChanged();
           }}
           onCancel={() => setAdding(false)}
@@ -273,7 +293,7 @@ function CredentialsSection({
             type="button"
             className="button secondary"
             onClick={() => {
-              setNewPin(null);
+              setReveal(null);
               setAdding(true);
             }}
           >
@@ -374,11 +394,14 @@ function NewCredential({
   onCancel,
 }: {
   person: Person;
-  onDone: (pin: string | null) => void;
+  onDone: (shown: Reveal) => void;
   onCancel: () => void;
 }) {
   const [kind, setKind] = useState<CredentialKind>("pin");
   const [pin, setPin] = useState<PinChoice>({ mode: "generate", length: "6", pin: "" });
+  const [delivery, setDelivery] = useState<PinDelivery>("show");
+  const [linkDays, setLinkDays] = useState("7");
+  const byLink = kind === "pin" && pin.mode === "generate" && delivery === "link";
   const [card, setCard] = useState("");
   const [label, setLabel] = useState("");
   const { busy, error, run } = useAction();
@@ -386,6 +409,15 @@ function NewCredential({
     () =>
       void run(async () => {
         const extra = label.trim() === "" ? {} : { label: label.trim() };
+        if (byLink) {
+          // The hub returns a one-time link and never the PIN itself.
+          const r = await api.post<{ guestLink: { url: string; expiresAt: number } }>(
+            `/people/${person.id}/guest-pin`,
+            { length: Number(pin.length), expiresInDays: Number(linkDays), ...extra },
+          );
+          onDone({ guestLink: r.guestLink });
+          return;
+        }
         const body =
           kind === "pin"
             ? { ...pinBody(pin), ...extra }
@@ -396,7 +428,7 @@ function NewCredential({
           `/people/${person.id}/credentials`,
           body,
         );
-        onDone(r.pin);
+        onDone(r.pin === null ? null : { pin: r.pin });
       }),
   );
   return (
@@ -416,6 +448,14 @@ function NewCredential({
         </select>
       </div>
       {kind === "pin" ? <PinChooser choice={pin} onChange={setPin} allowNone={false} /> : null}
+      {kind === "pin" && pin.mode === "generate" ? (
+        <DeliveryChooser
+          delivery={delivery}
+          onChange={setDelivery}
+          expiresInDays={linkDays}
+          onExpiryChange={setLinkDays}
+        />
+      ) : null}
       {kind === "card" ? (
         <TextField
           label="Card number"
