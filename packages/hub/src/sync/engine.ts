@@ -116,6 +116,8 @@ export class SyncEngine {
   readonly policy: SyncPolicy;
   readonly #agents = new Map<string, LockAgent>();
   readonly #counts = new Map<string, number>();
+  readonly #reconciling = new Map<string, Promise<void>>();
+  readonly #reconcileAgain = new Map<string, Promise<void>>();
   /** Each lock's clock minus the hub's at its last state report, in ms (before any correction). */
   readonly clockDrift = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
@@ -174,11 +176,37 @@ export class SyncEngine {
     for (const l of locks) this.agent(l.id).refreshState();
   }
 
-  /** Re-reads grants of one site (after an API change) and wakes the locks whose rows moved. */
-  async reconcile(siteId: string): Promise<void> {
-    const changed = await reconcileSite(this.opts.db, siteId, this.opts.now());
-    for (const id of changed) this.agent(id).wake();
-    await this.refreshCounts();
+  /**
+   * Re-reads grants of one site (after an API change) and wakes the locks whose rows moved.
+   * Coalesced per site: calls that arrive while one runs share a single follow-up run, so a
+   * burst of changes (a thousand doors added) costs a few passes, not a thousand.
+   */
+  reconcile(siteId: string): Promise<void> {
+    const running = this.#reconciling.get(siteId);
+    if (running !== undefined) {
+      let again = this.#reconcileAgain.get(siteId);
+      if (again === undefined) {
+        again = running
+          .catch(() => undefined)
+          .then(() => {
+            this.#reconcileAgain.delete(siteId);
+            return this.reconcile(siteId);
+          });
+        this.#reconcileAgain.set(siteId, again);
+      }
+      return again;
+    }
+    const run = (async () => {
+      try {
+        const changed = await reconcileSite(this.opts.db, siteId, this.opts.now());
+        for (const id of changed) this.agent(id).wake();
+        await this.refreshCounts();
+      } finally {
+        this.#reconciling.delete(siteId);
+      }
+    })();
+    this.#reconciling.set(siteId, run);
+    return run;
   }
 
   /** Fire-and-forget form for request handlers: the response never waits on locks. */
