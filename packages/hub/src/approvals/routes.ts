@@ -6,10 +6,26 @@
  */
 import { Type } from "@fastify/type-provider-typebox";
 import { LatchkeyError, MESSAGE_LIMITS, base64UrlDecode, base64UrlEncode, toHex } from "@latchkey/protocol";
-import { defineRoute, type RouteDef } from "../authz/route-table.js";
+import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import { auditCall } from "../audit/routes.js";
 import { EpochMs, ErrorBody, Id, Strict } from "../server/schemas.js";
 import { NOTE_MAX_LENGTH, lockRefusal, unlockRequests, type UnlockRequest } from "./service.js";
+
+/** Audits an action on an unlock request: the door is the target, the request and lock are named. */
+function auditRequest(
+  call: Call<RouteSchema>,
+  r: UnlockRequest,
+  action: string,
+  details: Readonly<Record<string, string | number | boolean>>,
+): Promise<void> {
+  return auditCall(call, {
+    action,
+    siteId: r.siteId,
+    targetType: "door",
+    targetId: r.doorId,
+    details: { requestId: r.id, lockId: r.lockId, ...details },
+  });
+}
 
 const errors = {
   400: ErrorBody,
@@ -118,17 +134,9 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
         note: body.note ?? null,
         snapshot: body.snapshot ?? null,
       });
-      await auditCall(call, {
-        action: "unlock-request.create",
-        siteId: r.siteId,
-        targetType: "door",
-        targetId: r.doorId,
-        details: {
-          requestId: r.id,
-          lockId: r.lockId,
-          snapshotHash: toHex(r.snapshotHash),
-          snapshotBytes: r.snapshot?.bytes.length ?? 0,
-        },
+      await auditRequest(call, r, "unlock-request.create", {
+        snapshotHash: toHex(r.snapshotHash),
+        snapshotBytes: r.snapshot?.bytes.length ?? 0,
       });
       return view(r);
     },
@@ -178,25 +186,11 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
         offer = await store.challenge(r, { accountId: principal.accountId });
       } catch (e) {
         if (e instanceof LatchkeyError && e.code === "HUB_LOCK_OFFLINE")
-          await auditCall(call, {
-            action: "unlock-request.challenge",
-            siteId: r.siteId,
-            targetType: "door",
-            targetId: r.doorId,
-            details: { requestId: r.id, lockId: r.lockId, result: e.code },
-          });
+          await auditRequest(call, r, "unlock-request.challenge", { result: e.code });
         throw e;
       }
-      await auditCall(call, {
-        action: "unlock-request.challenge",
-        siteId: r.siteId,
-        targetType: "door",
-        targetId: r.doorId,
-        details: {
-          requestId: r.id,
-          lockId: r.lockId,
-          certificateSerials: offer.credentials.map((c) => c.serial.toString()).join(","),
-        },
+      await auditRequest(call, r, "unlock-request.challenge", {
+        certificateSerials: offer.credentials.map((c) => c.serial.toString()).join(","),
       });
       return {
         challenge: base64UrlEncode(offer.challenge),
@@ -248,28 +242,14 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
         answer = await store.approve(r, { accountId: principal.accountId }, assertion);
       } catch (e) {
         if (e instanceof LatchkeyError && e.code === "HUB_LOCK_OFFLINE")
-          await auditCall(call, {
-            action: "unlock-request.approve",
-            siteId: r.siteId,
-            targetType: "door",
-            targetId: r.doorId,
-            details: { requestId: r.id, lockId: r.lockId, result: e.code },
-          });
+          await auditRequest(call, r, "unlock-request.approve", { result: e.code });
         throw e;
       }
-      await auditCall(call, {
-        action: "unlock-request.approve",
-        siteId: r.siteId,
-        targetType: "door",
-        targetId: r.doorId,
-        details: {
-          requestId: r.id,
-          lockId: r.lockId,
-          credentialId: body.credentialId,
-          snapshotHash: toHex(r.snapshotHash),
-          result: answer,
-          status: r.status,
-        },
+      await auditRequest(call, r, "unlock-request.approve", {
+        credentialId: body.credentialId,
+        snapshotHash: toHex(r.snapshotHash),
+        result: answer,
+        status: r.status,
       });
       if (answer !== "OK") throw lockRefusal(answer, r.id);
       return view(r);
@@ -287,13 +267,7 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
       const store = unlockRequests(ctx);
       const r = store.get(params.siteId, params.requestId);
       store.deny(r, { accountId: call.principal().accountId });
-      await auditCall(call, {
-        action: "unlock-request.deny",
-        siteId: r.siteId,
-        targetType: "door",
-        targetId: r.doorId,
-        details: { requestId: r.id },
-      });
+      await auditRequest(call, r, "unlock-request.deny", {});
       return view(r);
     },
   }),
