@@ -13,7 +13,7 @@ import { LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import type { AccountTable, SessionTable } from "../db/schema.js";
 import type { HubContext } from "../server/context.js";
-import { EpochMs, ErrorBody, Strict } from "../server/schemas.js";
+import { EpochMs, Strict, errorResponses } from "../server/schemas.js";
 import { recordAudit, type AuditEntry } from "../audit/audit.js";
 import { sessionCookieName, STEP_UP_WINDOW_MS } from "../sessions/sessions.js";
 
@@ -43,14 +43,7 @@ const PasskeyItem = Strict({
   transports: Type.Array(Type.String()),
 });
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  429: ErrorBody,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 429);
 
 /** Records an action by the caller inside `db` (the action's own transaction). */
 async function audit(

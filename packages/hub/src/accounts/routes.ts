@@ -9,7 +9,7 @@ import { LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import type { HubContext } from "../server/context.js";
 import type { AccountTable, SessionTable } from "../db/schema.js";
-import { ErrorBody, Ok, PasswordInput, SessionInfo, Strict, Username } from "../server/schemas.js";
+import { Ok, PasswordInput, SessionInfo, Strict, Username, errorResponses } from "../server/schemas.js";
 import { ACCOUNT_POLICY, ADDRESS_POLICY } from "../abuse/rate-limit.js";
 import { recordAudit } from "../audit/audit.js";
 import {
@@ -87,15 +87,7 @@ const WithRecovery = Strict({
   recoveryCodes: Type.Union([Type.Array(Type.String()), Type.Null()]),
 });
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  422: ErrorBody,
-  429: ErrorBody,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 422, 429);
 
 export function normaliseUsername(u: string): string {
   return u.toLowerCase();

@@ -8,7 +8,7 @@ import { Type } from "@fastify/type-provider-typebox";
 import { LatchkeyError, MESSAGE_LIMITS, base64UrlDecode, base64UrlEncode, toHex } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import { auditCall } from "../audit/routes.js";
-import { EpochMs, ErrorBody, Id, Strict } from "../server/schemas.js";
+import { EpochMs, Id, Strict, errorResponses } from "../server/schemas.js";
 import { NOTE_MAX_LENGTH, lockRefusal, unlockRequests, type UnlockRequest } from "./service.js";
 
 /** Audits an action on an unlock request: the door is the target, the request and lock are named. */
@@ -27,17 +27,7 @@ function auditRequest(
   });
 }
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  413: ErrorBody,
-  415: ErrorBody,
-  429: ErrorBody,
-  500: ErrorBody,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500);
 
 const RequestId = Type.String({ pattern: "^[0-9a-f]{32}$", maxLength: 32 });
 const B64u = (max: number) => Type.String({ pattern: "^[A-Za-z0-9_-]+$", minLength: 1, maxLength: max });

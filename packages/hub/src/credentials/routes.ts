@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { Type } from "@fastify/type-provider-typebox";
 import { fromHex, LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
-import { EpochMs, ErrorBody, Id, Ok, Strict } from "../server/schemas.js";
+import { EpochMs, Id, Ok, Strict, errorResponses } from "../server/schemas.js";
 import type { CredentialTable, HubDatabase, IngestTables, SyncTables } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
 import { liveDoorIds, pinCollides } from "../grants/live.js";
@@ -16,15 +16,7 @@ import { assertStrongPin, generatePin, PIN_MAX, PIN_MIN } from "./pin-policy.js"
 import { sealForLocks, type SyncSecret } from "../sync/reconcile.js";
 import { destroyGuestLinks } from "../guest-links/service.js";
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  415: ErrorBody,
-  422: ErrorBody,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 415, 422);
 const Label = Type.String({ minLength: 1, maxLength: 100 });
 const Kind = Type.Union([
   Type.Literal("pin"),

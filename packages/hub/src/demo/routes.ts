@@ -9,11 +9,11 @@ import { Type } from "@fastify/type-provider-typebox";
 import { fromHex, LatchkeyError } from "@latchkey/protocol";
 import { VirtualCard, type AttemptResult } from "@latchkey/lock";
 import { defineRoute, type RouteDef } from "../authz/route-table.js";
-import { ErrorBody, Id, Strict } from "../server/schemas.js";
+import { Id, Strict, errorResponses } from "../server/schemas.js";
 import type { HubContext } from "../server/context.js";
 import type { SimLock } from "../sim/sim-lock.js";
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 415: ErrorBody };
+const errors = errorResponses(400, 401, 403, 404, 415);
 
 const Input = Type.Union([
   Strict({ action: Type.Literal("keypad"), pin: Type.String({ pattern: "^[0-9]{1,12}$" }) }),

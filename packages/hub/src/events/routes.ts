@@ -7,7 +7,7 @@ import { Type } from "@fastify/type-provider-typebox";
 import { epochMs, fromHex, LatchkeyError } from "@latchkey/protocol";
 import type { Kysely } from "kysely";
 import { defineRoute, type RouteDef } from "../authz/route-table.js";
-import { ErrorBody, Id, Strict } from "../server/schemas.js";
+import { ErrorBody, Id, Strict, errorResponses } from "../server/schemas.js";
 import type { HubContext } from "../server/context.js";
 import type { HubDatabase } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
@@ -16,7 +16,7 @@ import { exportEvidenceBundle } from "../evidence/export.js";
 import { eventsLedger, evidenceSigner } from "./ledger-access.js";
 import { EVENT_KIND_BY_NAME, querySiteEvents } from "./query.js";
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const errors = errorResponses(400, 401, 403, 404, 409);
 const MsString = Type.String({ pattern: "^(?:0|[1-9][0-9]{0,14})$" });
 const EventsLimit = Type.String({ pattern: "^(?:[1-9][0-9]?|1[0-9]{2}|200)$" });
 const KindName = Type.Union([...EVENT_KIND_BY_NAME.keys()].map((k) => Type.Literal(k)));

@@ -7,21 +7,13 @@ import { randomUUID } from "node:crypto";
 import { Type } from "@fastify/type-provider-typebox";
 import { LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
-import { EpochMs, ErrorBody, Id, Ok, Strict } from "../server/schemas.js";
+import { EpochMs, Id, Ok, Strict, errorResponses } from "../server/schemas.js";
 import type { GrantTable } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
 import { WEEKDAYS, validateTerms, type Schedule } from "./schedule.js";
 import { grantStatus, pinCollides, termsOf } from "./live.js";
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  415: ErrorBody,
-  422: ErrorBody,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 415, 422);
 
 export const CATEGORIES = [
   "family",

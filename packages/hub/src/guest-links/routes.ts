@@ -5,23 +5,13 @@
  */
 import { Type } from "@fastify/type-provider-typebox";
 import { defineRoute, type RouteDef } from "../authz/route-table.js";
-import { EpochMs, ErrorBody, Id, Strict } from "../server/schemas.js";
+import { EpochMs, Id, Strict, errorResponses } from "../server/schemas.js";
 import type { IngestTables, SyncTables } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
 import { PIN_MAX, PIN_MIN } from "../credentials/pin-policy.js";
 import { createGuestPin, GUEST_LINK_MAX_DAYS, openGuestLink } from "./service.js";
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  410: ErrorBody,
-  415: ErrorBody,
-  422: ErrorBody,
-  429: ErrorBody,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 410, 415, 422, 429);
 
 /** The same shape as GET /people/:personId/credentials items. */
 const Credential = Strict({

@@ -16,13 +16,13 @@ import {
   type LedgerLeaf,
 } from "@latchkey/protocol";
 import { defineRoute, type RouteDef } from "../authz/route-table.js";
-import { ErrorBody, Strict } from "../server/schemas.js";
+import { Strict, errorResponses } from "../server/schemas.js";
 import type { HubLedger } from "../ledger-service/hub-ledger.js";
 
 const Count = Type.String({ pattern: "^(?:0|[1-9][0-9]{0,14})$" });
 const PageLimit = Type.String({ pattern: "^(?:[1-9][0-9]{0,2}|1000)$" });
 const Base64 = Type.String({ contentEncoding: "base64" });
-const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
+const errors = errorResponses(400, 401, 404);
 
 const KIND_NAMES: Record<number, string> = {
   [LedgerLeafKind.LockEvent]: "lock-event",

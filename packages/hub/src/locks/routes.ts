@@ -6,7 +6,7 @@
 import { Type } from "@fastify/type-provider-typebox";
 import { DoorState as WireDoorState, LatchkeyError, LockState as WireLockState } from "@latchkey/protocol";
 import { defineRoute, type RouteDef } from "../authz/route-table.js";
-import { EpochMs, ErrorBody, Id, Ok, Strict } from "../server/schemas.js";
+import { EpochMs, Id, Ok, Strict, errorResponses } from "../server/schemas.js";
 import type { HubContext } from "../server/context.js";
 import type { HubDatabase } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
@@ -16,15 +16,7 @@ import { acknowledgeAlert } from "../ingest/alerts.js";
 import type { LockCondition } from "../sync/engine.js";
 import type { Kysely } from "kysely";
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  415: ErrorBody,
-  422: ErrorBody,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 415, 422);
 const LockIdString = Type.String({ pattern: "^[0-9a-fA-F]{32}$" });
 const SyncStateName = Type.Union(
   ["idle", "pending", "sending", "set", "failed", "removing", "removed"].map((s) => Type.Literal(s)),

@@ -2,21 +2,13 @@
 import { randomUUID } from "node:crypto";
 import { Type } from "@fastify/type-provider-typebox";
 import { defineRoute, type RouteDef } from "../authz/route-table.js";
-import { EpochMs, ErrorBody, Id, Limit, Name, Ok, Strict, StrictPatch } from "../server/schemas.js";
+import { EpochMs, Id, Limit, Name, Ok, Strict, StrictPatch, errorResponses } from "../server/schemas.js";
 import type { PersonTable, SyncTables } from "../db/schema.js";
 import type { GuestLinkTables } from "../guest-links/table.js";
 import { LatchkeyError } from "@latchkey/protocol";
 import { auditCall } from "../audit/routes.js";
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  415: ErrorBody,
-  422: ErrorBody,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 415, 422);
 const Email = Type.String({ maxLength: 254, pattern: "^[^@\\s]+@[^@\\s]+$" });
 const Phone = Type.String({ maxLength: 32, pattern: "^[0-9+() .-]{3,32}$" });
 const Person = Strict({

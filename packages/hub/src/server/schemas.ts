@@ -30,6 +30,11 @@ export const ErrorBody = Strict({
 
 export const Ok = Strict({ ok: Type.Literal(true) });
 
+/** The error responses a route may give, each with the one error body (for OpenAPI). */
+export function errorResponses<S extends number>(...statuses: S[]): Record<S, typeof ErrorBody> {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorBody])) as Record<S, typeof ErrorBody>;
+}
+
 export const SessionInfo = Strict({
   stage: Type.Union([Type.Literal("enrol"), Type.Literal("mfa"), Type.Literal("full")]),
   csrfToken: Type.String(),

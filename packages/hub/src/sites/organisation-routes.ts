@@ -1,11 +1,11 @@
 /** The organisation: the top of the model (organisation → sites → doors). */
 import { Type } from "@fastify/type-provider-typebox";
 import { defineRoute, type RouteDef } from "../authz/route-table.js";
-import { EpochMs, ErrorBody, Id, Name, Strict, StrictPatch } from "../server/schemas.js";
+import { EpochMs, Id, Name, Strict, StrictPatch, errorResponses } from "../server/schemas.js";
 import type { HubContext } from "../server/context.js";
 import { auditCall } from "../audit/routes.js";
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 415: ErrorBody };
+const errors = errorResponses(400, 401, 403, 404, 415);
 const Organisation = Strict({ id: Id, name: Type.String(), createdAt: EpochMs });
 
 async function load(ctx: HubContext) {

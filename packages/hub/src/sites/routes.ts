@@ -5,7 +5,7 @@ import { LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import { sitesWithPermission, SITE_ROLES } from "../authz/permissions.js";
 import { hasFreshSecondFactor } from "../sessions/sessions.js";
-import { EpochMs, ErrorBody, Id, Name, Ok, Strict, StrictPatch, Username } from "../server/schemas.js";
+import { EpochMs, Id, Name, Ok, Strict, StrictPatch, Username, errorResponses } from "../server/schemas.js";
 import type { DoorTable, IngestTables, SiteTable, SyncTables } from "../db/schema.js";
 import { assertTimeZone } from "../grants/schedule.js";
 import { parseLockPublicKey } from "../credentials/pin-seal.js";
@@ -13,15 +13,7 @@ import { createLink } from "../accounts/links.js";
 import { normaliseUsername } from "../accounts/routes.js";
 import { auditCall } from "../audit/routes.js";
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  415: ErrorBody,
-  422: ErrorBody,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 415, 422);
 const TimeZone = Type.String({ minLength: 1, maxLength: 64 });
 const LockKey = Type.String({ pattern: "^[0-9a-fA-F]{64}$" });
 
