@@ -67,6 +67,11 @@ export interface SyncPolicy {
   readonly checkpointAckEveryMs: number;
 }
 
+/** A change to a site is reconciled this long after the last one in a burst… */
+const KICK_DEBOUNCE_MS = 100;
+/** …but never later than this after the first. */
+const KICK_MAX_DELAY_MS = 1_000;
+
 export const DEFAULT_SYNC_POLICY: SyncPolicy = {
   requestTimeoutMs: 10_000,
   baseBackoffMs: 1_000,
@@ -117,6 +122,7 @@ export class SyncEngine {
   readonly #agents = new Map<string, LockAgent>();
   readonly #counts = new Map<string, number>();
   readonly #reconciling = new Map<string, Promise<void>>();
+  readonly #kicks = new Map<string, { timer: NodeJS.Timeout; first: number }>();
   readonly #reconcileAgain = new Map<string, Promise<void>>();
   /** Each lock's clock minus the hub's at its last state report, in ms (before any correction). */
   readonly clockDrift = new Map<string, number>();
@@ -148,6 +154,8 @@ export class SyncEngine {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== null) clearInterval(this.#timer);
+    for (const k of this.#kicks.values()) clearTimeout(k.timer);
+    this.#kicks.clear();
     for (const u of this.#unsubscribe) u();
     await Promise.all([...this.#agents.values()].map((a) => a.stop()));
   }
@@ -211,9 +219,22 @@ export class SyncEngine {
 
   /** Fire-and-forget form for request handlers: the response never waits on locks. */
   kick(siteId: string): void {
-    this.reconcile(siteId).catch((e: unknown) =>
-      this.opts.log.error({ err: e, siteId }, "sync reconcile failed"),
-    );
+    if (this.#stopped) return;
+    // Debounced per site: a burst of changes (a thousand doors added in a row) becomes one
+    // reconcile shortly after it, but never later than KICK_MAX_DELAY_MS after the first change.
+    const now = Date.now();
+    const pending = this.#kicks.get(siteId);
+    if (pending !== undefined) clearTimeout(pending.timer);
+    const first = pending?.first ?? now;
+    const delay = Math.max(0, Math.min(KICK_DEBOUNCE_MS, first + KICK_MAX_DELAY_MS - now));
+    const timer = setTimeout(() => {
+      this.#kicks.delete(siteId);
+      this.reconcile(siteId).catch((e: unknown) =>
+        this.opts.log.error({ err: e, siteId }, "sync reconcile failed"),
+      );
+    }, delay);
+    timer.unref();
+    this.#kicks.set(siteId, { timer, first });
   }
 
   /** Reconciles one lock (a lock just commissioned): no need to revisit the rest of its site. */

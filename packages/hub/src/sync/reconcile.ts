@@ -256,6 +256,29 @@ export async function reconcileSite(
             )
             .execute();
     const byId = new Map(live.map((g) => [g.id, g]));
+    // Two reads for the whole site (not two per lock): a site may have thousands of locks.
+    const lockIds = locks.map((l) => l.id);
+    const usersByLock = groupBy(
+      await trx.selectFrom("lock_users").selectAll().where("lock_id", "in", lockIds).execute(),
+      (u) => u.lock_id,
+    );
+    const credsByLock = groupBy(
+      await trx
+        .selectFrom("credential_sync")
+        .innerJoin("credentials", "credentials.id", "credential_sync.credential_id")
+        .select([
+          "credential_sync.lock_id as lockId",
+          "credential_sync.credential_id as credentialId",
+          "credential_sync.person_id as personId",
+          "credential_sync.state as state",
+          "credential_sync.attempts as attempts",
+          "credential_sync.reason as reason",
+          "credentials.status as status",
+        ])
+        .where("credential_sync.lock_id", "in", lockIds)
+        .execute(),
+      (c) => c.lockId,
+    );
     const changed: string[] = [];
     for (const lock of locks) {
       const perPerson = new Map<string, GrantTable[]>();
@@ -274,20 +297,8 @@ export async function reconcileSite(
           o.ok ? { json: userJson(o.user), reason: null } : { json: null, reason: o.reason },
         );
       }
-      const users = await trx.selectFrom("lock_users").selectAll().where("lock_id", "=", lock.id).execute();
-      const creds = await trx
-        .selectFrom("credential_sync")
-        .innerJoin("credentials", "credentials.id", "credential_sync.credential_id")
-        .select([
-          "credential_sync.credential_id as credentialId",
-          "credential_sync.person_id as personId",
-          "credential_sync.state as state",
-          "credential_sync.attempts as attempts",
-          "credential_sync.reason as reason",
-          "credentials.status as status",
-        ])
-        .where("credential_sync.lock_id", "=", lock.id)
-        .execute();
+      const users = usersByLock.get(lock.id) ?? [];
+      const creds = credsByLock.get(lock.id) ?? [];
       // A user slot is wanted while the person has a wanted credential on this lock.
       const wantedPeople = new Set<string>();
       for (const c of creds) {
@@ -343,6 +354,17 @@ export async function reconcileSite(
     }
     return changed;
   });
+}
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = key(r);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [r]);
+    else list.push(r);
+  }
+  return out;
 }
 
 /** Every site with at least one bound lock. */
