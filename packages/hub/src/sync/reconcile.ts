@@ -256,6 +256,7 @@ export async function reconcileSite(
             )
             .execute();
     const byId = new Map(live.map((g) => [g.id, g]));
+    const grantDoorsByDoor = groupBy(grantDoors, (gd) => gd.door_id);
     // Two reads for the whole site (not two per lock): a site may have thousands of locks.
     const lockIds = locks.map((l) => l.id);
     const usersByLock = groupBy(
@@ -282,8 +283,7 @@ export async function reconcileSite(
     const changed: string[] = [];
     for (const lock of locks) {
       const perPerson = new Map<string, GrantTable[]>();
-      for (const gd of grantDoors) {
-        if (gd.door_id !== lock.doorId) continue;
+      for (const gd of grantDoorsByDoor.get(lock.doorId) ?? []) {
         const g = byId.get(gd.grant_id);
         if (g === undefined) continue;
         perPerson.set(g.person_id, [...(perPerson.get(g.person_id) ?? []), g]);
