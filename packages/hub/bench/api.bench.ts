@@ -12,7 +12,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import Fastify from "fastify";
-import * as OTPAuth from "otpauth";
+import { ownerSession, type OwnerSession } from "./owner-session.js";
 import { median, summarize, type BenchResult, type BenchSuite } from "../../../bench/harness.js";
 import { buildHub, type Hub } from "../src/server/app.js";
 import { parseConfig, type HubConfig } from "../src/config/config.js";
@@ -41,37 +41,11 @@ async function rate(fn: () => Promise<void>, rounds: number, minMillis: number):
   return rates;
 }
 
-interface Session {
-  cookie: string;
-  csrf: string;
-}
+type Session = OwnerSession;
 
 async function signedInHub(dataDir: string): Promise<{ hub: Hub; s: Session }> {
   const hub = await buildHub(config(dataDir));
-  const token = new URL(hub.setupLink ?? "").hash.slice(1);
-  const setup = await hub.app.inject({
-    method: "POST",
-    url: "/api/v1/setup",
-    payload: { token, username: "owner", password: "bench marks the long pier" },
-  });
-  let cookie = `latchkey_session=${setup.cookies[0]?.value ?? ""}`;
-  let csrf = setup.json<{ csrfToken: string }>().csrfToken;
-  const begin = await hub.app.inject({
-    method: "POST",
-    url: "/api/v1/account/totp/begin",
-    headers: { cookie, "x-csrf-token": csrf },
-  });
-  const secret = begin.json<{ secret: string }>().secret;
-  const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate();
-  const done = await hub.app.inject({
-    method: "POST",
-    url: "/api/v1/account/totp/confirm",
-    headers: { cookie, "x-csrf-token": csrf },
-    payload: { code },
-  });
-  cookie = `latchkey_session=${done.cookies[0]?.value ?? ""}`;
-  csrf = done.json<{ session: { csrfToken: string } }>().session.csrfToken;
-  return { hub, s: { cookie, csrf } };
+  return { hub, s: await ownerSession(hub) };
 }
 
 async function childRss(script: string, dir: string): Promise<number> {

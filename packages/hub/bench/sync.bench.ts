@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import * as OTPAuth from "otpauth";
+import { ownerSession } from "./owner-session.js";
 import {
   fromHex,
   LedgerLeafKind,
@@ -132,30 +132,8 @@ interface Session {
   call(method: "GET" | "POST", url: string, payload?: unknown): Promise<{ status: number; body: string }>;
 }
 
-async function ownerSession(hub: Hub): Promise<Session> {
-  const token = new URL(hub.setupLink ?? "").hash.slice(1);
-  const setup = await hub.app.inject({
-    method: "POST",
-    url: "/api/v1/setup",
-    payload: { token, username: "owner", password: "bench marks the long pier" },
-  });
-  let cookie = `latchkey_session=${setup.cookies[0]?.value ?? ""}`;
-  let csrf = setup.json<{ csrfToken: string }>().csrfToken;
-  const begin = await hub.app.inject({
-    method: "POST",
-    url: "/api/v1/account/totp/begin",
-    headers: { cookie, "x-csrf-token": csrf },
-  });
-  const secret = begin.json<{ secret: string }>().secret;
-  const code = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret) }).generate();
-  const done = await hub.app.inject({
-    method: "POST",
-    url: "/api/v1/account/totp/confirm",
-    headers: { cookie, "x-csrf-token": csrf },
-    payload: { code },
-  });
-  cookie = `latchkey_session=${done.cookies[0]?.value ?? ""}`;
-  csrf = done.json<{ session: { csrfToken: string } }>().session.csrfToken;
+async function ownerApi(hub: Hub): Promise<Session> {
+  const { cookie, csrf } = await ownerSession(hub);
   return {
     async call(method, url, payload) {
       const r = await hub.app.inject({
@@ -367,7 +345,7 @@ const suite: BenchSuite = {
     );
     try {
       await fleet.reply("ready");
-      const s = await ownerSession(hub);
+      const s = await ownerApi(hub);
       const site = await post<{ id: string }>(s, "/api/v1/sites", {
         name: "Bench",
         timezone: "Europe/Paris",
