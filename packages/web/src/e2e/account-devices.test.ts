@@ -6,19 +6,19 @@
  * Each screen is checked with axe-core and photographed at desktop and phone widths.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as OTPAuth from "otpauth";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import {
   checkScreen,
-  DESKTOP,
   ensureWebBuild,
   launchChromium,
   startHub,
-  watchPage,
   type RunningHub,
+  freshPage,
+  totpAt,
+  OWNER_PASSWORD,
 } from "./harness.js";
 
-const PASSWORD = "a quiet harbour at dawn";
+const PASSWORD = OWNER_PASSWORD;
 
 let browser: Browser;
 
@@ -30,22 +30,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-async function freshPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  return { context, page, problems: watchPage(page).problems };
-}
-
-function totpAt(secret: string, at: number): string {
-  return new OTPAuth.TOTP({
-    secret: OTPAuth.Secret.fromBase32(secret),
-    digits: 6,
-    period: 30,
-    algorithm: "SHA1",
-  }).generate({ timestamp: at });
-}
 
 async function heading(page: Page): Promise<string | null> {
   return page.getByRole("heading", { level: 1 }).textContent();
@@ -105,8 +89,8 @@ async function tabTo(page: Page, name: string): Promise<void> {
 describe("security settings: sessions and passkeys", () => {
   it("A sees B's session, signs it out (keyboard), B is signed out on its next action; passkeys with step-up", async () => {
     const hub = await startHub();
-    const a = await freshPage();
-    const b = await freshPage();
+    const a = await freshPage(browser);
+    const b = await freshPage(browser);
     try {
       const secret = await firstRunWithTotp(hub, a.page);
       await signIn(hub, b.page, secret);
@@ -207,7 +191,7 @@ describe("security settings: sessions and passkeys", () => {
 
   it("refuses to remove the only second factor (a passkey, no authenticator app)", async () => {
     const hub = await startHub();
-    const { context, page, problems } = await freshPage();
+    const { context, page, problems } = await freshPage(browser);
     try {
       const cdp = await context.newCDPSession(page);
       await cdp.send("WebAuthn.enable");

@@ -9,8 +9,7 @@
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as OTPAuth from "otpauth";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import {
   EventKind,
   lockIdBytesFromPublicKey,
@@ -20,9 +19,16 @@ import {
 } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import { registerLock } from "../../../hub/src/ingest/locks.js";
-import { DESKTOP, ensureWebBuild, launchChromium, startHub, watchPage, type RunningHub } from "./harness.js";
+import {
+  DESKTOP,
+  ensureWebBuild,
+  launchChromium,
+  startHub,
+  watchPage,
+  type RunningHub,
+  signUpOwner,
+} from "./harness.js";
 
-const PASSWORD = "a quiet harbour at dawn";
 const HISTORY = Number(process.env.LATCHKEY_E2E_HISTORY ?? 100_000);
 
 let browser: Browser;
@@ -35,29 +41,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-function totpAt(secret: string, at: number): string {
-  return new OTPAuth.TOTP({
-    secret: OTPAuth.Secret.fromBase32(secret),
-    digits: 6,
-    period: 30,
-    algorithm: "SHA1",
-  }).generate({ timestamp: at });
-}
-
-async function signUpOwner(page: Page, setupLink: string, now: () => number): Promise<void> {
-  await page.goto(setupLink);
-  await page.getByLabel("Name of your home or organisation").fill("Demo household");
-  await page.getByLabel("User name").fill("owner");
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create owner account" }).click();
-  await page.getByLabel(/Authenticator app/).check();
-  const secret = (await page.locator("[data-secret]").getAttribute("data-secret")) ?? "";
-  await page.getByLabel("6-digit code from the app").fill(totpAt(secret, now()));
-  await page.getByRole("button", { name: "Confirm and turn on" }).click();
-  await page.getByLabel("I have saved these recovery codes somewhere safe").check();
-  await page.getByRole("button", { name: "Continue" }).click();
-}
 
 /** Ingests `n` signed events (unlocks with a refusal every 7th) from a new lock on `doorId`. */
 async function seedHistory(hub: RunningHub, siteId: string, doorId: string, n: number): Promise<void> {

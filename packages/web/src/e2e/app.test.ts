@@ -5,19 +5,19 @@
  * Every main screen is checked with axe-core and photographed at desktop and phone widths.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as OTPAuth from "otpauth";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import {
   checkScreen,
-  DESKTOP,
   ensureWebBuild,
   launchChromium,
   startHub,
-  watchPage,
   type RunningHub,
+  freshPage,
+  totpAt,
+  OWNER_PASSWORD,
 } from "./harness.js";
 
-const PASSWORD = "a quiet harbour at dawn";
+const PASSWORD = OWNER_PASSWORD;
 
 let browser: Browser;
 
@@ -30,28 +30,10 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function freshPage(): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: DESKTOP });
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  return { context, page, problems: watchPage(page).problems };
-}
-
-function totpAt(secret: string, at: number): string {
-  return new OTPAuth.TOTP({
-    secret: OTPAuth.Secret.fromBase32(secret),
-    digits: 6,
-    period: 30,
-    algorithm: "SHA1",
-  }).generate({
-    timestamp: at,
-  });
-}
-
 describe("web app", () => {
   it("first run with TOTP, a cleaner on Fridays with a PIN shown once, step-up, sign-out and sign-in", async () => {
     const hub: RunningHub = await startHub();
-    const { context, page, problems } = await freshPage();
+    const { context, page, problems } = await freshPage(browser);
     try {
       // The hub serves the app with a strict CSP and the right caching.
       const res = await page.goto(hub.setupLink);
@@ -201,7 +183,7 @@ describe("web app", () => {
 
   it("first run and sign-in with a passkey on a virtual authenticator, passkey step-up, and inviting a manager", async () => {
     const hub = await startHub();
-    const { context, page, problems } = await freshPage();
+    const { context, page, problems } = await freshPage(browser);
     try {
       const cdp = await context.newCDPSession(page);
       await cdp.send("WebAuthn.enable");
@@ -253,7 +235,7 @@ describe("web app", () => {
       const link = (await page.getByTestId("invite-link").textContent()) ?? "";
       expect(link).toMatch(new RegExp(`^${hub.origin}/invite#[A-Za-z0-9_-]{43}$`));
       await checkScreen(page, "17-team");
-      const invited = await freshPage();
+      const invited = await freshPage(browser);
       try {
         await invited.page.goto(link);
         await expect

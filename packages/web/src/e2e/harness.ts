@@ -10,7 +10,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import * as OTPAuth from "otpauth";
 import axe from "axe-core";
 import { buildHub, parseConfig, type Hub, type HubConfig } from "@latchkey/hub";
 // Demo mode is started by the CLI after the hub listens (packages/hub/src/cli/start.ts); the
@@ -213,4 +214,42 @@ export async function checkScreen(page: Page, name: string): Promise<void> {
   await page.setViewportSize(DESKTOP);
   if (overflow.page > 0 || overflow.nav > 0)
     throw new Error(`"${name}" scrolls sideways at 360 px wide: ${JSON.stringify(overflow)}`);
+}
+
+/** The owner's password in every browser test. */
+export const OWNER_PASSWORD = "a quiet harbour at dawn";
+
+/** The TOTP code an authenticator app would show at `at` (the hub's clock, not the machine's). */
+export function totpAt(secret: string, at: number): string {
+  return new OTPAuth.TOTP({
+    secret: OTPAuth.Secret.fromBase32(secret),
+    digits: 6,
+    period: 30,
+    algorithm: "SHA1",
+  }).generate({ timestamp: at });
+}
+
+/** A new desktop browser context and page, watched for errors and CSP violations. */
+export async function freshPage(
+  browser: Browser,
+): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  return { context, page, problems: watchPage(page).problems };
+}
+
+/** First run from the setup link: the owner account with an authenticator app, recovery codes saved. */
+export async function signUpOwner(page: Page, setupLink: string, now: () => number): Promise<void> {
+  await page.goto(setupLink);
+  await page.getByLabel("Name of your home or organisation").fill("Demo household");
+  await page.getByLabel("User name").fill("owner");
+  await page.getByLabel("Password", { exact: true }).fill(OWNER_PASSWORD);
+  await page.getByRole("button", { name: "Create owner account" }).click();
+  await page.getByLabel(/Authenticator app/).check();
+  const secret = (await page.locator("[data-secret]").getAttribute("data-secret")) ?? "";
+  await page.getByLabel("6-digit code from the app").fill(totpAt(secret, now()));
+  await page.getByRole("button", { name: "Confirm and turn on" }).click();
+  await page.getByLabel("I have saved these recovery codes somewhere safe").check();
+  await page.getByRole("button", { name: "Continue" }).click();
 }

@@ -7,12 +7,17 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as OTPAuth from "otpauth";
 import type { Browser, Page } from "playwright-core";
 import { SimLock } from "../../../hub/src/sim/sim-lock.js";
-import { checkScreen, DESKTOP, ensureWebBuild, launchChromium, startHub, watchPage } from "./harness.js";
-
-const PASSWORD = "a quiet harbour at dawn";
+import {
+  checkScreen,
+  DESKTOP,
+  ensureWebBuild,
+  launchChromium,
+  startHub,
+  watchPage,
+  signUpOwner,
+} from "./harness.js";
 
 let browser: Browser;
 
@@ -24,29 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
-
-function totpAt(secret: string, at: number): string {
-  return new OTPAuth.TOTP({
-    secret: OTPAuth.Secret.fromBase32(secret),
-    digits: 6,
-    period: 30,
-    algorithm: "SHA1",
-  }).generate({ timestamp: at });
-}
-
-async function signUpOwner(page: Page, setupLink: string, now: () => number): Promise<void> {
-  await page.goto(setupLink);
-  await page.getByLabel("Name of your home or organisation").fill("Demo household");
-  await page.getByLabel("User name").fill("owner");
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create owner account" }).click();
-  await page.getByLabel(/Authenticator app/).check();
-  const secret = (await page.locator("[data-secret]").getAttribute("data-secret")) ?? "";
-  await page.getByLabel("6-digit code from the app").fill(totpAt(secret, now()));
-  await page.getByRole("button", { name: "Confirm and turn on" }).click();
-  await page.getByLabel("I have saved these recovery codes somewhere safe").check();
-  await page.getByRole("button", { name: "Continue" }).click();
-}
 
 /** The text of one fact (online, lock, door, battery) on a door's dashboard tile. */
 function fact(page: Page, door: string, name: string) {
