@@ -333,12 +333,57 @@ function revocations(): Migration {
   };
 }
 
+/**
+ * Door-activity filters and positions in SQL: each lock event row carries its site (at ingestion),
+ * lock time, and the person whose slot signed it, so a site's history can be counted, filtered and
+ * read at any position from indexes. Rows from before this migration are filled in at start from
+ * the ledger (events/describe.ts); `described` = 0 marks them until then.
+ */
+function lockEventColumns(): Migration {
+  return {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable("lock_events").addColumn("site_id", "text").execute();
+      await db.schema.alterTable("lock_events").addColumn("at", "bigint").execute();
+      await db.schema.alterTable("lock_events").addColumn("person_id", "text").execute();
+      await db.schema
+        .alterTable("lock_events")
+        .addColumn("described", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      // Newest-first reads of the whole site, one kind, one lock (door filter) and one person. Each
+      // ends with `at` so a time window is checked in the index (counts and deep positions never
+      // touch the table).
+      await db.schema
+        .createIndex("lock_events_site_order")
+        .on("lock_events")
+        .columns(["site_id", "ledger_index", "at"])
+        .execute();
+      await db.schema
+        .createIndex("lock_events_site_kind_order")
+        .on("lock_events")
+        .columns(["site_id", "kind", "ledger_index", "at"])
+        .execute();
+      await db.schema
+        .createIndex("lock_events_site_lock_order")
+        .on("lock_events")
+        .columns(["site_id", "lock_id", "ledger_index", "at"])
+        .execute();
+      await db.schema
+        .createIndex("lock_events_person_order")
+        .on("lock_events")
+        .columns(["person_id", "ledger_index", "at"])
+        .where(sql.ref("person_id"), "is not", null)
+        .execute();
+    },
+  };
+}
+
 export const MIGRATION_NAMES = [
   "0001_initial",
   "0002_locks_ingestion",
   "0003_lock_sync",
   "0004_revocations",
   "0005_guest_links",
+  "0006_lock_event_columns",
 ] as const;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
@@ -350,6 +395,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         "0003_lock_sync": lockSync(),
         "0004_revocations": revocations(),
         "0005_guest_links": guestLinksMigration(),
+        "0006_lock_event_columns": lockEventColumns(),
       }),
   };
   // Kysely looks for its own migration tables in *every* schema unless told which one; with

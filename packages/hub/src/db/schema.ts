@@ -197,6 +197,14 @@ export interface LockEventTable {
   hash: string;
   kind: number;
   ledger_index: number;
+  /** The lock's site when the event was ingested. */
+  site_id: string | null;
+  /** Lock time (ms), null when the lock's clock was unknown. */
+  at: number | null;
+  /** The person holding the signing user slot when the event was ingested. */
+  person_id: string | null;
+  /** 0 until site_id / at / person_id are filled (rows from before migration 0006). */
+  described: Generated<number>;
 }
 
 export interface AlertTable {

@@ -1,7 +1,8 @@
 /**
  * The site events API against a real hub: real lock-signed records ingested into the real
- * ledger, lock users mapped to people; newest-first order, every filter, cursor paging (also
- * with a tiny scan budget), and that one site never shows another's events.
+ * ledger, lock users mapped to people; newest-first order, every filter, cursor paging, counts
+ * and positional reads (offset), the start-up fill of rows from before migration 0006, and that
+ * one site never shows another's events.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { createHash } from "node:crypto";
@@ -20,7 +21,7 @@ import { testStores } from "../testing/stores.js";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, type SignedIn } from "../testing/flows.js";
 import { registerLock } from "../ingest/locks.js";
-import { querySiteEvents } from "./query.js";
+import { describeOldEvents } from "./describe.js";
 import { eventsLedger } from "./ledger-access.js";
 
 const stores = await testStores();
@@ -77,6 +78,8 @@ interface Item {
 interface Page {
   items: Item[];
   nextBefore: string | null;
+  total: number | null;
+  top: string | null;
 }
 
 describe.each(stores)("site events API (%s)", (store) => {
@@ -291,33 +294,68 @@ describe.each(stores)("site events API (%s)", (store) => {
     );
   });
 
-  it("with a tiny scan budget, short pages still lead through every match", async () => {
-    const ledger = eventsLedger(t.hub.ctx);
-    const db = t.hub.ledger.db;
-    const out: number[] = [];
-    let before: number | undefined;
-    let pages = 0;
-    for (;;) {
-      const page = await querySiteEvents(db, ledger, {
-        siteId: ids.siteA as string,
-        personId: ids.bob,
-        limit: 3,
-        budget: 4,
-        ...(before === undefined ? {} : { before }),
-      });
-      pages++;
-      out.push(...page.items.map((i) => i.seq));
-      expect(page.scanned).toBeLessThanOrEqual(4);
-      if (page.nextBefore === null) break;
-      before = page.nextBefore;
+  it("counts every match and reads any position directly (offset), pinned by top", async () => {
+    const whole = (await get(ids.siteA as string, "limit=200")).items;
+    const first = await get(ids.siteA as string, "limit=5&count=true");
+    expect(first.total).toBe(siteAEvents);
+    expect(Number(first.top)).toBe(whole[0]?.ledgerIndex);
+    const pin = `before=${Number(first.top) + 1}`;
+    for (const offset of [0, 7, 31, siteAEvents - 3]) {
+      const page = await get(ids.siteA as string, `limit=5&offset=${offset}&${pin}`);
+      expect(page.items.map((i) => i.ledgerIndex)).toEqual(
+        whole.slice(offset, offset + 5).map((i) => i.ledgerIndex),
+      );
     }
-    // Bob: odd rounds on the front lock, minus denials at 9, 19, 29 → 12 events.
-    expect(out).toHaveLength(12);
-    expect(pages).toBeGreaterThan(4);
+    expect((await get(ids.siteA as string, `limit=5&offset=${siteAEvents}&${pin}`)).items).toEqual([]);
+    // Filtered counts match the filtered lists.
+    for (const q of [
+      `doorId=${ids.front}`,
+      `personId=${ids.alice}`,
+      "kind=LockOperationError",
+      `from=${T0 + 10 * MIN}&to=${T0 + 20 * MIN}`,
+      `personId=${ids.bob}&kind=LockOperation&from=${T0 + 5 * MIN}`,
+    ]) {
+      const counted = await get(ids.siteA as string, `${q}&limit=1&count=true`);
+      expect(counted.total, q).toBe((await all(ids.siteA as string, `${q}&limit=50`)).length);
+      const deep = await get(ids.siteA as string, `${q}&limit=3&offset=4`);
+      expect(deep.items, q).toEqual((await all(ids.siteA as string, `${q}&limit=50`)).slice(4, 7));
+    }
+    // Another site's person or door counts nothing here.
+    expect((await get(ids.siteA as string, `personId=${ids.carol}&count=true`)).total).toBe(0);
+    expect((await get(ids.siteA as string, `doorId=${ids.flatDoor}&count=true`)).total).toBe(0);
+  });
+
+  it("events ingested before the filter columns existed are described at start, with the same answers", async () => {
+    const db = t.hub.ledger.db;
+    const queries = ["limit=200", `limit=200&personId=${ids.alice}`, `limit=200&from=${T0 + 10 * MIN}`];
+    const before = await Promise.all(queries.map((q) => get(ids.siteA as string, q)));
+    // As rows written before migration 0006 look.
+    await db
+      .updateTable("lock_events")
+      .set({ site_id: null, at: null, person_id: null, described: 0 })
+      .where("lock_id", "in", [lockIds.front as string, lockIds.back as string])
+      .execute();
+    expect((await get(ids.siteA as string, "limit=200&count=true")).total).toBe(0);
+    const lines: unknown[] = [];
+    const n = await describeOldEvents(db, eventsLedger(t.hub.ctx), { info: (o: unknown) => lines.push(o) });
+    expect(n).toBe(siteAEvents);
+    expect(lines.length).toBeGreaterThan(0);
+    const after = await Promise.all(queries.map((q) => get(ids.siteA as string, q)));
+    expect(after).toEqual(before);
+    expect(await describeOldEvents(db, eventsLedger(t.hub.ctx), { info: () => undefined })).toBe(0);
   });
 
   it("refuses unknown kinds and oversize pages", async () => {
-    for (const q of ["kind=Nope", "limit=201", "limit=0", "from=-1", "before=0"]) {
+    for (const q of [
+      "kind=Nope",
+      "limit=201",
+      "limit=0",
+      "from=-1",
+      "before=0",
+      "offset=-1",
+      "offset=1e3",
+      "count=yes",
+    ]) {
       const res = await owner.client.get(`/api/v1/sites/${ids.siteA}/events?${q}`);
       expect(res.statusCode, q).toBe(400);
     }

@@ -1,28 +1,27 @@
 /**
  * A site's lock events, newest first, read from `lock_events` (where each event sits in the
- * ledger) and the ledger itself (the lock-signed record: time, actor, outcome, reason).
+ * ledger, with its site, lock time and person: see describe.ts) and the ledger itself (the
+ * lock-signed record: time, actor, outcome, reason).
  *
- * Order is ledger order (the order the hub sealed them), newest first; the cursor is a ledger
- * index: a page holds events with `ledgerIndex < before`. Within one lock, ledger order follows
- * seq (ingestion appends in seq order), so each lock is read backwards along the primary key
- * (lock_id, seq) — a binary search turns `before` into a per-lock seq bound — and the locks are
- * merged by ledger index. No index beyond the primary key is needed for unfiltered pages or the
- * door and kind filters.
- *
- * Filters that live only inside the signed record (person, time window) are applied after
- * decoding, with a scan budget per request: a page may come back short with `nextBefore` set,
- * and the client asks again from there.
+ * Order is ledger order (the order the hub sealed them), newest first. Every filter (door,
+ * person, kind, lock-time window) is a SQL condition served by an index of migration 0006, so a
+ * filtered history can be counted and read at any position:
+ * - `before` (a ledger index) is a cursor: only events sealed before it;
+ * - `offset` skips that many matches: a screen scrolled to position 500,000 of a million asks
+ *   for that position directly, with `before` pinned to the `top` of its first page so
+ *   positions stay put while new events arrive.
  */
 import {
   decodeSignedLockEvent,
   EventKind,
-  LedgerLeafKind,
+  LatchkeyError,
   toHex,
   type SignedLockEvent,
 } from "@latchkey/protocol";
 import type { Kysely } from "kysely";
 import type { HubDatabase } from "../db/schema.js";
 import type { Ledger } from "../ledger/index.js";
+import { leavesAt } from "./describe.js";
 
 export const EVENT_KIND_NAMES = new Map<number, string>(
   Object.entries(EventKind).map(([name, n]) => [n, name]),
@@ -60,16 +59,21 @@ export interface EventQuery {
   readonly to?: number;
   /** Only events with ledger index below this. */
   readonly before?: number;
+  /** Skip this many matches (newest first). */
+  readonly offset?: number;
   readonly limit: number;
-  /** Rows examined at most (default max(2000, 10 × limit)). */
-  readonly budget?: number;
+  /** Also count every match (for a scroll bar over the whole history). */
+  readonly count?: boolean;
 }
 
 export interface EventPage {
   readonly items: EventItem[];
   /** Ask again with this `before` for more; null when the history is exhausted. */
   readonly nextBefore: number | null;
-  readonly scanned: number;
+  /** Every match, when counted. */
+  readonly total: number | null;
+  /** The newest ledger index of the site when read (null: no events): pin `before` to top + 1. */
+  readonly top: number | null;
 }
 
 interface LockInfo {
@@ -78,105 +82,7 @@ interface LockInfo {
   readonly doorName: string | null;
 }
 
-interface Row {
-  readonly seq: number;
-  readonly ledgerIndex: number;
-}
-
-/** Reads one lock's rows backwards along the primary key, in chunks. */
-class LockCursor {
-  private buffer: Row[] = [];
-  private done = false;
-  constructor(
-    private readonly db: Kysely<HubDatabase>,
-    readonly lock: LockInfo,
-    private bound: number | null,
-    private readonly kind: number | undefined,
-    private readonly chunk: number,
-  ) {}
-
-  async peek(): Promise<Row | undefined> {
-    if (this.buffer.length === 0 && !this.done) await this.fill();
-    return this.buffer[0];
-  }
-
-  take(): void {
-    this.buffer.shift();
-  }
-
-  private async fill(): Promise<void> {
-    let q = this.db
-      .selectFrom("lock_events")
-      .select(["seq", "ledger_index"])
-      .where("lock_id", "=", this.lock.id)
-      .orderBy("seq", "desc")
-      .limit(this.chunk);
-    if (this.bound !== null) q = q.where("seq", "<=", this.bound);
-    if (this.kind !== undefined) q = q.where("kind", "=", this.kind);
-    const rows = await q.execute();
-    this.buffer = rows.map((r) => ({ seq: Number(r.seq), ledgerIndex: Number(r.ledger_index) }));
-    if (rows.length < this.chunk) this.done = true;
-    const last = this.buffer[this.buffer.length - 1];
-    if (last !== undefined) this.bound = last.seq - 1;
-    if (this.bound !== null && this.bound < 1) this.done = true;
-  }
-}
-
-/**
- * The highest seq bound of `lockId` whose rows all sit below ledger index `before` (null: no
- * bound needed; 0: nothing below). Binary search over seq with O(log n) primary-key probes.
- */
-async function seqBoundBelow(
-  db: Kysely<HubDatabase>,
-  lockId: string,
-  before: number,
-): Promise<number | null> {
-  const probe = async (maxSeq: number | null, dir: "asc" | "desc") => {
-    let q = db
-      .selectFrom("lock_events")
-      .select(["seq", "ledger_index"])
-      .where("lock_id", "=", lockId)
-      .orderBy("seq", dir)
-      .limit(1);
-    if (maxSeq !== null) q = q.where("seq", "<=", maxSeq);
-    const r = await q.executeTakeFirst();
-    return r === undefined ? undefined : { seq: Number(r.seq), ledgerIndex: Number(r.ledger_index) };
-  };
-  const last = await probe(null, "desc");
-  if (last === undefined || last.ledgerIndex < before) return null;
-  const first = await probe(null, "asc");
-  if (first === undefined || first.ledgerIndex >= before) return 0;
-  // Invariant: every row with seq ≤ good is below `before`; the row at seq `bad` is not.
-  let good = first.seq;
-  let bad = last.seq;
-  while (bad - good > 1) {
-    const mid = Math.floor((good + bad) / 2);
-    const r = await probe(mid, "desc");
-    if (r === undefined || r.ledgerIndex < before) good = mid;
-    else bad = r.seq;
-  }
-  return good;
-}
-
-/** Reads the ledger leaves at `indexes` (ascending runs read together). */
-async function leavesAt(ledger: Ledger, indexes: readonly number[]): Promise<Map<number, Uint8Array>> {
-  const sorted = [...indexes].sort((a, b) => a - b);
-  const out = new Map<number, Uint8Array>();
-  let i = 0;
-  while (i < sorted.length) {
-    const start = sorted[i] as number;
-    let end = start + 1;
-    i++;
-    while (i < sorted.length && (sorted[i] as number) < end + 16) {
-      end = (sorted[i] as number) + 1;
-      i++;
-    }
-    for (const e of await ledger.entries(start, end)) {
-      if (e.leaf.kind === LedgerLeafKind.LockEvent) out.set(e.index, e.leaf.record);
-    }
-  }
-  return out;
-}
+const EMPTY: EventPage = { items: [], nextBefore: null, total: 0, top: null };
 
 function str(v: unknown): string | null {
   return typeof v === "string" ? v : null;
@@ -195,132 +101,139 @@ export async function querySiteEvents(
   ledger: Ledger,
   q: EventQuery,
 ): Promise<EventPage> {
-  let lq = db
+  // The door filter is the locks on that door now; a person must belong to the site (so their
+  // person index can be read without the site condition).
+  let lockIds: string[] | null = null;
+  if (q.doorId !== undefined) {
+    const rows = await db
+      .selectFrom("locks")
+      .select("id")
+      .where("site_id", "=", q.siteId)
+      .where("door_id", "=", q.doorId)
+      .execute();
+    lockIds = rows.map((r) => r.id);
+    if (lockIds.length === 0) return EMPTY;
+  }
+  if (q.personId !== undefined) {
+    const person = await db
+      .selectFrom("people")
+      .select("id")
+      .where("id", "=", q.personId)
+      .where("site_id", "=", q.siteId)
+      .executeTakeFirst();
+    if (person === undefined) return EMPTY;
+  }
+  const newest = await db
+    .selectFrom("lock_events")
+    .select("ledger_index")
+    .where("site_id", "=", q.siteId)
+    .orderBy("ledger_index", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  const top = newest === undefined ? null : Number(newest.ledger_index);
+
+  const matches = () => {
+    let m = db.selectFrom("lock_events");
+    m = q.personId === undefined ? m.where("site_id", "=", q.siteId) : m.where("person_id", "=", q.personId);
+    if (lockIds !== null) {
+      const ids = lockIds;
+      m = ids.length === 1 ? m.where("lock_id", "=", ids[0] as string) : m.where("lock_id", "in", ids);
+    }
+    if (q.kind !== undefined) m = m.where("kind", "=", q.kind);
+    if (q.from !== undefined) m = m.where("at", ">=", q.from);
+    if (q.to !== undefined) m = m.where("at", "<", q.to);
+    if (q.before !== undefined) m = m.where("ledger_index", "<", q.before);
+    return m;
+  };
+
+  const rows = await matches()
+    .select(["lock_id", "seq", "ledger_index", "person_id"])
+    .orderBy("ledger_index", "desc")
+    .limit(q.limit)
+    .offset(q.offset ?? 0)
+    .execute();
+  const total =
+    q.count === true
+      ? Number(
+          (
+            await matches()
+              .select((eb) => eb.fn.countAll<number>().as("n"))
+              .executeTakeFirstOrThrow()
+          ).n,
+        )
+      : null;
+
+  const locks = await lockInfo(db, [...new Set(rows.map((r) => r.lock_id))]);
+  const people = await personNames(db, [
+    ...new Set(rows.flatMap((r) => (r.person_id === null ? [] : [r.person_id]))),
+  ]);
+  const records = await leavesAt(
+    ledger,
+    rows.map((r) => Number(r.ledger_index)),
+  );
+  const items: EventItem[] = [];
+  for (const r of rows) {
+    const ledgerIndex = Number(r.ledger_index);
+    const record = records.get(ledgerIndex);
+    const lock = locks.get(r.lock_id);
+    if (record === undefined || lock === undefined) throw missingRecord(r.lock_id, Number(r.seq));
+    const e = decodeSignedLockEvent(record);
+    if (e.seq !== Number(r.seq) || toHex(e.lockId) !== r.lock_id)
+      throw missingRecord(r.lock_id, Number(r.seq));
+    items.push({
+      lockId: lock.id,
+      doorId: lock.doorId,
+      doorName: lock.doorName,
+      seq: e.seq,
+      kind: EVENT_KIND_NAMES.get(e.kind) ?? `Event${e.kind}`,
+      at: e.lockTime === null ? null : Number(e.lockTime),
+      personId: r.person_id,
+      personName: r.person_id === null ? null : (people.get(r.person_id) ?? null),
+      userIndex: e.actor.userIndex ?? null,
+      credentialType: e.actor.credentialType ?? null,
+      source: str(e.details.source),
+      operation: str(e.details.operation),
+      outcome: outcomeOf(e),
+      reason: e.kind === EventKind.LockOperationError ? str(e.details.reason) : null,
+      alarm: e.kind === EventKind.Alarm || e.kind === EventKind.AlarmCleared ? str(e.details.alarm) : null,
+      ledgerIndex,
+      sealedByLock: true,
+    });
+  }
+  const last = items[items.length - 1];
+  return {
+    items,
+    nextBefore: items.length === q.limit && last !== undefined ? last.ledgerIndex : null,
+    total,
+    top,
+  };
+}
+
+/** A row points at a ledger leaf that is not that lock event: our bug or a damaged store. */
+function missingRecord(lockId: string, seq: number): LatchkeyError {
+  return new LatchkeyError(
+    "LK_INTERNAL",
+    `the ledger does not hold event ${seq} of lock ${lockId.slice(0, 12)}`,
+    {
+      lockId,
+      seq,
+    },
+  );
+}
+
+async function lockInfo(db: Kysely<HubDatabase>, ids: readonly string[]): Promise<Map<string, LockInfo>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
     .selectFrom("locks")
     .leftJoin("doors", "doors.id", "locks.door_id")
     .select(["locks.id as id", "locks.door_id as doorId", "doors.name as doorName"])
-    .where("locks.site_id", "=", q.siteId);
-  if (q.doorId !== undefined) lq = lq.where("locks.door_id", "=", q.doorId);
-  let locks: LockInfo[] = await lq.orderBy("locks.id").execute();
-
-  // A person filter narrows to the locks where the person has a user slot, and that slot.
-  let personSlots: Map<string, number> | null = null;
-  if (q.personId !== undefined) {
-    const slots = await db
-      .selectFrom("lock_users")
-      .select(["lock_id", "user_index"])
-      .where("person_id", "=", q.personId)
-      .execute();
-    personSlots = new Map(slots.map((s) => [s.lock_id, Number(s.user_index)]));
-    const slotsOf = personSlots;
-    locks = locks.filter((l) => slotsOf.has(l.id));
-  }
-  if (locks.length === 0) return { items: [], nextBefore: null, scanned: 0 };
-
-  const chunk = Math.min(500, Math.max(32, q.limit + 1));
-  const cursors: LockCursor[] = [];
-  for (const lock of locks) {
-    const bound = q.before === undefined ? null : await seqBoundBelow(db, lock.id, q.before);
-    if (bound === 0) continue;
-    cursors.push(new LockCursor(db, lock, bound, q.kind, chunk));
-  }
-
-  const budget = q.budget ?? Math.max(2000, q.limit * 10);
-  const items: EventItem[] = [];
-  let scanned = 0;
-  let lastIndex: number | null = null;
-  let exhausted = false;
-  const needsRecordFilter = personSlots !== null || q.from !== undefined || q.to !== undefined;
-
-  while (items.length < q.limit && scanned < budget) {
-    // Take the next batch of candidates in merged ledger order, then decode them together.
-    const batch: { lock: LockInfo; row: Row }[] = [];
-    const want = needsRecordFilter ? Math.min(256, budget - scanned) : q.limit - items.length;
-    while (batch.length < want) {
-      let best: LockCursor | undefined;
-      let bestRow: Row | undefined;
-      for (const c of cursors) {
-        const r = await c.peek();
-        if (r !== undefined && (bestRow === undefined || r.ledgerIndex > bestRow.ledgerIndex)) {
-          best = c;
-          bestRow = r;
-        }
-      }
-      if (best === undefined || bestRow === undefined) {
-        exhausted = true;
-        break;
-      }
-      best.take();
-      batch.push({ lock: best.lock, row: bestRow });
-    }
-    if (batch.length === 0) break;
-    const records = await leavesAt(
-      ledger,
-      batch.map((b) => b.row.ledgerIndex),
-    );
-    for (const { lock, row } of batch) {
-      if (items.length >= q.limit) break;
-      scanned++;
-      lastIndex = row.ledgerIndex;
-      const record = records.get(row.ledgerIndex);
-      if (record === undefined) continue;
-      let e: SignedLockEvent;
-      try {
-        e = decodeSignedLockEvent(record);
-      } catch {
-        continue;
-      }
-      if (e.seq !== row.seq || toHex(e.lockId) !== lock.id) continue;
-      if (personSlots !== null && e.actor.userIndex !== personSlots.get(lock.id)) continue;
-      const at = e.lockTime === null ? null : Number(e.lockTime);
-      if (q.from !== undefined && (at === null || at < q.from)) continue;
-      if (q.to !== undefined && (at === null || at >= q.to)) continue;
-      items.push({
-        lockId: lock.id,
-        doorId: lock.doorId,
-        doorName: lock.doorName,
-        seq: e.seq,
-        kind: EVENT_KIND_NAMES.get(e.kind) ?? `Event${e.kind}`,
-        at,
-        personId: null,
-        personName: null,
-        userIndex: e.actor.userIndex ?? null,
-        credentialType: e.actor.credentialType ?? null,
-        source: str(e.details.source),
-        operation: str(e.details.operation),
-        outcome: outcomeOf(e),
-        reason: e.kind === EventKind.LockOperationError ? str(e.details.reason) : null,
-        alarm: e.kind === EventKind.Alarm || e.kind === EventKind.AlarmCleared ? str(e.details.alarm) : null,
-        ledgerIndex: row.ledgerIndex,
-        sealedByLock: true,
-      });
-    }
-    if (exhausted) break;
-  }
-  // Rows taken into a batch but not examined (the page filled up) are returned on the next page.
-  const more = !exhausted || (lastIndex !== null && items.length >= q.limit);
-  const withPeople = await namePeople(db, items);
-  return { items: withPeople, nextBefore: more && lastIndex !== null ? lastIndex : null, scanned };
+    .where("locks.id", "in", ids)
+    .execute();
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** Fills personId / personName from lock_users (the lock's user index → the site's person). */
-async function namePeople(db: Kysely<HubDatabase>, items: EventItem[]): Promise<EventItem[]> {
-  const lockIds = [...new Set(items.filter((i) => i.userIndex !== null).map((i) => i.lockId))];
-  if (lockIds.length === 0) return items;
-  const rows = await db
-    .selectFrom("lock_users")
-    .innerJoin("people", "people.id", "lock_users.person_id")
-    .select([
-      "lock_users.lock_id as lockId",
-      "lock_users.user_index as userIndex",
-      "people.id as id",
-      "people.name as name",
-    ])
-    .where("lock_users.lock_id", "in", lockIds)
-    .execute();
-  const byKey = new Map(rows.map((r) => [`${r.lockId}/${Number(r.userIndex)}`, r]));
-  return items.map((i) => {
-    const p = i.userIndex === null ? undefined : byKey.get(`${i.lockId}/${i.userIndex}`);
-    return p === undefined ? i : { ...i, personId: p.id, personName: p.name };
-  });
+async function personNames(db: Kysely<HubDatabase>, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom("people").select(["id", "name"]).where("id", "in", ids).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
 }

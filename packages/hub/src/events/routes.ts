@@ -56,7 +56,7 @@ export const EVENT_ROUTES: readonly RouteDef[] = [
     method: "GET",
     url: "/api/v1/sites/:siteId/events",
     summary:
-      "The site's lock-signed events, newest first (ledger order): filter by door, person, kind and lock time; page with before=<ledgerIndex>",
+      "The site's lock-signed events, newest first (ledger order): filter by door, person, kind and lock time; page with before=<ledgerIndex> or read any position with offset (count=true adds the total)",
     tags: ["events"],
     access: { kind: "site", permission: "site.read", site: { param: "siteId", table: "sites" } },
     schema: {
@@ -68,13 +68,16 @@ export const EVENT_ROUTES: readonly RouteDef[] = [
         from: Type.Optional(MsString),
         to: Type.Optional(MsString),
         before: Type.Optional(Type.String({ pattern: "^[1-9][0-9]{0,15}$" })),
+        offset: Type.Optional(Type.String({ pattern: "^(?:0|[1-9][0-9]{0,8})$" })),
         limit: Type.Optional(EventsLimit),
+        count: Type.Optional(Type.Union([Type.Literal("true"), Type.Literal("false")])),
       }),
       response: {
         200: Strict({
           items: Type.Array(EventItem),
           nextBefore: Nullable(Type.String()),
-          scanned: Type.Integer({ minimum: 0 }),
+          total: Nullable(Type.Integer({ minimum: 0 })),
+          top: Nullable(Type.String()),
         }),
         ...errors,
       },
@@ -89,11 +92,14 @@ export const EVENT_ROUTES: readonly RouteDef[] = [
         ...(query.from === undefined ? {} : { from: Number(query.from) }),
         ...(query.to === undefined ? {} : { to: Number(query.to) }),
         ...(query.before === undefined ? {} : { before: Number(query.before) }),
+        ...(query.offset === undefined ? {} : { offset: Number(query.offset) }),
+        count: query.count === "true",
       });
       return {
         items: page.items,
         nextBefore: page.nextBefore === null ? null : String(page.nextBefore),
-        scanned: page.scanned,
+        total: page.total,
+        top: page.top === null ? null : String(page.top),
       };
     },
   }),

@@ -39,6 +39,7 @@ import { beginIntent, endIntent, openIntent, scanLedger } from "../ledger-servic
 import type { Exclusive } from "../ledger-service/exclusive.js";
 import { AlertKind, insertAlerts, type NewAlert } from "./alerts.js";
 import { cursorOf, getLock, type LockCursor } from "./locks.js";
+import { describeEvent, slotHolders } from "../events/describe.js";
 
 /** Most records one batch may carry. */
 export const MAX_BATCH_RECORDS = 1000;
@@ -408,16 +409,24 @@ async function advance(
   rows: readonly Accepted[],
   now: number,
 ): Promise<LockCursor> {
-  for (let i = 0; i < rows.length; i += 200) {
+  // The site and the slot holders now are the ones the events belong to (door-activity filters).
+  const { site_id: siteId } = await trx
+    .selectFrom("locks")
+    .select("site_id")
+    .where("id", "=", lockId)
+    .executeTakeFirstOrThrow();
+  const holders = await slotHolders(trx, lockId);
+  for (let i = 0; i < rows.length; i += 100) {
     await trx
       .insertInto("lock_events")
       .values(
-        rows.slice(i, i + 200).map((r) => ({
+        rows.slice(i, i + 100).map((r) => ({
           lock_id: lockId,
           seq: r.event.seq,
           hash: toHex(r.event.hash),
           kind: r.event.kind,
           ledger_index: r.index,
+          ...describeEvent(r.event, siteId, holders),
         })),
       )
       .execute();

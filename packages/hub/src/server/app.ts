@@ -28,6 +28,7 @@ import { createLogger } from "./logging.js";
 import { Metrics } from "./metrics.js";
 import type { HubContext } from "./context.js";
 import { HubLedger } from "../ledger-service/hub-ledger.js";
+import { describeOldEvents } from "../events/describe.js";
 import { Ingestor } from "../ingest/ingest.js";
 import { ledgerRoutes } from "../ledger-api/routes.js";
 import { DeviceGateway, LOCKS_CONNECTED_METRIC } from "../gateway/device-gateway.js";
@@ -139,6 +140,8 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     now,
     metrics: ctx.metrics,
   });
+  // Events ingested before migration 0006 get their filter columns (once; resumable).
+  await describeOldEvents(hubLedger.db, hubLedger.ledger, log);
 
   const tls =
     config.tlsCert !== undefined && config.tlsKey !== undefined

@@ -67,6 +67,8 @@ export interface SyncPolicy {
   readonly checkpointAckEveryMs: number;
 }
 
+/** Sync state counts (metrics) are re-read at most this often. */
+const COUNTS_EVERY_MS = 1_000;
 /** A change to a site is reconciled this long after the last one in a burst… */
 const KICK_DEBOUNCE_MS = 100;
 /** …but never later than this after the first. */
@@ -128,6 +130,8 @@ export class SyncEngine {
   readonly clockDrift = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
   #stopped = false;
+  #countsAt = 0;
+  #countsNext: Promise<void> | null = null;
   readonly #unsubscribe: (() => void)[] = [];
 
   constructor(readonly opts: SyncEngineOptions) {
@@ -268,7 +272,29 @@ export class SyncEngine {
     return out;
   }
 
-  async refreshCounts(): Promise<void> {
+  /**
+   * Refreshes the per-state counts soon: at most once a second, since each refresh scans
+   * credential_sync and every lock's pass asks for one (on a 10,000-lock site that scan per pass
+   * was quadratic work). Resolves when the refresh that covers this call is done.
+   */
+  refreshCounts(): Promise<void> {
+    if (this.#countsNext !== null) return this.#countsNext;
+    const wait = Math.max(0, this.#countsAt + COUNTS_EVERY_MS - Date.now());
+    this.#countsNext = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#countsNext = null;
+        this.#countsAt = Date.now();
+        if (this.#stopped) return resolve();
+        this.#readCounts()
+          .catch((e: unknown) => this.opts.log.error({ err: e }, "sync state counts failed"))
+          .finally(resolve);
+      }, wait);
+      timer.unref();
+    });
+    return this.#countsNext;
+  }
+
+  async #readCounts(): Promise<void> {
     const rows = await this.opts.db
       .selectFrom("credential_sync")
       .select(["state", (eb) => eb.fn.countAll<number>().as("n")])
@@ -327,6 +353,7 @@ export class LockAgent {
   #breakerTrips = 0;
   breakerUntil: number | null = null;
   #lastStateAt = 0;
+  #lastPullAt = 0;
   #checkpointAckAt = 0;
   #checkpointAckSize = -1;
   #idle: Promise<void> = Promise.resolve();
@@ -486,11 +513,16 @@ export class LockAgent {
     if (lock === undefined || lock.channel === null) return; // not (or no longer) ours
     const client = this.#client ?? (await this.#connect(lock.channel));
     await this.#state(client, lock.timeZone, lock.stateJson, lock.siteId);
-    await this.#pullEvents(client, fromHex(lock.signing));
+    // Locks push their events; a pull (a round trip per lock) is the safety net for a lost push,
+    // run on connect, after a push, and otherwise at the state-read cadence — not on every pass.
+    if (Date.now() - this.#lastPullAt >= this.engine.policy.stateEveryMs) {
+      await this.#pullEvents(client, fromHex(lock.signing));
+      this.#lastPullAt = Date.now();
+    }
     if (await this.#acknowledgeCheckpoint(client)) await this.#pullEvents(client, fromHex(lock.signing));
     await this.#sync(client);
     this.#succeeded();
-    await this.engine.refreshCounts();
+    void this.engine.refreshCounts();
   }
 
   async #connect(channelHex: string): Promise<LockClient> {
@@ -504,6 +536,7 @@ export class LockAgent {
       // A pushed event may be a bolt, door or battery change: read the state on this pass too.
       client.onPush(() => {
         this.#lastStateAt = 0;
+        this.#lastPullAt = 0;
         this.wake();
       });
       client.connection.onClose(() => {
@@ -511,6 +544,7 @@ export class LockAgent {
       });
       this.#client = client;
       this.#lastStateAt = 0;
+      this.#lastPullAt = 0;
       this.#checkpointAckAt = 0;
       return client;
     } catch (e) {

@@ -144,8 +144,11 @@ describe.each(targets)(
         const items = r.json<{ items: { state: string }[] }>().items;
         return items.length === 2 && items.every((i) => i.state === "set");
       });
+      // The per-state counts are re-read at most once a second.
+      await expect
+        .poll(async () => (await t.client().get("/metrics")).body)
+        .toMatch(/latchkey_credential_sync\{state="set"\} 2/);
       const metrics = await t.client().get("/metrics");
-      expect(metrics.body).toMatch(/latchkey_credential_sync\{state="set"\} 2/);
       expect(metrics.body).toMatch(/latchkey_locks_connected 2/);
       expect(metrics.body).toMatch(/^latchkey_lock_clock_drift_seconds_max \d/m);
       expect(metrics.body).toMatch(/^latchkey_events_ingested_total [1-9]/m);

@@ -226,5 +226,8 @@ export interface DoorEventPage {
   readonly items: DoorEvent[];
   /** Ask again with before=<this> for older events; null when there are no more. */
   readonly nextBefore: string | null;
-  readonly scanned: number;
+  /** Every match (asked with count=true). */
+  readonly total: number | null;
+  /** The newest ledger index when read: later reads pass before=top+1 to keep positions. */
+  readonly top: string | null;
 }

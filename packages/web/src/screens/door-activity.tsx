@@ -1,54 +1,79 @@
 /**
  * Door activity: a site's lock-signed events, newest first, with filters (door, person, kind,
- * time) and smooth scrolling through any length of history. Only the rows in view (plus a few)
- * are in the DOM — `WindowedList` positions them inside a spacer as tall as the whole list — and
- * older pages load as the reader nears the end.
+ * time) and smooth scrolling through any length of history — a million events included. The
+ * hub counts the matches, so the scroll bar spans the whole history from the start; dragging it
+ * anywhere asks the hub for that position directly (offset, pinned to the first page's `top` so
+ * positions stay put while new events arrive). Only the rows in view (plus a few) are in the
+ * DOM, and only the pages around them are kept.
  */
-import { useEffect, useRef, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { api } from "../api/client.js";
 import type { Door, DoorEvent, DoorEventPage, Person } from "../api/types.js";
 import { denyWords } from "../locks/words.js";
 import { ErrorAlert, formatWhen, Spinner } from "../ui/components.js";
 
 export const EVENT_ROW_HEIGHT = 64;
+/** Rows per request. */
 const PAGE = 100;
+/** Pages kept in memory (the ones around the view are always among them). */
+const KEEP_PAGES = 60;
+/**
+ * Tallest spacer used. Browsers cap an element's height (Firefox near 17.9 million px), so a
+ * longer list is scaled: the scroll bar maps proportionally onto the rows.
+ */
+export const MAX_SCROLL_PX = 15_000_000;
 
-/** A fixed-row-height virtual list: renders only the rows within the viewport ± `overscan`. */
+/**
+ * A fixed-row-height virtual list over `count` rows that may not all be loaded: renders only the
+ * rows within the viewport ± `overscan` (a placeholder where a row is not loaded yet) and reports
+ * the range in view so the owner can load it.
+ */
 export function WindowedList<T>(props: {
-  items: readonly T[];
+  count: number;
+  rowAt: (index: number) => T | undefined;
   rowHeight: number;
   height: number;
   overscan?: number;
   label: string;
-  /** Total when known (for aria-setsize); -1 when more may load. */
-  total: number;
-  keyOf: (item: T) => string;
+  keyOf: (item: T, index: number) => string;
   renderRow: (item: T, index: number) => ReactNode;
-  /** Called when the last rows come into view (load the next page). */
-  onNearEnd?: () => void;
+  renderPlaceholder: (index: number) => ReactNode;
+  /** The rows in view changed (first inclusive, last exclusive). */
+  onRange?: (first: number, last: number) => void;
 }) {
-  const { items, rowHeight, height, overscan = 8 } = props;
+  const { count, rowHeight, height, overscan = 8 } = props;
   const [scrollTop, setScrollTop] = useState(0);
-  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
-  const last = Math.min(items.length, Math.ceil((scrollTop + height) / rowHeight) + overscan);
-  const nearEnd = last >= items.length - overscan;
-  const onNearEnd = props.onNearEnd;
+  const real = count * rowHeight;
+  const spacer = Math.min(real, MAX_SCROLL_PX);
+  // Scroll position → position in the real list (identity unless the list is scaled).
+  const scale = spacer > height ? (real - height) / (spacer - height) : 1;
+  const virtualTop = Math.min(scrollTop * scale, Math.max(0, real - height));
+  const first = Math.max(0, Math.floor(virtualTop / rowHeight) - overscan);
+  const last = Math.min(count, Math.ceil((virtualTop + height) / rowHeight) + overscan);
+  const onRange = props.onRange;
   useEffect(() => {
-    if (nearEnd) onNearEnd?.();
-  }, [nearEnd, items.length, onNearEnd]);
+    onRange?.(first, last);
+  }, [first, last, onRange]);
   const rows: ReactNode[] = [];
   for (let i = first; i < last; i++) {
-    const item = items[i] as T;
+    const item = props.rowAt(i);
     rows.push(
       <li
-        key={props.keyOf(item)}
+        key={item === undefined ? `placeholder-${i}` : props.keyOf(item, i)}
         className="list-row windowed-row"
         aria-posinset={i + 1}
-        aria-setsize={props.total}
+        aria-setsize={count}
+        aria-busy={item === undefined ? true : undefined}
         data-index={i}
-        style={{ position: "absolute", top: i * rowHeight, left: 0, right: 0, height: rowHeight }}
+        style={{
+          position: "absolute",
+          top: scrollTop + (i * rowHeight - virtualTop),
+          left: 0,
+          right: 0,
+          height: rowHeight,
+        }}
       >
-        {props.renderRow(item, i)}
+        {item === undefined ? props.renderPlaceholder(i) : props.renderRow(item, i)}
       </li>,
     );
   }
@@ -65,7 +90,7 @@ export function WindowedList<T>(props: {
       <ol
         className="list"
         aria-label={props.label}
-        style={{ position: "relative", height: items.length * rowHeight, margin: 0 }}
+        style={{ position: "relative", height: spacer, margin: 0 }}
       >
         {rows}
       </ol>
@@ -150,17 +175,38 @@ function toMs(local: string): number | null {
   return Number.isFinite(t) ? t : null;
 }
 
+type Filters = { doorId: string; personId: string; kind: string; from: string; to: string };
+
+function filterQuery(filters: Filters): URLSearchParams {
+  const q = new URLSearchParams({ limit: String(PAGE) });
+  if (filters.doorId !== "") q.set("doorId", filters.doorId);
+  if (filters.personId !== "") q.set("personId", filters.personId);
+  if (filters.kind !== "") q.set("kind", filters.kind);
+  const from = toMs(filters.from);
+  const to = toMs(filters.to);
+  if (from !== null) q.set("from", String(from));
+  if (to !== null) q.set("to", String(to));
+  return q;
+}
+
+/** The history as of its first page: how many events match, and the newest one's ledger index. */
+interface Snapshot {
+  readonly total: number;
+  readonly top: string | null;
+}
+
 export function DoorActivity({ siteId, height = 560 }: { siteId: string; height?: number }) {
   const [doors, setDoors] = useState<Door[]>([]);
   const [people, setPeople] = useState<Person[]>([]);
-  const [filters, setFilters] = useState({ doorId: "", personId: "", kind: "", from: "", to: "" });
-  const [items, setItems] = useState<DoorEvent[]>([]);
-  const [next, setNext] = useState<string | null>(null);
-  const [done, setDone] = useState(false);
+  const [filters, setFilters] = useState<Filters>({ doorId: "", personId: "", kind: "", from: "", to: "" });
+  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const [loading, setLoading] = useState(false);
-  const loadingRef = useRef(false);
+  const [inView, setInView] = useState<[number, number]>([0, 0]);
+  const [, setLoadedPages] = useState(0);
+  const pages = useRef(new Map<number, DoorEvent[]>());
+  const inFlight = useRef(new Set<number>());
   const generation = useRef(0);
+  const [reload, setReload] = useState(0);
 
   useEffect(() => {
     api.get<{ items: Door[] }>(`/sites/${siteId}/doors`).then((r) => setDoors(r.items), setError);
@@ -169,66 +215,80 @@ export function DoorActivity({ siteId, height = 560 }: { siteId: string; height?
       .then((r) => setPeople(r.items), setError);
   }, [siteId]);
 
-  const query = (before: string | null): string => {
-    const q = new URLSearchParams({ limit: String(PAGE) });
-    if (filters.doorId !== "") q.set("doorId", filters.doorId);
-    if (filters.personId !== "") q.set("personId", filters.personId);
-    if (filters.kind !== "") q.set("kind", filters.kind);
-    const from = toMs(filters.from);
-    const to = toMs(filters.to);
-    if (from !== null) q.set("from", String(from));
-    if (to !== null) q.set("to", String(to));
-    if (before !== null) q.set("before", before);
-    return q.toString();
+  const keep = (page: number, items: DoorEvent[]) => {
+    const map = pages.current;
+    map.delete(page);
+    map.set(page, items);
+    // Forget the pages read longest ago (a Map iterates in insertion order).
+    for (const old of map.keys()) {
+      if (map.size <= KEEP_PAGES) break;
+      map.delete(old);
+    }
+    setLoadedPages((n) => n + 1);
   };
 
-  const load = (before: string | null) => {
-    if (loadingRef.current) return;
-    loadingRef.current = true;
-    setLoading(true);
-    const gen = generation.current;
-    api.get<DoorEventPage>(`/sites/${siteId}/events?${query(before)}`).then(
+  // Filters changed (or Refresh): count the matches and read the newest page.
+  useEffect(() => {
+    const gen = ++generation.current;
+    pages.current = new Map();
+    inFlight.current = new Set();
+    setSnapshot(null);
+    setError(null);
+    const q = filterQuery(filters);
+    q.set("count", "true");
+    api.get<DoorEventPage>(`/sites/${siteId}/events?${q.toString()}`).then(
       (page) => {
         if (gen !== generation.current) return;
-        setItems((prev) => (before === null ? page.items : [...prev, ...page.items]));
-        setNext(page.nextBefore);
-        setDone(page.nextBefore === null);
-        setError(null);
-        loadingRef.current = false;
-        setLoading(false);
+        keep(0, page.items);
+        setSnapshot({ total: page.total ?? page.items.length, top: page.top });
       },
       (e: unknown) => {
-        if (gen !== generation.current) return;
-        setError(e);
-        loadingRef.current = false;
-        setLoading(false);
+        if (gen === generation.current) setError(e);
       },
     );
-  };
+  }, [siteId, filters, reload]);
 
-  // Filters changed: start again from the newest.
+  // Load the pages in view once scrolling pauses for a moment (a fast drag asks only for where it stops).
   useEffect(() => {
-    generation.current++;
-    loadingRef.current = false;
-    setItems([]);
-    setNext(null);
-    setDone(false);
-    load(null);
-  }, [siteId, filters]);
+    if (snapshot === null || snapshot.top === null) return;
+    const gen = generation.current;
+    const [first, last] = inView;
+    const timer = setTimeout(() => {
+      for (let p = Math.floor(first / PAGE); p <= Math.floor(Math.max(first, last - 1) / PAGE); p++) {
+        if (pages.current.has(p) || inFlight.current.has(p) || p * PAGE >= snapshot.total) continue;
+        inFlight.current.add(p);
+        const q = filterQuery(filters);
+        q.set("offset", String(p * PAGE));
+        q.set("before", String(Number(snapshot.top) + 1));
+        api.get<DoorEventPage>(`/sites/${siteId}/events?${q.toString()}`).then(
+          (page) => {
+            if (gen !== generation.current) return;
+            inFlight.current.delete(p);
+            keep(p, page.items);
+          },
+          (e: unknown) => {
+            if (gen !== generation.current) return;
+            inFlight.current.delete(p);
+            setError(e);
+          },
+        );
+      }
+    }, 60);
+    return () => clearTimeout(timer);
+  }, [inView, snapshot, siteId, filters]);
 
-  // A short page (filters matched nothing in the rows scanned) with more to read: keep going.
-  useEffect(() => {
-    if (items.length === 0 && !done && next !== null && error === null && !loading) load(next);
-  }, [items.length, done, next, error, loading]);
+  const onRange = useCallback((first: number, last: number) => setInView([first, last]), []);
+  const rowAt = (i: number): DoorEvent | undefined => pages.current.get(Math.floor(i / PAGE))?.[i % PAGE];
 
-  const onNearEnd = () => {
-    if (!done && next !== null && error === null) load(next);
-  };
-
-  const set = (k: keyof typeof filters) => (e: { currentTarget: { value: string } }) => {
+  const set = (k: keyof Filters) => (e: { currentTarget: { value: string } }) => {
     const value = e.currentTarget.value;
     setFilters((f) => ({ ...f, [k]: value }));
   };
+
+  const total = snapshot?.total ?? 0;
+  const [first, last] = inView;
+  const shownFrom = Math.min(total, first + 1);
+  const shownTo = Math.min(total, last);
 
   return (
     <section className="stack" aria-labelledby="door-activity-title">
@@ -278,23 +338,27 @@ export function DoorActivity({ siteId, height = 560 }: { siteId: string; height?
           <label htmlFor="ev-to">Until</label>
           <input id="ev-to" type="datetime-local" value={filters.to} onChange={set("to")} />
         </div>
+        <button type="button" className="button secondary" onClick={() => setReload((n) => n + 1)}>
+          Show newest
+        </button>
       </form>
       <ErrorAlert error={error} />
-      {items.length === 0 ? (
-        loading || (!done && error === null) ? (
+      {snapshot === null ? (
+        error === null ? (
           <Spinner label="Loading door activity…" />
-        ) : error === null ? (
-          <p className="muted">No door activity matches.</p>
         ) : null
+      ) : snapshot.total === 0 ? (
+        <p className="muted">No door activity matches.</p>
       ) : (
         <WindowedList
-          items={items}
+          count={snapshot.total}
+          rowAt={rowAt}
           rowHeight={EVENT_ROW_HEIGHT}
           height={height}
           label="Door activity"
-          total={done ? items.length : -1}
           keyOf={(e) => `${e.lockId}/${e.seq}`}
-          onNearEnd={onNearEnd}
+          onRange={onRange}
+          renderPlaceholder={() => <div className="list-main muted">Loading…</div>}
           renderRow={(e) => (
             <div className="list-main" data-outcome={e.outcome}>
               <span>
@@ -310,15 +374,16 @@ export function DoorActivity({ siteId, height = 560 }: { siteId: string; height?
           )}
         />
       )}
-      <p className="muted small" role="status" aria-live="polite" data-activity-status>
-        {loading && items.length > 0
-          ? "Loading older events…"
-          : done
-            ? `${items.length} event${items.length === 1 ? "" : "s"}, the whole history shown.`
-            : items.length > 0
-              ? `${items.length} events loaded; scroll for older ones.`
-              : ""}
+      <p className="muted small" role="status" aria-live="polite" data-activity-status data-total={total}>
+        {snapshot === null || total === 0
+          ? ""
+          : `${total.toLocaleString("en-GB")} event${total === 1 ? "" : "s"} in this history.`}
       </p>
+      {total > 0 ? (
+        <p className="muted small" data-activity-position>
+          Showing {shownFrom.toLocaleString("en-GB")}–{shownTo.toLocaleString("en-GB")}, newest first.
+        </p>
+      ) : null}
     </section>
   );
 }
