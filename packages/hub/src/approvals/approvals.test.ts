@@ -460,6 +460,144 @@ describe("remote unlock with a human in the loop", () => {
     expect(denied.json<View>().status).toBe("denied");
   });
 
+  it("a doorbell's webhook asks to open the door; the approver's passkey opens it; the token can only ask", async () => {
+    const c = owner.client;
+    // Earlier tests' pending requests expire, so the door's limit does not interfere.
+    t.clock.now += REQUEST_LIFETIME_MS + 1;
+    const other = (await c.post("/api/v1/sites", { name: "Doorbell elsewhere", timezone: "UTC" })).json<{
+      id: string;
+    }>().id;
+    const outsider = await invite(t, owner, other, "dora", "manager");
+    const resident = await invite(t, owner, siteId, "remy", "resident");
+    // Another site's manager and a resident of this one can neither see nor set the doorbell.
+    for (const who of [outsider, resident]) {
+      await stepUp(t, who);
+      for (const [method, path] of [
+        ["GET", `/api/v1/doors/${front}/doorbell`],
+        ["POST", `/api/v1/doors/${front}/doorbell`],
+        ["DELETE", `/api/v1/doors/${front}/doorbell`],
+      ] as const) {
+        const r = await who.client.request(method, path);
+        expect(r.json(), `${method} ${path}`).toEqual({ code: "HUB_NOT_FOUND", message: "not found" });
+      }
+    }
+    expect((await c.get(`/api/v1/doors/${front}/doorbell`)).json()).toEqual({
+      enabled: false,
+      createdAt: null,
+      lastRungAt: null,
+    });
+    // Creating a token needs a fresh second factor.
+    t.clock.now += 10 * 60_000;
+    expect((await c.post(`/api/v1/doors/${front}/doorbell`)).json().code).toBe("AUTH_STEP_UP_REQUIRED");
+    await stepUp(t, owner);
+    const created = await c.post(`/api/v1/doors/${front}/doorbell`);
+    expect(created.statusCode, created.body).toBe(201);
+    const { token, webhookUrl } = created.json<{ token: string; webhookUrl: string }>();
+    expect(token).toMatch(/^lkdb_[A-Za-z0-9_-]{43}$/);
+    expect(webhookUrl).toBe(`${TEST_ORIGIN}/api/v1/doorbell/ring`);
+    const status = await c.get(`/api/v1/doors/${front}/doorbell`);
+    expect(status.json()).toMatchObject({ enabled: true, lastRungAt: null });
+    expect(status.body).not.toContain(token.slice(5));
+
+    const ring = (bearer: string | null, b: Record<string, unknown> = {}) =>
+      t.client().request("POST", "/api/v1/doorbell/ring", {
+        body: b,
+        ...(bearer === null ? {} : { headers: { authorization: `Bearer ${bearer}` } }),
+      });
+    const countRequests = async () =>
+      (await c.get(`/api/v1/sites/${siteId}/unlock-requests`)).json<{ items: View[] }>().items.length;
+    const before = await countRequests();
+    // No token, a malformed one, an unknown one, a bad snapshot: refused, nothing created.
+    for (const bad of [null, "nope", `lkdb_${"A".repeat(43)}`]) {
+      const r = await ring(bad);
+      expect(r.statusCode).toBe(404);
+      expect(r.json()).toEqual({ code: "HUB_NOT_FOUND", message: "not found" });
+    }
+    const badSnap = await ring(token, { snapshot: "data:image/png;base64,AAAA" });
+    expect(badSnap.json().code).toBe("HUB_SNAPSHOT_INVALID");
+    expect(await countRequests()).toBe(before);
+
+    // The doorbell rings with a snapshot: a pending request from "doorbell".
+    const lock = lockOf(front);
+    lock.lock.runtime.lockButton();
+    const snap = pngDataUrl(1024);
+    const rung = await ring(token, { note: "Someone at the front door", snapshot: snap.url });
+    expect(rung.statusCode, rung.body).toBe(202);
+    const { requestId } = rung.json<{ requestId: string; expiresAt: number }>();
+    expect(Object.keys(rung.json<object>()).sort()).toEqual(["expiresAt", "requestId"]);
+    const listed = (await c.get(`/api/v1/sites/${siteId}/unlock-requests`)).json<{
+      items: (View & { requestedBy: { kind: string }; note: string | null })[];
+    }>().items;
+    const req = listed.find((x) => x.id === requestId);
+    expect(req).toMatchObject({
+      status: "pending",
+      requestedBy: { kind: "doorbell" },
+      note: "Someone at the front door",
+      snapshotHash: createHash("sha256").update(snap.bytes).digest("hex"),
+    });
+    expect((await c.get(`/api/v1/doors/${front}/doorbell`)).json()).toMatchObject({
+      lastRungAt: t.clock.now,
+    });
+
+    // The approver opens it with the passkey; the lock's event names the proposal and snapshot.
+    const offer = await challenge(c, requestId);
+    const approved = await approve(
+      c,
+      requestId,
+      body(passkey.authenticate({ challenge: offer.challenge, rpId: offer.rpId })),
+    );
+    expect(approved.json<View>()).toMatchObject({ status: "approved", result: "OK" });
+    expect(lock.lock.runtime.boltState).toBe("Unlocked");
+    expect(lastEvent(lock)?.details).toMatchObject({
+      proposalId: fromHex(requestId),
+      snapshotHash: new Uint8Array(createHash("sha256").update(snap.bytes).digest()),
+    });
+
+    // Audited with no token anywhere.
+    const audit = (await c.get(`/api/v1/sites/${siteId}/audit`)).json<{
+      items: { action: string; details: Record<string, unknown> }[];
+    }>();
+    const actions = audit.items.map((a) => a.action);
+    expect(actions).toContain("doorbell.token.create");
+    expect(
+      audit.items.find((a) => a.details.requestId === requestId && a.action === "unlock-request.create")
+        ?.details,
+    ).toMatchObject({
+      requestedBy: "doorbell",
+    });
+    expect(JSON.stringify(audit)).not.toContain(token.slice(5));
+
+    // A new token replaces the old one; turning the doorbell off stops the new one.
+    await stepUp(t, owner);
+    const replaced = (await c.post(`/api/v1/doors/${front}/doorbell`)).json<{ token: string }>().token;
+    expect(replaced).not.toBe(token);
+    expect((await ring(token)).statusCode).toBe(404);
+    expect((await ring(replaced)).statusCode).toBe(202);
+    expect((await c.delete(`/api/v1/doors/${front}/doorbell`)).statusCode).toBe(200);
+    expect((await ring(replaced)).statusCode).toBe(404);
+    expect((await c.delete(`/api/v1/doors/${front}/doorbell`)).json().code).toBe("HUB_NOT_FOUND");
+
+    // A door without a lock can hold a token, but its rings say there is no lock to open.
+    await stepUp(t, owner);
+    const shed = (await c.post(`/api/v1/doors/${bare}/doorbell`)).json<{ token: string }>().token;
+    expect((await ring(shed)).json().code).toBe("HUB_LOCK_UNKNOWN");
+  });
+
+  it("wrong doorbell tokens from one address are slowed down", async () => {
+    const tries = [];
+    for (let i = 0; i < 25; i++) {
+      const r = await t.client().request("POST", "/api/v1/doorbell/ring", {
+        body: {},
+        headers: { authorization: `Bearer lkdb_${randomBytes(32).toString("base64url")}` },
+      });
+      tries.push(r.statusCode);
+    }
+    // 20 free failures per address (the earlier test's three count too), then waits.
+    expect(tries.every((s) => s === 404 || s === 429)).toBe(true);
+    expect(tries.filter((s) => s === 404).length).toBeGreaterThanOrEqual(15);
+    expect(tries.at(-1)).toBe(429);
+  });
+
   it("an offline lock cannot be asked for a challenge", async () => {
     const c = owner.client;
     const req = await ask(c, back);

@@ -8,8 +8,15 @@ import { Type } from "@fastify/type-provider-typebox";
 import { LatchkeyError, MESSAGE_LIMITS, base64UrlDecode, base64UrlEncode, toHex } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import { auditCall } from "../audit/routes.js";
-import { EpochMs, Id, Strict, errorResponses } from "../server/schemas.js";
+import { EpochMs, Id, Ok, Strict, errorResponses } from "../server/schemas.js";
 import { NOTE_MAX_LENGTH, lockRefusal, unlockRequests, type UnlockRequest } from "./service.js";
+import {
+  bearerToken,
+  createDoorbellToken,
+  doorbellStatus,
+  removeDoorbell,
+  ringDoorbell,
+} from "./doorbell.js";
 
 /** Audits an action on an unlock request: the door is the target, the request and lock are named. */
 function auditRequest(
@@ -97,7 +104,112 @@ function bytesOf(value: string, field: string, min: number, max: number): Uint8A
   return b;
 }
 
+const DoorbellStatusView = Strict({
+  enabled: Type.Boolean(),
+  createdAt: Type.Union([EpochMs, Type.Null()]),
+  lastRungAt: Type.Union([EpochMs, Type.Null()]),
+});
+
 export const APPROVAL_ROUTES: readonly RouteDef[] = [
+  defineRoute({
+    method: "GET",
+    url: "/api/v1/doors/:doorId/doorbell",
+    summary: "Whether the door has a doorbell webhook, since when, and when it last rang",
+    tags: ["unlock-requests"],
+    access: { kind: "site", permission: "site.manage", site: { param: "doorId", table: "doors" } },
+    schema: {
+      params: Strict({ doorId: Id }),
+      response: { 200: DoorbellStatusView, ...errors },
+    },
+    handler(call) {
+      return doorbellStatus(call.ctx, call.params.doorId);
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: "/api/v1/doors/:doorId/doorbell",
+    summary:
+      "Create (or replace) the door's doorbell webhook token (step-up): shown once; a camera or NVR posts unlock requests with it",
+    tags: ["unlock-requests"],
+    access: { kind: "site", permission: "site.manage", site: { param: "doorId", table: "doors" } },
+    stepUp: true,
+    status: 201,
+    schema: {
+      params: Strict({ doorId: Id }),
+      response: {
+        201: Strict({ token: Type.String(), webhookUrl: Type.String(), createdAt: EpochMs }),
+        ...errors,
+      },
+    },
+    async handler(call) {
+      const { ctx, params } = call;
+      const siteId = call.caller.siteId;
+      if (siteId === null) throw new LatchkeyError("HUB_NOT_FOUND", "not found");
+      const { token, createdAt } = await createDoorbellToken(ctx, { id: params.doorId, siteId });
+      await auditCall(call, {
+        action: "doorbell.token.create",
+        siteId,
+        targetType: "door",
+        targetId: params.doorId,
+        details: {},
+      });
+      return {
+        token,
+        webhookUrl: `${ctx.config.publicUrl.replace(/\/$/, "")}/api/v1/doorbell/ring`,
+        createdAt,
+      };
+    },
+  }),
+  defineRoute({
+    method: "DELETE",
+    url: "/api/v1/doors/:doorId/doorbell",
+    summary: "Turn the door's doorbell webhook off (its token stops working)",
+    tags: ["unlock-requests"],
+    access: { kind: "site", permission: "site.manage", site: { param: "doorId", table: "doors" } },
+    schema: { params: Strict({ doorId: Id }), response: { 200: Ok, ...errors } },
+    async handler(call) {
+      const { ctx, params } = call;
+      if (!(await removeDoorbell(ctx, params.doorId)))
+        throw new LatchkeyError("HUB_NOT_FOUND", "this door has no doorbell webhook");
+      await auditCall(call, {
+        action: "doorbell.token.remove",
+        siteId: call.caller.siteId,
+        targetType: "door",
+        targetId: params.doorId,
+        details: {},
+      });
+      return { ok: true as const };
+    },
+  }),
+  defineRoute({
+    method: "POST",
+    url: "/api/v1/doorbell/ring",
+    summary:
+      "A doorbell, camera or NVR asks to open its door (Authorization: Bearer <doorbell token>), with an optional snapshot; a person approves with a passkey",
+    tags: ["unlock-requests"],
+    access: { kind: "public" },
+    status: 202,
+    schema: {
+      body: Strict({
+        note: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_MAX_LENGTH })),
+        snapshot: Type.Optional(Snapshot),
+      }),
+      response: { 202: Strict({ requestId: Type.String(), expiresAt: EpochMs }), ...errors },
+    },
+    async handler(call) {
+      const { ctx, body, request } = call;
+      const r = await ringDoorbell(ctx, bearerToken(request.headers.authorization), call.caller.ip, {
+        note: body.note ?? null,
+        snapshot: body.snapshot ?? null,
+      });
+      await auditRequest(call, r, "unlock-request.create", {
+        requestedBy: "doorbell",
+        snapshotHash: toHex(r.snapshotHash),
+        snapshotBytes: r.snapshot?.bytes.length ?? 0,
+      });
+      return { requestId: r.id, expiresAt: r.expiresAt };
+    },
+  }),
   defineRoute({
     method: "POST",
     url: "/api/v1/doors/:doorId/unlock-requests",

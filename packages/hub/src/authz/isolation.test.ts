@@ -115,6 +115,8 @@ const NOT_OBJECT_SCOPED: Record<string, string> = {
   "GET /api/v1/organisation": "the organisation's name only, shown to every signed-in account",
   "POST /api/v1/guest/open":
     "one-time guest link: only the holder of a 256-bit token (looked up by keyed hash, throttled per address) sees that one link's PIN, once; a wrong token is the same 404 as none (guest-links.test.ts)",
+  "POST /api/v1/doorbell/ring":
+    "doorbell webhook: only the holder of a door's 256-bit token (looked up by keyed hash, throttled per address) can ask to open that one door — a request a person must approve; it reads nothing back but the request id (approvals.test.ts)",
 };
 
 /** Routes the owner may call on B's door, which has no lock: the answer is the lock's absence. */
@@ -235,6 +237,7 @@ describe.each(stores)("site isolation from the route table (%s)", (store) => {
       expect(r.statusCode, `${route.method} ${url} → ${r.body}`).toBeLessThan(300);
     }
     const order = [
+      "/api/v1/doors/:doorId/doorbell",
       "/api/v1/sites/:siteId/members/:accountId",
       "/api/v1/doors/:doorId",
       "/api/v1/people/:personId",

@@ -4,6 +4,7 @@
  * (names sort in order); never edit one that has shipped.
  */
 import { guestLinksMigration } from "../guest-links/table.js";
+import { doorbellsMigration } from "../approvals/doorbell.js";
 import {
   Migrator,
   sql,
@@ -384,6 +385,7 @@ export const MIGRATION_NAMES = [
   "0004_revocations",
   "0005_guest_links",
   "0006_lock_event_columns",
+  "0007_doorbells",
 ] as const;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
@@ -396,6 +398,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         "0004_revocations": revocations(),
         "0005_guest_links": guestLinksMigration(),
         "0006_lock_event_columns": lockEventColumns(),
+        "0007_doorbells": doorbellsMigration(),
       }),
   };
   // Kysely looks for its own migration tables in *every* schema unless told which one; with

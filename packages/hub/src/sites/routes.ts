@@ -1,4 +1,5 @@
 /** Sites, their doors, and who holds which role on them. */
+import type { DoorbellTables } from "../approvals/doorbell.js";
 import { randomUUID } from "node:crypto";
 import { Type } from "@fastify/type-provider-typebox";
 import { LatchkeyError } from "@latchkey/protocol";
@@ -344,6 +345,12 @@ export const SITE_ROUTES: readonly RouteDef[] = [
       await ctx.db.transaction().execute(async (trx) => {
         await trx.deleteFrom("grant_doors").where("door_id", "=", params.doorId).execute();
         await trx.deleteFrom("pin_seals").where("door_id", "=", params.doorId).execute();
+        // Its doorbell token stops working with it.
+        await trx
+          .withTables<DoorbellTables>()
+          .deleteFrom("doorbells")
+          .where("door_id", "=", params.doorId)
+          .execute();
         await trx.deleteFrom("doors").where("id", "=", params.doorId).execute();
       });
       await auditCall(call, {

@@ -47,6 +47,7 @@ export function sampleBodies(ids: SampleIds): Record<string, Record<string, unkn
       to: Date.UTC(2026, 0, 2),
     },
     "POST /api/v1/doors/:doorId/unlock-requests": { note: "Parcel delivery at the front door" },
+    "POST /api/v1/doorbell/ring": { note: "Someone at the front door" },
     "POST /api/v1/sites/:siteId/unlock-requests/:requestId/approve": {
       credentialId: "AAAA",
       authenticatorData: "A".repeat(50),

@@ -5,6 +5,7 @@
  * axe-core (no serious or critical violations), no horizontal scrolling on a phone, and
  * screenshots at desktop and phone widths.
  */
+import { deflateSync } from "node:zlib";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -252,4 +253,44 @@ export async function signUpOwner(page: Page, setupLink: string, now: () => numb
   await page.getByRole("button", { name: "Confirm and turn on" }).click();
   await page.getByLabel("I have saved these recovery codes somewhere safe").check();
   await page.getByRole("button", { name: "Continue" }).click();
+}
+
+function crc32(bytes: Buffer): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** A small real PNG (a "doorstep" in two colours), so the browser has an image to show. */
+export function doorstepPng(width = 160, height = 100): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const rows: Buffer[] = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      const door = x > width * 0.35 && x < width * 0.65 && y > height * 0.15;
+      row.set(door ? [120, 72, 40] : [200, 210, 220], 1 + x * 3);
+    }
+    rows.push(row);
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.concat(rows))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }

@@ -7,7 +7,8 @@
  *   c. a cleaner's Friday 10:00–12:00 code, made on the people screens, reaches both locks;
  *   d. codes typed on the demo keypad; the lock-signed events arrive in Door activity, "Sealed by
  *      lock"; a code programmed at a lock by hand and a tamper show on the dashboard's alerts;
- *   e. a remote-unlock request approved with the passkey: the demo lock opens;
+ *   e. the front doorbell's webhook asks to open (with a snapshot); the request is approved with
+ *      the passkey: the demo lock opens;
  *   f. an evidence bundle for the front door over the last hours, valid on the Verify page and
  *      to `latchkey verify`; with one byte changed, not valid to either.
  * Every main screen is checked with axe-core and photographed ("50-story-…").
@@ -18,7 +19,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import verifyCommand from "../../../hub/src/cli/verify.js";
-import { checkScreen, DESKTOP, ensureWebBuild, launchChromium, startHub, watchPage } from "./harness.js";
+import {
+  checkScreen,
+  DESKTOP,
+  doorstepPng,
+  ensureWebBuild,
+  launchChromium,
+  startHub,
+  watchPage,
+} from "./harness.js";
 
 const PASSWORD = "a quiet harbour at dawn";
 
@@ -236,18 +245,47 @@ describe("the Latchkey story in the web app", () => {
         .click();
       await expect.poll(() => drift.count()).toBe(0);
 
-      // e. A remote-unlock request, approved with the passkey: the demo lock opens.
+      // e. The front doorbell rings — its webhook, called as a camera or NVR would, with a
+      //    snapshot — and the request is approved with the passkey: the demo lock opens.
+      await page.goto(`${hub.origin}/#/sites`);
+      await page.getByRole("button", { name: "Doorbell for Front door" }).click();
+      // Past the 5-minute step-up window: connecting a doorbell asks for the passkey.
+      hub.advance(6 * 60_000);
+      await page.getByRole("button", { name: "Connect a doorbell" }).click();
+      await page
+        .getByRole("dialog", { name: "Confirm it is you" })
+        .getByRole("button", { name: "Use your passkey" })
+        .click();
+      const webhookUrl = (await page.locator("[data-doorbell-url]").textContent()) ?? "";
+      const authorization = ((await page.locator("[data-doorbell-token]").textContent()) ?? "").replace(
+        /^Authorization: /,
+        "",
+      );
+      await checkScreen(page, "50-story-10a-doorbell");
+      // Someone locks the door; its signed event makes the hub read the lock's state and set its
+      // clock to the hub's (which the test moved on), so the approval's certificate is current.
       frontLock.lock.runtime.lockButton();
       expect(frontLock.lock.runtime.boltState).toBe("Locked");
+      await expect
+        .poll(() => Math.abs((frontLock.lock.hardware.clock.wallMs() ?? 0) - hub.now()))
+        .toBeLessThan(5_000);
+      const rung = await fetch(webhookUrl, {
+        method: "POST",
+        headers: { authorization, "content-type": "application/json" },
+        body: JSON.stringify({
+          note: "Parcel delivery at the door",
+          snapshot: `data:image/png;base64,${doorstepPng().toString("base64")}`,
+        }),
+      });
+      expect(rung.status).toBe(202);
+      await toDashboard(page);
       await page.getByRole("link", { name: "Unlock requests" }).click();
       await expect.poll(() => heading(page)).toBe("Unlock requests");
-      await page.getByLabel("Door", { exact: true }).selectOption({ label: "Front door" });
-      await page.getByLabel("Note (optional)").fill("Parcel delivery at the door");
-      await page.getByRole("button", { name: "Ask to open" }).click();
       const waiting = page.getByRole("list", { name: "Waiting requests" }).locator("li").first();
-      await waiting.getByRole("heading", { name: "owner asks to open Front door" }).waitFor();
+      await waiting.getByRole("heading", { name: "the doorbell asks to open Front door" }).waitFor();
+      await waiting.getByRole("img").waitFor();
       const requestId = (await waiting.getAttribute("data-request")) ?? "";
-      await checkScreen(page, "50-story-10-unlock-request");
+      await checkScreen(page, "50-story-10b-unlock-request");
       await waiting.getByRole("button", { name: "Unlock Front door with my passkey" }).click();
       const done = page
         .getByRole("list", { name: "Decided requests" })

@@ -13,6 +13,7 @@ import {
   useLoad,
 } from "../ui/components.js";
 import { onSubmit } from "./factors.js";
+import { DoorbellPanel } from "./doorbell.js";
 
 export function timeZones(): string[] {
   const intl = Intl as unknown as { supportedValuesOf?: (k: string) => string[] };
@@ -195,6 +196,7 @@ function SiteCard({ site }: { site: Site }) {
 function DoorRow({ door, onChanged }: { door: Door; onChanged: () => void }) {
   const { busy, error, run } = useAction();
   const [confirming, setConfirming] = useState(false);
+  const [doorbell, setDoorbell] = useState(false);
   return (
     <li className="list-row">
       <div className="list-main">
@@ -204,8 +206,18 @@ function DoorRow({ door, onChanged }: { door: Door; onChanged: () => void }) {
           {door.lockPublicKey === null ? "" : " · PINs are sealed to this lock"}
         </span>
         <ErrorAlert error={error} />
+        {doorbell ? <DoorbellPanel doorId={door.id} doorName={door.name} /> : null}
       </div>
       <div className="actions">
+        <button
+          type="button"
+          className="button secondary small"
+          aria-expanded={doorbell}
+          aria-label={`Doorbell for ${door.name}`}
+          onClick={() => setDoorbell((v) => !v)}
+        >
+          Doorbell
+        </button>
         {confirming ? (
           <>
             <span className="small">Delete “{door.name}” and remove it from every grant?</span>

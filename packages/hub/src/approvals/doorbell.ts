@@ -1,0 +1,151 @@
+/**
+ * Doorbells: a camera, video doorbell or NVR asks to open a door through a webhook (DESIGN
+ * "Remote unlock, human in the loop"). Each door may have one doorbell token — 32 random bytes,
+ * shown once when created, stored only as a keyed hash — and a POST with it creates an unlock
+ * request (with the doorbell's snapshot) that a person approves with a passkey, exactly like a
+ * request made in the app. The token can only ask: it never opens anything, never reads
+ * anything back but the request id, and a new token replaces the old one.
+ */
+import { randomBytes } from "node:crypto";
+import type { Kysely } from "kysely";
+import { LatchkeyError } from "@latchkey/protocol";
+import { ADDRESS_POLICY } from "../abuse/rate-limit.js";
+import type { HubContext } from "../server/context.js";
+import { unlockRequests, type UnlockRequest } from "./service.js";
+
+export type DoorbellTable = {
+  door_id: string;
+  site_id: string;
+  /** Keyed hash of the token (never the token). */
+  token_hash: string;
+  created_at: number;
+  last_rung_at: number | null;
+};
+
+// A type alias (not an interface) so it fits Kysely's `withTables` constraint.
+export type DoorbellTables = { doorbells: DoorbellTable };
+
+/** Migration 0007_doorbells. */
+export function doorbellsMigration(): { up(db: Kysely<unknown>): Promise<void> } {
+  return {
+    async up(db) {
+      await db.schema
+        .createTable("doorbells")
+        .addColumn("door_id", "text", (c) => c.primaryKey())
+        .addColumn("site_id", "text", (c) => c.notNull())
+        .addColumn("token_hash", "text", (c) => c.notNull().unique())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .addColumn("last_rung_at", "bigint")
+        .execute();
+    },
+  };
+}
+
+/** Tokens are 32 random bytes in base64url, with a prefix that says what they are. */
+export const DOORBELL_TOKEN_PREFIX = "lkdb_";
+const TOKEN_PATTERN = /^lkdb_[A-Za-z0-9_-]{43}$/;
+
+function table(ctx: HubContext): Kysely<DoorbellTables> {
+  return ctx.db.withTables<DoorbellTables>() as unknown as Kysely<DoorbellTables>;
+}
+
+function tokenHash(ctx: HubContext, token: string): string {
+  return ctx.secret.keyedHash("doorbell", token);
+}
+
+export interface DoorbellStatus {
+  readonly enabled: boolean;
+  readonly createdAt: number | null;
+  readonly lastRungAt: number | null;
+}
+
+export async function doorbellStatus(ctx: HubContext, doorId: string): Promise<DoorbellStatus> {
+  const row = await table(ctx)
+    .selectFrom("doorbells")
+    .select(["created_at", "last_rung_at"])
+    .where("door_id", "=", doorId)
+    .executeTakeFirst();
+  return row === undefined
+    ? { enabled: false, createdAt: null, lastRungAt: null }
+    : {
+        enabled: true,
+        createdAt: Number(row.created_at),
+        lastRungAt: row.last_rung_at === null ? null : Number(row.last_rung_at),
+      };
+}
+
+/** A new token for the door's doorbell (the old one, if any, stops working). Shown once. */
+export async function createDoorbellToken(
+  ctx: HubContext,
+  door: { readonly id: string; readonly siteId: string },
+): Promise<{ token: string; createdAt: number }> {
+  const token = DOORBELL_TOKEN_PREFIX + randomBytes(32).toString("base64url");
+  const createdAt = ctx.now();
+  await table(ctx)
+    .transaction()
+    .execute(async (trx) => {
+      await trx.deleteFrom("doorbells").where("door_id", "=", door.id).execute();
+      await trx
+        .insertInto("doorbells")
+        .values({
+          door_id: door.id,
+          site_id: door.siteId,
+          token_hash: tokenHash(ctx, token),
+          created_at: createdAt,
+          last_rung_at: null,
+        })
+        .execute();
+    });
+  return { token, createdAt };
+}
+
+export async function removeDoorbell(ctx: HubContext, doorId: string): Promise<boolean> {
+  const r = await table(ctx).deleteFrom("doorbells").where("door_id", "=", doorId).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+/** The token from `Authorization: Bearer lkdb_…`, or null when absent or not shaped like one. */
+export function bearerToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const m = /^Bearer ([^\s]+)$/i.exec(header.trim());
+  const token = m?.[1];
+  return token !== undefined && TOKEN_PATTERN.test(token) ? token : null;
+}
+
+/**
+ * A doorbell rings: an unlock request for its door. A missing or unknown token is "not found"
+ * and counts against the caller's address, like every other secret.
+ */
+export async function ringDoorbell(
+  ctx: HubContext,
+  token: string | null,
+  ip: string,
+  input: { readonly note: string | null; readonly snapshot: string | null },
+): Promise<UnlockRequest> {
+  await ctx.throttle.check([`ip:${ip}`]);
+  const row =
+    token === null
+      ? undefined
+      : await table(ctx)
+          .selectFrom("doorbells")
+          .select(["door_id"])
+          .where("token_hash", "=", tokenHash(ctx, token))
+          .executeTakeFirst();
+  if (row === undefined) {
+    ctx.metrics.authFailure("doorbell");
+    await ctx.throttle.fail(`ip:${ip}`, ADDRESS_POLICY);
+    throw new LatchkeyError("HUB_NOT_FOUND", "not found");
+  }
+  const request = await unlockRequests(ctx).create({
+    doorId: row.door_id,
+    requestedBy: { kind: "doorbell" },
+    note: input.note,
+    snapshot: input.snapshot,
+  });
+  await table(ctx)
+    .updateTable("doorbells")
+    .set({ last_rung_at: ctx.now() })
+    .where("door_id", "=", row.door_id)
+    .execute();
+  return request;
+}
