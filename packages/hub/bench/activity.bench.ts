@@ -137,10 +137,10 @@ const suite: BenchSuite = {
         ["newest page + count of all", { count: true }, PAGE],
         ["page at the middle (offset, pinned)", { offset: mid, before: pin }, PAGE],
         ["last page (offset, pinned)", { offset: count - PAGE, before: pin }, PAGE],
-        ["refusals only, + count", { kind: EventKind.LockOperationError, count: true }, PAGE],
+        ["refusals only, + count", { kinds: [EventKind.LockOperationError], count: true }, PAGE],
         [
           "refusals only, middle",
-          { kind: EventKind.LockOperationError, offset: Math.floor(count / 14), before: pin },
+          { kinds: [EventKind.LockOperationError], offset: Math.floor(count / 14), before: pin },
           PAGE,
         ],
         ["one person, + count", { personId, count: true }, PAGE],

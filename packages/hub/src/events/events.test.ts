@@ -285,6 +285,11 @@ describe.each(stores)("site events API (%s)", (store) => {
     expect(alice).toHaveLength(12 + 27);
     expect(alice.every((i) => i.personId === ids.alice && i.personName === "Alice")).toBe(true);
 
+    const either = await all(ids.siteA as string, "limit=50&kind=LockOperationError,Alarm");
+    expect(new Set(either.map((i) => i.kind))).toEqual(new Set(["LockOperationError", "Alarm"]));
+    expect(either).toHaveLength(6 + 3);
+    expect((await get(ids.siteA as string, "kind=LockOperationError,Alarm&count=true")).total).toBe(9);
+
     const denied = await all(ids.siteA as string, "limit=50&kind=LockOperationError");
     expect(denied.map((i) => i.at)).toEqual([29, 24, 19, 14, 9, 4].map((r) => T0 + r * MIN));
 

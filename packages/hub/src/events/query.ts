@@ -54,7 +54,8 @@ export interface EventQuery {
   readonly siteId: string;
   readonly doorId?: string;
   readonly personId?: string;
-  readonly kind?: number;
+  /** Any of these kinds. */
+  readonly kinds?: readonly number[];
   readonly from?: number;
   readonly to?: number;
   /** Only events with ledger index below this. */
@@ -139,7 +140,9 @@ export async function querySiteEvents(
       const ids = lockIds;
       m = ids.length === 1 ? m.where("lock_id", "=", ids[0] as string) : m.where("lock_id", "in", ids);
     }
-    if (q.kind !== undefined) m = m.where("kind", "=", q.kind);
+    const kinds = q.kinds ?? [];
+    if (kinds.length === 1) m = m.where("kind", "=", kinds[0] as number);
+    else if (kinds.length > 1) m = m.where("kind", "in", kinds);
     if (q.from !== undefined) m = m.where("at", ">=", q.from);
     if (q.to !== undefined) m = m.where("at", "<", q.to);
     if (q.before !== undefined) m = m.where("ledger_index", "<", q.before);

@@ -19,7 +19,9 @@ import { EVENT_KIND_BY_NAME, querySiteEvents } from "./query.js";
 const errors = errorResponses(400, 401, 403, 404, 409);
 const MsString = Type.String({ pattern: "^(?:0|[1-9][0-9]{0,14})$" });
 const EventsLimit = Type.String({ pattern: "^(?:[1-9][0-9]?|1[0-9]{2}|200)$" });
-const KindName = Type.Union([...EVENT_KIND_BY_NAME.keys()].map((k) => Type.Literal(k)));
+/** One EventKind name, or several separated by commas (any of them). */
+const KIND_NAMES = [...EVENT_KIND_BY_NAME.keys()].join("|");
+const KindNames = Type.String({ pattern: `^(?:${KIND_NAMES})(?:,(?:${KIND_NAMES})){0,15}$`, maxLength: 400 });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const EventItem = Strict({
@@ -56,7 +58,7 @@ export const EVENT_ROUTES: readonly RouteDef[] = [
     method: "GET",
     url: "/api/v1/sites/:siteId/events",
     summary:
-      "The site's lock-signed events, newest first (ledger order): filter by door, person, kind and lock time; page with before=<ledgerIndex> or read any position with offset (count=true adds the total)",
+      "The site's lock-signed events, newest first (ledger order): filter by door, person, kind (one or several, comma-separated) and lock time; page with before=<ledgerIndex> or read any position with offset (count=true adds the total)",
     tags: ["events"],
     access: { kind: "site", permission: "site.read", site: { param: "siteId", table: "sites" } },
     schema: {
@@ -64,7 +66,7 @@ export const EVENT_ROUTES: readonly RouteDef[] = [
       querystring: Strict({
         doorId: Type.Optional(Id),
         personId: Type.Optional(Id),
-        kind: Type.Optional(KindName),
+        kind: Type.Optional(KindNames),
         from: Type.Optional(MsString),
         to: Type.Optional(MsString),
         before: Type.Optional(Type.String({ pattern: "^[1-9][0-9]{0,15}$" })),
@@ -88,7 +90,9 @@ export const EVENT_ROUTES: readonly RouteDef[] = [
         limit: Number(query.limit ?? "50"),
         ...(query.doorId === undefined ? {} : { doorId: query.doorId }),
         ...(query.personId === undefined ? {} : { personId: query.personId }),
-        ...(query.kind === undefined ? {} : { kind: EVENT_KIND_BY_NAME.get(query.kind) }),
+        ...(query.kind === undefined
+          ? {}
+          : { kinds: [...new Set(query.kind.split(",").map((k) => EVENT_KIND_BY_NAME.get(k) as number))] }),
         ...(query.from === undefined ? {} : { from: Number(query.from) }),
         ...(query.to === undefined ? {} : { to: Number(query.to) }),
         ...(query.before === undefined ? {} : { before: Number(query.before) }),

@@ -41,6 +41,15 @@ export async function recentAlarms(siteId: string, limit = 5): Promise<DoorEvent
   return (await api.get<DoorEventPage>(`/sites/${siteId}/events?kind=Alarm&limit=${limit}`)).items;
 }
 
+/** The site's latest entries, refusals and alarms (not heartbeats or housekeeping), newest first. */
+export async function recentActivity(siteId: string, limit = 5): Promise<DoorEvent[]> {
+  return (
+    await api.get<DoorEventPage>(
+      `/sites/${siteId}/events?kind=LockOperation,LockOperationError,Alarm&limit=${limit}`,
+    )
+  ).items;
+}
+
 const QUARANTINE_REASONS: Record<string, string> = {
   malformed: "it could not be read",
   "wrong-lock": "it names another lock",

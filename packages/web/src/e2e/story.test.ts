@@ -193,8 +193,15 @@ describe("the Latchkey story in the web app", () => {
       await expect.poll(() => answer.textContent()).toBe("Tamper: front cover removed");
       await checkScreen(page, "50-story-07-demo-keypad");
 
-      // The signed events arrive in Door activity, each sealed by the lock.
+      // The dashboard's recent activity shows them as they arrive…
       await toDashboard(page);
+      await page
+        .getByTestId("recent-activity")
+        .getByText("Front door · Sam Reed unlocked with a PIN")
+        .first()
+        .waitFor({ timeout: 30_000 });
+      await checkScreen(page, "50-story-07b-dashboard-activity");
+      // …and Door activity has every signed event, each sealed by the lock.
       await page.getByRole("link", { name: "Recent activity" }).click();
       const rows = page.locator("[data-windowed-list] li");
       const row = (text: string | RegExp) => rows.filter({ hasText: text }).first();

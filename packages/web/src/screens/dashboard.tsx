@@ -6,7 +6,14 @@
  * (missing events, a code added at a lock by hand …) with "Acknowledge", and its latest alarms.
  */
 import { useEffect, useId, useRef } from "react";
-import { acknowledgeAlert, alertWords, listAlerts, recentAlarms, type SiteAlert } from "../api/alerts.js";
+import {
+  acknowledgeAlert,
+  alertWords,
+  listAlerts,
+  recentActivity,
+  recentAlarms,
+  type SiteAlert,
+} from "../api/alerts.js";
 import { api } from "../api/client.js";
 import type { DemoDoor, Door, DoorEvent, LockView, Site } from "../api/types.js";
 import { LOCK_STATE_LABELS } from "../locks/words.js";
@@ -23,13 +30,15 @@ interface SiteState {
   readonly alerts: SiteAlert[] | null;
   /** The latest lock-signed alarms, newest first (null: the hub could not say). */
   readonly alarms: DoorEvent[] | null;
+  /** The latest entries, refusals and alarms, newest first (null: the hub could not say). */
+  readonly activity: DoorEvent[] | null;
 }
 
 async function loadAll(): Promise<SiteState[]> {
   const sites = (await api.get<{ items: Site[] }>("/sites")).items;
   return Promise.all(
     sites.map(async (site) => {
-      const [doors, locks, demo, alerts, alarms] = await Promise.all([
+      const [doors, locks, demo, alerts, alarms, activity] = await Promise.all([
         api.get<{ items: Door[] }>(`/sites/${site.id}/doors`),
         api.get<{ items: LockView[] }>(`/sites/${site.id}/locks`),
         api.get<{ items: DemoDoor[] }>(`/sites/${site.id}/demo`).then(
@@ -39,8 +48,9 @@ async function loadAll(): Promise<SiteState[]> {
         // Alerts and alarms are extra: the doors still show when either cannot be read.
         listAlerts(site.id).catch(() => null),
         recentAlarms(site.id).catch(() => null),
+        recentActivity(site.id).catch(() => null),
       ]);
-      return { site, doors: doors.items, locks: locks.items, demo, alerts, alarms };
+      return { site, doors: doors.items, locks: locks.items, demo, alerts, alarms, activity };
     }),
   );
 }
@@ -178,6 +188,7 @@ function SiteDoors({ state, onChanged }: { state: SiteState; onChanged: () => vo
         </ul>
       )}
       <SiteAlerts state={state} onChanged={onChanged} />
+      <RecentActivity state={state} />
     </section>
   );
 }
@@ -243,6 +254,40 @@ function SiteAlerts({ state, onChanged }: { state: SiteState; onChanged: () => v
           </ul>
         </>
       )}
+    </div>
+  );
+}
+
+/** The site's latest entries, refusals and alarms, as the locks signed them; refreshed with the rest. */
+function RecentActivity({ state }: { state: SiteState }) {
+  const headingId = useId();
+  const { site, activity } = state;
+  return (
+    <div className="stack" data-testid="recent-activity">
+      <h3 id={headingId}>Recent activity</h3>
+      {activity === null ? (
+        <p className="muted small">The hub cannot read the activity right now.</p>
+      ) : activity.length === 0 ? (
+        <p className="muted small">Nobody has used a door yet.</p>
+      ) : (
+        <ul className="list" aria-labelledby={headingId}>
+          {activity.map((e) => (
+            <li key={`${e.lockId}/${e.seq}`} className="list-row" data-outcome={e.outcome}>
+              <div className="list-main">
+                <span>
+                  <strong>{e.doorName ?? "A removed lock"}</strong> · {eventWords(e)}
+                </span>
+                <span className="muted small">
+                  {e.at === null ? "time unknown to the lock" : formatWhen(e.at)} · sealed by lock
+                </span>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      <a className="small" href={`#/sites/${site.id}/activity`}>
+        All door activity<span className="visually-hidden"> at {site.name}</span>
+      </a>
     </div>
   );
 }
