@@ -8,8 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
-import { LatchkeyError } from "@latchkey/protocol";
-import { ADDRESS_POLICY } from "../abuse/rate-limit.js";
+import { refuseUnknownSecret } from "../abuse/unknown-secret.js";
 import type { HubContext } from "../server/context.js";
 import { unlockRequests, type UnlockRequest } from "./service.js";
 
@@ -131,11 +130,7 @@ export async function ringDoorbell(
           .select(["door_id"])
           .where("token_hash", "=", tokenHash(ctx, token))
           .executeTakeFirst();
-  if (row === undefined) {
-    ctx.metrics.authFailure("doorbell");
-    await ctx.throttle.fail(`ip:${ip}`, ADDRESS_POLICY);
-    throw new LatchkeyError("HUB_NOT_FOUND", "not found");
-  }
+  if (row === undefined) return refuseUnknownSecret(ctx, "doorbell", ip);
   const request = await unlockRequests(ctx).create({
     doorId: row.door_id,
     requestedBy: { kind: "doorbell" },

@@ -10,7 +10,7 @@ import { LatchkeyError } from "@latchkey/protocol";
 import type { Kysely } from "kysely";
 import type { HubContext } from "../server/context.js";
 import type { CredentialTable, Database, HubDatabase, PersonTable } from "../db/schema.js";
-import { ADDRESS_POLICY } from "../abuse/rate-limit.js";
+import { refuseUnknownSecret } from "../abuse/unknown-secret.js";
 import { recordAudit } from "../audit/audit.js";
 import { liveDoorIds, pinCollides, termsOf } from "../grants/live.js";
 import { grantStatusAt, type GrantStatus, type Schedule } from "../grants/schedule.js";
@@ -181,11 +181,7 @@ export async function openGuestLink(ctx: HubContext, token: string, ip: string):
     .selectAll()
     .where("token_hash", "=", guestTokenHash(ctx, token))
     .executeTakeFirst();
-  if (row === undefined) {
-    ctx.metrics.authFailure("guest-link");
-    await ctx.throttle.fail(`ip:${ip}`, ADDRESS_POLICY);
-    throw new LatchkeyError("HUB_NOT_FOUND", "not found");
-  }
+  if (row === undefined) return refuseUnknownSecret(ctx, "guest-link", ip);
   if (row.opened_at !== null)
     throw new LatchkeyError("HUB_GUEST_LINK_OPENED", "this link was already opened; ask for a new one");
   if (row.expires_at <= now)
