@@ -379,6 +379,9 @@ const suite: BenchSuite = {
       await sleep(1000);
       const memSmall = await settledRss();
       const connectedSmall = b.lockIds.length;
+      ctx.log(
+        `${connectedSmall} connected: hub RSS ${(memSmall.rss / 2 ** 20).toFixed(1)} MiB, ${((memSmall.rss - idle.rss) / connectedSmall / 1024).toFixed(1)} KiB/lock`,
+      );
       const lockRssSmall = Number((await fleet.ask({ op: "rss" })).rss);
 
       // ---------------------------------------------------------- revocation

@@ -5,7 +5,7 @@
  * migration are filled once at start from the ledger's lock-signed records (`describeOldEvents`).
  */
 import { decodeSignedLockEvent, LedgerLeafKind, type SignedLockEvent } from "@latchkey/protocol";
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Logger } from "pino";
 import type { HubDatabase } from "../db/schema.js";
 import type { Ledger } from "../ledger/index.js";
@@ -73,13 +73,19 @@ export async function describeOldEvents(
   ledger: Ledger,
   log: Pick<Logger, "info">,
 ): Promise<number> {
+  const any = await db
+    .selectFrom("lock_events")
+    .select("seq")
+    .where("described", "=", sql.lit(0))
+    .limit(1)
+    .executeTakeFirst();
+  if (any === undefined) return 0;
   const pending = await db
     .selectFrom("lock_events")
     .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("described", "=", 0)
+    .where("described", "=", sql.lit(0))
     .executeTakeFirstOrThrow();
   const total = Number(pending.n);
-  if (total === 0) return 0;
   log.info({ rows: total }, "describing earlier lock events for door-activity filters");
   const sites = new Map(
     (await db.selectFrom("locks").select(["id", "site_id"]).execute()).map((l) => [l.id, l.site_id]),
@@ -91,7 +97,7 @@ export async function describeOldEvents(
     let q = db
       .selectFrom("lock_events")
       .select(["lock_id", "seq", "ledger_index"])
-      .where("described", "=", 0)
+      .where("described", "=", sql.lit(0))
       .orderBy("lock_id")
       .orderBy("seq")
       .limit(CHUNK);
