@@ -8,14 +8,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import {
+  addVirtualAuthenticator,
   checkScreen,
   ensureWebBuild,
-  launchChromium,
-  startHub,
-  type RunningHub,
   freshPage,
-  totpAt,
+  launchChromium,
   OWNER_PASSWORD,
+  type RunningHub,
+  startHub,
+  totpAt,
 } from "./harness.js";
 
 const PASSWORD = OWNER_PASSWORD;
@@ -139,17 +140,7 @@ describe("security settings: sessions and passkeys", () => {
       await expect.poll(() => heading(a.page)).toBe("Security");
 
       // A passkey on Chromium's virtual authenticator: added, listed, removed with step-up.
-      const cdp = await a.context.newCDPSession(a.page);
-      await cdp.send("WebAuthn.enable");
-      await cdp.send("WebAuthn.addVirtualAuthenticator", {
-        options: {
-          protocol: "ctap2",
-          transport: "internal",
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-        },
-      });
+      await addVirtualAuthenticator(a.context, a.page);
       hub.advance(6 * 60_000);
       await a.page.getByRole("button", { name: "Add a passkey" }).click();
       await a.page.getByRole("button", { name: "Create a passkey" }).click();
@@ -193,17 +184,7 @@ describe("security settings: sessions and passkeys", () => {
     const hub = await startHub();
     const { context, page, problems } = await freshPage(browser);
     try {
-      const cdp = await context.newCDPSession(page);
-      await cdp.send("WebAuthn.enable");
-      await cdp.send("WebAuthn.addVirtualAuthenticator", {
-        options: {
-          protocol: "ctap2",
-          transport: "internal",
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-        },
-      });
+      await addVirtualAuthenticator(context, page);
       await page.goto(hub.setupLink);
       await page.getByLabel("User name").fill("keyholder");
       await page.getByLabel("Password", { exact: true }).fill(PASSWORD);

@@ -7,14 +7,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import {
+  addVirtualAuthenticator,
   checkScreen,
   ensureWebBuild,
-  launchChromium,
-  startHub,
-  type RunningHub,
   freshPage,
-  totpAt,
+  launchChromium,
   OWNER_PASSWORD,
+  type RunningHub,
+  startHub,
+  totpAt,
 } from "./harness.js";
 
 const PASSWORD = OWNER_PASSWORD;
@@ -185,17 +186,7 @@ describe("web app", () => {
     const hub = await startHub();
     const { context, page, problems } = await freshPage(browser);
     try {
-      const cdp = await context.newCDPSession(page);
-      await cdp.send("WebAuthn.enable");
-      await cdp.send("WebAuthn.addVirtualAuthenticator", {
-        options: {
-          protocol: "ctap2",
-          transport: "internal",
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-        },
-      });
+      await addVirtualAuthenticator(context, page);
       await page.goto(hub.setupLink);
       await page.getByLabel("User name").fill("keyholder");
       await page.getByLabel("Password", { exact: true }).fill(PASSWORD);

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import verifyCommand from "../../../hub/src/cli/verify.js";
 import {
+  addVirtualAuthenticator,
   checkScreen,
   DESKTOP,
   doorstepPng,
@@ -102,17 +103,7 @@ describe("the Latchkey story in the web app", () => {
     const demo = hub.hub.ctx.devices.demo;
     try {
       if (demo === null) throw new Error("demo site missing");
-      const cdp = await context.newCDPSession(page);
-      await cdp.send("WebAuthn.enable");
-      const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-        options: {
-          protocol: "ctap2",
-          transport: "internal",
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-        },
-      });
+      const { cdp, authenticatorId } = await addVirtualAuthenticator(context, page);
 
       // a. First run: the owner account, a passkey as the second factor, recovery codes saved.
       await page.goto(hub.setupLink);

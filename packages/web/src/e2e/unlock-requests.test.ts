@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { EventKind, toHex } from "@latchkey/protocol";
 import {
+  addVirtualAuthenticator,
   checkScreen,
   DESKTOP,
   doorstepPng,
@@ -41,26 +42,7 @@ describe("unlock requests in the web app", () => {
     page.setDefaultTimeout(15_000);
     const { problems } = watchPage(page);
     try {
-      const cdp = await context.newCDPSession(page);
-      await cdp.send("WebAuthn.enable");
-      await cdp.send("WebAuthn.addVirtualAuthenticator", {
-        options: {
-          protocol: "ctap2",
-          transport: "internal",
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-        },
-      });
-      // Locks check ES256 (P-256) passkeys only. The hub's registration options list EdDSA first
-      // (the library's default), which Chromium's virtual authenticator picks; until the hub puts
-      // ES256 first, offer the authenticator ES256 first here, as most real ones choose anyway.
-      await page.route("**/api/v1/account/passkeys/options", async (route) => {
-        const response = await route.fetch();
-        const options = (await response.json()) as { pubKeyCredParams?: { alg: number }[] };
-        options.pubKeyCredParams?.sort((a, b) => Number(b.alg === -7) - Number(a.alg === -7));
-        await route.fulfill({ response, json: options });
-      });
+      await addVirtualAuthenticator(context, page);
       // The owner signs up with a passkey: the one factor that can approve an unlock.
       await page.goto(hub.setupLink);
       await page.getByLabel("Name of your home or organisation").fill("Demo household");
