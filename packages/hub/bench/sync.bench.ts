@@ -2,9 +2,11 @@
  * Hub ↔ locks sync at fleet scale (issue acceptance). The hub runs in this process (SQLite,
  * durable; its embedded broker's raw MQTT TCP listener on 127.0.0.1, port 0; the production sync
  * policy); the virtual locks run in a child process (sync-fleet.ts: `startFleet`, as
- * `latchkey sim` runs it), so the hub's time and memory hold no lock. Locks are powered on in
- * waves of at most 1,000 and commissioned through `LockService.commission` (the same path as
- * POST /api/v1/doors/:doorId/lock, minus the HTTP step-up), 16 at a time.
+ * `latchkey sim` runs it; up to 5,000 locks per process, since each lock holds a socket and its
+ * journal file open), so the hub's time and memory hold no lock. Locks are powered on in waves of
+ * 500 and commissioned through `LockService.commission` (the same path as
+ * POST /api/v1/doors/:doorId/lock, minus the HTTP step-up), 16 at a time. The hub's warnings go to
+ * a file whose most frequent messages are printed at the end.
  *
  *  - Revocation propagation: one person, one PIN granted on every door of the site (N locks, one
  *    per door); revoke it (POST /api/v1/credentials/:id/revoke) and time until all N
@@ -21,7 +23,7 @@
  * 10,000. Loopback only.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
@@ -42,6 +44,11 @@ import { parseConfig, type HubConfig } from "../src/config/config.js";
 const ORIGIN = "http://bench.local:8080";
 /** Locks powered on (waiting in the hub's lobby) at once: a wave is commissioned well inside a lock's 15-minute window. */
 const WAVE = 500;
+/**
+ * Locks per simulator process: each holds an MQTT socket and its open journal, and a process may
+ * hold 20,000 descriptors on this machine (`ulimit -n`). A multiple of WAVE.
+ */
+const LOCKS_PER_PROCESS = Number(process.env.BENCH_SYNC_PER_PROCESS ?? 5000);
 /** Commissioning exchanges in flight at once. */
 const COMMISSION_CONCURRENCY = 16;
 /** The lowest PBKDF2 cost a lock accepts (the default, 20,000, costs the hub ~0.3 s per lock). */
@@ -52,11 +59,20 @@ const gc = runInNewContext("gc") as () => void;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number) {
+/**
+ * Polls `check` every `everyMs`: 10 ms where the wait is what is timed; slower elsewhere, since a
+ * check that counts rows over 10,000 locks every 10 ms would itself load the hub being measured.
+ */
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  everyMs = 10,
+) {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > until) throw new Error(`bench: timed out waiting until ${what}`);
-    await sleep(10);
+    await sleep(everyMs);
   }
 }
 
@@ -67,6 +83,43 @@ async function settledRss(): Promise<{ rss: number; heap: number }> {
   }
   const m = process.memoryUsage();
   return { rss: m.rss, heap: m.heapUsed };
+}
+
+/** Where the run is, so the hub's warnings can be told apart by phase. */
+const phases: { name: string; at: number }[] = [];
+function phase(name: string): void {
+  phases.push({ name, at: Date.now() });
+}
+
+/** The hub's most frequent warning and error messages in each phase of the run, with counts. */
+function commonWarnings(path: string): string[] {
+  const counts = new Map<string, number>();
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    if (line === "") continue;
+    let key: string;
+    try {
+      const entry = JSON.parse(line) as {
+        time?: number;
+        msg?: string;
+        err?: { message?: string } | string;
+        reason?: string;
+      };
+      const why = typeof entry.err === "string" ? entry.err : (entry.err?.message ?? entry.reason ?? "");
+      const during = phases.findLast((p) => p.at <= (entry.time ?? 0))?.name ?? "start";
+      key = `${during}: ${entry.msg ?? "?"}${why === "" ? "" : ` (${why.slice(0, 80)})`}`;
+    } catch {
+      key = line.slice(0, 100);
+    }
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (counts.size === 0) return ["hub: no warnings"];
+  return [
+    "hub warnings (most frequent, by phase):",
+    ...[...counts]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([key, n]) => `  ${n} × ${key}`),
+  ];
 }
 
 // ------------------------------------------------------------------ the lock process
@@ -126,6 +179,56 @@ class FleetProcess {
   }
 }
 
+/** The simulator processes: a new one whenever the last holds LOCKS_PER_PROCESS locks. */
+class Fleet {
+  readonly #processes: { process: FleetProcess; started: number; commissioned: number }[] = [];
+
+  constructor(
+    readonly brokerUrl: string,
+    readonly dir: string,
+  ) {}
+
+  /** Powers on `count` (≤ WAVE) more locks; they wait to be commissioned. */
+  async wave(count: number): Promise<{ lockId: string; setupCode: string }[]> {
+    let last = this.#processes.at(-1);
+    if (last === undefined || last.started + count > LOCKS_PER_PROCESS) {
+      const process = new FleetProcess(
+        this.brokerUrl,
+        join(this.dir, `process-${this.#processes.length + 1}`),
+      );
+      await process.reply("ready");
+      last = { process, started: 0, commissioned: 0 };
+      this.#processes.push(last);
+    }
+    last.started += count;
+    return (await last.process.ask({ op: "wave", count })).locks as { lockId: string; setupCode: string }[];
+  }
+
+  /** Waits until the last wave's `commissioned` locks are online as themselves. */
+  async connected(commissioned: number): Promise<void> {
+    const last = this.#processes.at(-1);
+    if (last === undefined) return;
+    last.commissioned += commissioned;
+    await last.process.ask({ op: "connected", count: last.commissioned });
+  }
+
+  /** Every commissioned lock signs `perLock` events; the slowest process's time (ms). */
+  async events(perLock: number): Promise<number> {
+    const ms = await Promise.all(this.#processes.map((p) => p.process.ask({ op: "events", perLock })));
+    return Math.max(...ms.map((r) => Number(r.ms)));
+  }
+
+  /** The simulator processes' resident memory together (bytes). */
+  async rss(): Promise<number> {
+    const all = await Promise.all(this.#processes.map((p) => p.process.ask({ op: "rss" })));
+    return all.reduce((n, r) => n + Number(r.rss), 0);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#processes.map((p) => p.process.stop()));
+  }
+}
+
 // ------------------------------------------------------------------ the hub
 
 interface Session {
@@ -163,7 +266,7 @@ class Bench {
   constructor(
     readonly hub: Hub,
     readonly s: Session,
-    readonly fleet: FleetProcess,
+    readonly fleet: Fleet,
     readonly siteId: string,
     readonly log: (line: string) => void,
   ) {}
@@ -186,16 +289,13 @@ class Bench {
         });
         doors.push(d.id);
       }
-      const wave = (await this.fleet.ask({ op: "wave", count: n })).locks as {
-        lockId: string;
-        setupCode: string;
-      }[];
+      const wave = await this.fleet.wave(n);
       const given = await this.#commission(wave, doors);
       this.doors.push(...doors);
       this.lockIds.push(...wave.filter((w) => !given.has(w.lockId)).map((w) => w.lockId));
       this.skipped += given.size;
       const total = this.lockIds.length;
-      await this.fleet.ask({ op: "connected", count: total });
+      await this.fleet.connected(n - given.size);
       await waitFor(
         `${total} locks have reported their state to the hub`,
         async () => {
@@ -207,6 +307,7 @@ class Bench {
           return Number(r.n) >= total;
         },
         10 * 60_000,
+        250,
       );
       this.log(
         `${total} locks commissioned and synced (${((performance.now() - t0) / 1000).toFixed(1)} s so far)`,
@@ -229,6 +330,7 @@ class Bench {
         return wave.every((w) => seen.has(w.lockId));
       },
       5 * 60_000,
+      100,
     );
     const given = new Set<string>();
     const queue = wave.map((w, i) => ({ ...w, doorId: doors[i] ?? "", tries: 0 }));
@@ -245,6 +347,7 @@ class Bench {
               "the lock announces itself again",
               () => lobby.waiting().some((w) => w.lockId === lockId),
               2 * 60_000,
+              100,
             );
             queue.push(job);
           } catch {
@@ -344,22 +447,21 @@ const suite: BenchSuite = {
     const eventsPerLock = ctx.quick ? 20 : 20;
     const results: BenchResult[] = [];
 
+    const hubLogPath = join(ctx.tmpDir, "hub-warnings.log");
+    const hubLog = createWriteStream(hubLogPath);
     const config: HubConfig = {
       ...parseConfig([], {}),
       dataDir: mkdtempSync(join(ctx.tmpDir, "hub-")),
       publicUrl: ORIGIN,
-      logLevel: "silent",
+      logLevel: "warn",
+      logDestination: hubLog,
       host: "127.0.0.1",
       mqttPort: 0,
       commissioningClients: WAVE + 100,
     };
     const hub = await buildHub(config);
-    const fleet = new FleetProcess(
-      `mqtt://127.0.0.1:${hub.gateway.broker?.port ?? 0}`,
-      join(ctx.tmpDir, "fleet"),
-    );
+    const fleet = new Fleet(`mqtt://127.0.0.1:${hub.gateway.broker?.port ?? 0}`, join(ctx.tmpDir, "fleet"));
     try {
-      await fleet.reply("ready");
       const s = await ownerApi(hub);
       const site = await post<{ id: string }>(s, "/api/v1/sites", {
         name: "Bench",
@@ -372,6 +474,7 @@ const suite: BenchSuite = {
       );
 
       // ---------------------------------------------------------- N locks
+      phase(`commissioning ${small} locks`);
       await b.addLocks(small);
       ctx.log(
         `commissioning: ${((small * 1000) / b.commissionMs).toFixed(1)} locks/s (PBKDF2 ${PBKDF2_ITERATIONS} iterations, ${COMMISSION_CONCURRENCY} in flight)`,
@@ -382,9 +485,10 @@ const suite: BenchSuite = {
       ctx.log(
         `${connectedSmall} connected: hub RSS ${(memSmall.rss / 2 ** 20).toFixed(1)} MiB, ${((memSmall.rss - idle.rss) / connectedSmall / 1024).toFixed(1)} KiB/lock`,
       );
-      const lockRssSmall = Number((await fleet.ask({ op: "rss" })).rss);
+      const lockRssSmall = await fleet.rss();
 
       // ---------------------------------------------------------- revocation
+      phase("revocation");
       const everyone = await post<{ id: string }>(s, `/api/v1/sites/${site.id}/people`, {
         name: "Everywhere",
       });
@@ -446,12 +550,13 @@ const suite: BenchSuite = {
       );
 
       // ---------------------------------------------------------- ingestion over MQTT
+      phase("ingestion");
       const ledger = hub.ledger.ledger;
       const ledgerBefore = await ledger.size();
       const before = await b.ingested();
       const expected = small * eventsPerLock;
       const tIngest = performance.now();
-      const gen = Number((await fleet.ask({ op: "events", perLock: eventsPerLock })).ms);
+      const gen = await fleet.events(eventsPerLock);
       await waitFor(
         `${expected} lock events reach the ledger`,
         async () => (await b.ingested()) - before >= expected,
@@ -500,6 +605,7 @@ const suite: BenchSuite = {
       });
 
       // ---------------------------------------------------------- M locks
+      phase(`commissioning up to ${large} locks`);
       await b.addLocks(large - small);
       ctx.log(`commissioning overall: ${((large * 1000) / b.commissionMs).toFixed(1)} locks/s`);
       await sleep(1000);
@@ -507,7 +613,7 @@ const suite: BenchSuite = {
       const connectedLarge = b.lockIds.length;
       if (b.skipped > 0)
         ctx.log(`${b.skipped} locks were given up during commissioning; figures cover the connected ones`);
-      const lockRssLarge = Number((await fleet.ask({ op: "rss" })).rss);
+      const lockRssLarge = await fleet.rss();
       const idleRef = { name: "hub idle RSS", median: idle.rss / 2 ** 20, unit: "MiB" };
       for (const [n, m, lockRss] of [
         [connectedSmall, memSmall, lockRssSmall],
@@ -529,6 +635,8 @@ const suite: BenchSuite = {
     } finally {
       await fleet.stop();
       await hub.close();
+      await new Promise((resolve) => hubLog.end(resolve));
+      for (const line of commonWarnings(hubLogPath)) ctx.log(line);
     }
     return results;
   },

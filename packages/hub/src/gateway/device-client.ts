@@ -27,6 +27,12 @@ export class DeviceMqttClient {
   readonly counters = new FrameCounters();
   private readonly router: TopicRouter;
   private active: MqttFrameTransport | null = null;
+  /**
+   * The transport that listens from before the subscription: the hub opens its session as soon as
+   * the lock subscribes, and that first frame can arrive in the same read as the SUBACK, before
+   * the caller has asked for a transport. It holds such frames until a handler is set.
+   */
+  private first: MqttFrameTransport | null;
 
   private constructor(
     readonly client: MqttClient,
@@ -36,6 +42,8 @@ export class DeviceMqttClient {
     private readonly maxFrameBytes: number,
   ) {
     this.router = new TopicRouter(client);
+    this.first = this.newTransport();
+    this.active = this.first;
     client.on("end", () => this.active?.end());
     client.on("error", () => {}); // reconnects by itself; a refusal at start is reported by connect
   }
@@ -87,13 +95,20 @@ export class DeviceMqttClient {
 
   /** A transport on this client's topics for one channel session; replaces (ends) the previous one. */
   transport(): MqttFrameTransport {
+    const first = this.first;
+    this.first = null;
+    if (first !== null && !first.isClosed) return first;
     this.active?.end();
-    const transport = new MqttFrameTransport(this.router, this.sendTopic, this.receiveTopic, {
+    const transport = this.newTransport();
+    this.active = transport;
+    return transport;
+  }
+
+  private newTransport(): MqttFrameTransport {
+    return new MqttFrameTransport(this.router, this.sendTopic, this.receiveTopic, {
       maxFrameBytes: this.maxFrameBytes,
       counters: this.counters,
     });
-    this.active = transport;
-    return transport;
   }
 
   /** Says offline (a clean disconnect sends no will), then disconnects. */

@@ -19,6 +19,8 @@ import type { TopicScheme } from "./topics.js";
 
 /** Room for the MQTT header and topic on top of the largest frame. */
 const PACKET_OVERHEAD_BYTES = 1024;
+/** aedes `concurrency`: 0 is mqemitter's "no limit" (deliveries are never queued). */
+const UNQUEUED_DELIVERIES = 0;
 
 export interface EmbeddedBrokerOptions {
   readonly scheme: TopicScheme;
@@ -80,6 +82,12 @@ export class EmbeddedBroker {
     if (this.aedes !== null) return;
     const aedes = await Aedes.createBroker({
       id: "latchkey-hub",
+      // aedes's message emitter queues deliveries beyond `concurrency` (default 100) in flight and
+      // drains that queue recursively: thousands of frames queued behind a stalled lock, or the
+      // wills of thousands of locks dropping at once, overflowed the stack when the queue drained
+      // without subscribers (mcollina/mqemitter#204). Unbounded concurrency never queues; the
+      // messages are held in memory either way.
+      concurrency: UNQUEUED_DELIVERIES,
       authenticate: (client, username, password, done) => this.authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => {
         if (client === null) return done(null); // the broker's own $SYS messages
@@ -114,12 +122,15 @@ export class EmbeddedBroker {
       const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
       for (const t of this.taps) t(packet.topic, new Uint8Array(payload), packet.retain);
     });
-    aedes.on("clientReady", (client) => {
+    // A lock is online once it listens: the hub opens its session the moment it hears of the lock,
+    // and a handshake sent between CONNECT and SUBSCRIBE would be lost (then waited out for 10 s).
+    aedes.on("subscribe", (subscriptions, client) => {
       const who = this.identities.get(client);
-      if (who?.role === "lock") {
-        this.onlineLocks.set(client, who.lockId);
-        this.options.onLockOnline(who.lockId);
-      }
+      if (who?.role !== "lock" || this.onlineLocks.has(client)) return;
+      const down = this.options.scheme.lockDown(who.lockId);
+      if (!subscriptions.some((s) => s.topic === down)) return;
+      this.onlineLocks.set(client, who.lockId);
+      this.options.onLockOnline(who.lockId);
     });
     aedes.on("clientDisconnect", (client) => {
       this.commissioningClients.delete(client);

@@ -261,6 +261,69 @@ describe("presence and restarts", () => {
     expect(events).toContain(`-${a.id}`);
   });
 
+  it("a lock is online once it subscribes to its topic, not when it connects", async () => {
+    const lock = testLock();
+    const { password } = gateway.admitLock(lock.id);
+    const raw = await rawClient({ clientId: lock.id, username: lock.id, password });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(gateway.isConnected(lock.id)).toBe(false);
+    await raw.subscribeAsync(gateway.scheme.lockDown(lock.id), { qos: 1 });
+    await until(() => gateway.isConnected(lock.id), "online after subscribing");
+    await raw.endAsync(true);
+    await until(() => !gateway.isConnected(lock.id), "offline after disconnecting");
+  });
+
+  it("a frame the hub sends the moment a lock comes online reaches it, however late it listens", async () => {
+    // The hub opens a session as soon as it hears of a lock. Online means subscribed (a frame sent
+    // between CONNECT and SUBSCRIBE would be lost), and the lock's client holds frames that arrive
+    // before its code asks for a transport (they can come in the same read as the SUBACK).
+    const lock = testLock();
+    gateway.on("lockConnected", (id) => {
+      if (id === lock.id) gateway.openLockTransport(lock.id).send(text("first frame"));
+    });
+    const client = await lockClient(lock.id);
+    await until(() => gateway.counters.framesSent >= 1, "the hub's first frame");
+    await new Promise((r) => setTimeout(r, 200));
+    const received: string[] = [];
+    client.transport().onFrame((f) => received.push(decode(f)));
+    await until(() => received.length === 1, "the first frame at the lock");
+    expect(received).toEqual(["first frame"]);
+    expect(client.counters.unroutedDropped).toBe(0);
+  });
+
+  it("survives 20,000 frames queued behind a stalled lock that then vanishes", async () => {
+    // aedes's emitter drained such a queue recursively once the subscriber was gone, and the
+    // hub died of a stack overflow (seen when 10,000 locks went away at once).
+    const stalled = testLock();
+    const { password } = gateway.admitLock(stalled.id);
+    const client = await DeviceMqttClient.connectLock({
+      url,
+      lockId: stalled.id,
+      password,
+      reconnectPeriodMs: 0,
+    });
+    opened.push(client);
+    await until(() => gateway.isConnected(stalled.id), "the stalled lock online");
+    client.client.stream.pause();
+    const toStalled = gateway.openLockTransport(stalled.id);
+    for (let i = 0; i < 20_000; i++) toStalled.send(new Uint8Array(1000));
+    await new Promise((r) => setTimeout(r, 1000));
+    client.client.stream.destroy();
+    await until(() => !gateway.isConnected(stalled.id), "the stalled lock gone");
+    await new Promise((r) => setTimeout(r, 1000));
+    // The broker still carries a session for another lock.
+    const other = testLock();
+    const otherClient = await lockClient(other.id);
+    const { hub, lock: lockConn } = await kkSession(
+      gateway.openLockTransport(other.id),
+      otherClient.transport(),
+      HUB_KEYS,
+      other.keys,
+    );
+    hub.send(text("after the burst"));
+    expect(decode(await lockConn.nextMessage())).toBe("after the burst");
+  });
+
   it("revoking a lock disconnects it and refuses it afterwards", async () => {
     const a = testLock();
     const { password } = gateway.admitLock(a.id);

@@ -140,11 +140,18 @@ describe.each(targets)("sync faults ($name broker)", (target) => {
 
     // The back lock loses its network but keeps running on its own for a day.
     const backId = back.lockId;
+    b.t.clock.now += 60_000;
+    const wentAway = b.t.clock.now;
     await back.stop();
     b.locks.splice(b.locks.indexOf(back), 1);
     await eventually("the hub sees the back lock offline", async () => {
       const r = await c.get(`/api/v1/doors/${site.doors[1]}/lock`);
       return r.json<{ online: boolean }>().online === false;
+    });
+    // "Last seen" is when it went away, not its last periodic state read.
+    await eventually("the back lock's last contact is recorded", async () => {
+      const r = await c.get(`/api/v1/doors/${site.doors[1]}/lock`);
+      return (r.json<{ lastSeenAt: number | null }>().lastSeenAt ?? 0) >= wentAway;
     });
     const offline = VirtualLock.start({ dir: back.dir, wallMs: back.lock.clock.wallMs() });
     const seqBefore = offline.runtime.journal.nextSeq;

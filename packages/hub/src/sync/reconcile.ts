@@ -57,14 +57,16 @@ function plaintextOf(s: SyncSecret): Uint8Array {
 export async function siteLocks(
   db: Db,
   siteId: string,
+  onlyLockIds?: ReadonlySet<string>,
 ): Promise<{ id: string; doorId: string; channelPublicKey: string }[]> {
-  const rows = await db
+  let query = db
     .selectFrom("locks")
     .innerJoin("doors", "doors.id", "locks.door_id")
     .select(["locks.id as id", "locks.door_id as doorId", "locks.channel_public_key as channel"])
-    .where("doors.site_id", "=", siteId)
-    .orderBy("locks.id")
-    .execute();
+    .where("doors.site_id", "=", siteId);
+  // One lock just commissioned must not cost a read of the site's thousands of others.
+  if (onlyLockIds !== undefined) query = query.where("locks.id", "in", [...onlyLockIds]);
+  const rows = await query.orderBy("locks.id").execute();
   return rows.flatMap((r) =>
     r.doorId === null || r.channel === null
       ? []
@@ -232,9 +234,8 @@ export async function reconcileSite(
   return db.transaction().execute(async (trx) => {
     const site = await trx.selectFrom("sites").select("timezone").where("id", "=", siteId).executeTakeFirst();
     if (site === undefined) return [];
-    const locks = (await siteLocks(trx, siteId)).filter(
-      (l) => onlyLockIds === undefined || onlyLockIds.has(l.id),
-    );
+    if (onlyLockIds?.size === 0) return [];
+    const locks = await siteLocks(trx, siteId, onlyLockIds);
     if (locks.length === 0) return [];
     const grants = await trx
       .selectFrom("grants")
@@ -257,8 +258,16 @@ export async function reconcileSite(
             .execute();
     const byId = new Map(live.map((g) => [g.id, g]));
     const grantDoorsByDoor = groupBy(grantDoors, (gd) => gd.door_id);
-    // Two reads for the whole site (not two per lock): a site may have thousands of locks.
-    const lockIds = locks.map((l) => l.id);
+    // Two reads for the whole site (not two per lock): a site may have thousands of locks, more
+    // than a statement takes parameters, so the site is a subquery unless a few locks are named.
+    const lockIds =
+      onlyLockIds === undefined
+        ? trx
+            .selectFrom("locks")
+            .innerJoin("doors", "doors.id", "locks.door_id")
+            .select("locks.id")
+            .where("doors.site_id", "=", siteId)
+        : locks.map((l) => l.id);
     const usersByLock = groupBy(
       await trx.selectFrom("lock_users").selectAll().where("lock_id", "in", lockIds).execute(),
       (u) => u.lock_id,
@@ -272,6 +281,7 @@ export async function reconcileSite(
           "credential_sync.credential_id as credentialId",
           "credential_sync.person_id as personId",
           "credential_sync.state as state",
+          "credential_sync.desired as desired",
           "credential_sync.attempts as attempts",
           "credential_sync.reason as reason",
           "credentials.status as status",
@@ -314,6 +324,7 @@ export async function reconcileSite(
         );
         const desired = want ? 1 : 0;
         if (next === null) {
+          if (Number(c.desired) === desired) continue;
           await trx
             .updateTable("credential_sync")
             .set({ desired })
@@ -365,6 +376,29 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
     else list.push(r);
   }
   return out;
+}
+
+/**
+ * Locks with a row whose retry has come due (Date.now clock, like next_attempt_at): what the
+ * engine's periodic safety net wakes.
+ */
+export async function locksWithDueRows(db: Kysely<HubDatabase>, at: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("credential_sync")
+    .select("lock_id")
+    .distinct()
+    .where("next_attempt_at", "<=", at)
+    .where((eb) =>
+      eb.or([
+        eb("state", "=", SyncState.Removing),
+        eb.and([
+          eb("desired", "=", 1),
+          eb("state", "in", [SyncState.Pending, SyncState.Sending, SyncState.Failed]),
+        ]),
+      ]),
+    )
+    .execute();
+  return rows.map((r) => r.lock_id);
 }
 
 /** Every site with at least one bound lock. */
