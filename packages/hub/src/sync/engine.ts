@@ -41,7 +41,14 @@ import type { DeviceGateway } from "../gateway/device-gateway.js";
 import type { Ingestor } from "../ingest/ingest.js";
 import { AlertKind, insertAlerts } from "../ingest/alerts.js";
 import type { DesiredUser } from "./desired.js";
-import { locksWithDueRows, reconcileSite, sitesWithLocks, SYNC_STATES, SyncState } from "./reconcile.js";
+import {
+  hasWorkToDo,
+  locksWithDueRows,
+  reconcileSite,
+  sitesWithLocks,
+  SYNC_STATES,
+  SyncState,
+} from "./reconcile.js";
 import { revocationVersion as revocationVersion_, signedRevocationList } from "./revocation.js";
 import type { HubSecret } from "../keys/hub-secret.js";
 
@@ -783,15 +790,7 @@ export class LockAgent {
       .selectFrom("credential_sync")
       .selectAll()
       .where("lock_id", "=", this.lockId)
-      .where((eb) =>
-        eb.or([
-          eb("state", "=", SyncState.Removing),
-          eb.and([
-            eb("desired", "=", 1),
-            eb("state", "in", [SyncState.Pending, SyncState.Sending, SyncState.Failed]),
-          ]),
-        ]),
-      )
+      .where(hasWorkToDo)
       // Least-tried first: a few refused rows must not starve the rest behind the breaker.
       .orderBy("attempts")
       .orderBy("credential_index")

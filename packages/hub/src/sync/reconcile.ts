@@ -11,7 +11,7 @@
  * `idle` is a sealed copy that no live grant asks for yet. The engine (engine.ts) does the
  * sending; this module only ever writes the hub database.
  */
-import type { Kysely, Transaction } from "kysely";
+import type { ExpressionBuilder, Kysely, Transaction } from "kysely";
 import {
   credentialSealContext,
   CredentialType as WireCredentialType,
@@ -378,6 +378,17 @@ function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[
   return out;
 }
 
+/** A credential × lock row the engine still has to act on: take it away, or send it. */
+export function hasWorkToDo(eb: ExpressionBuilder<HubDatabase, "credential_sync">) {
+  return eb.or([
+    eb("state", "=", SyncState.Removing),
+    eb.and([
+      eb("desired", "=", 1),
+      eb("state", "in", [SyncState.Pending, SyncState.Sending, SyncState.Failed]),
+    ]),
+  ]);
+}
+
 /**
  * Locks with a row whose retry has come due (Date.now clock, like next_attempt_at): what the
  * engine's periodic safety net wakes.
@@ -388,15 +399,7 @@ export async function locksWithDueRows(db: Kysely<HubDatabase>, at: number): Pro
     .select("lock_id")
     .distinct()
     .where("next_attempt_at", "<=", at)
-    .where((eb) =>
-      eb.or([
-        eb("state", "=", SyncState.Removing),
-        eb.and([
-          eb("desired", "=", 1),
-          eb("state", "in", [SyncState.Pending, SyncState.Sending, SyncState.Failed]),
-        ]),
-      ]),
-    )
+    .where(hasWorkToDo)
     .execute();
   return rows.map((r) => r.lock_id);
 }
