@@ -43,6 +43,7 @@ import { AlertKind, insertAlerts } from "../ingest/alerts.js";
 import type { DesiredUser } from "./desired.js";
 import {
   hasWorkToDo,
+  locksOfSite,
   locksWithDueRows,
   reconcileSite,
   sitesWithLocks,
@@ -201,12 +202,7 @@ export class SyncEngine {
 
   /** Pushes a site's new revocation list at once: its locks read their state on their next pass. */
   async revocationChanged(siteId: string): Promise<void> {
-    const locks = await this.opts.db
-      .selectFrom("locks")
-      .innerJoin("doors", "doors.id", "locks.door_id")
-      .select("locks.id as id")
-      .where("doors.site_id", "=", siteId)
-      .execute();
+    const locks = await locksOfSite(this.opts.db, siteId).select("locks.id as id").execute();
     for (const l of locks) this.agent(l.id).refreshState();
   }
 

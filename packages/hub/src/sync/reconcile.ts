@@ -53,17 +53,25 @@ function plaintextOf(s: SyncSecret): Uint8Array {
   return out;
 }
 
+/** The locks bound to a door of the site (a query to select from). */
+export function locksOfSite(db: Db, siteId: string) {
+  return db
+    .selectFrom("locks")
+    .innerJoin("doors", "doors.id", "locks.door_id")
+    .where("doors.site_id", "=", siteId);
+}
+
 /** The bound locks of a site: lock id, door id and the lock's channel key. */
 export async function siteLocks(
   db: Db,
   siteId: string,
   onlyLockIds?: ReadonlySet<string>,
 ): Promise<{ id: string; doorId: string; channelPublicKey: string }[]> {
-  let query = db
-    .selectFrom("locks")
-    .innerJoin("doors", "doors.id", "locks.door_id")
-    .select(["locks.id as id", "locks.door_id as doorId", "locks.channel_public_key as channel"])
-    .where("doors.site_id", "=", siteId);
+  let query = locksOfSite(db, siteId).select([
+    "locks.id as id",
+    "locks.door_id as doorId",
+    "locks.channel_public_key as channel",
+  ]);
   // One lock just commissioned must not cost a read of the site's thousands of others.
   if (onlyLockIds !== undefined) query = query.where("locks.id", "in", [...onlyLockIds]);
   const rows = await query.orderBy("locks.id").execute();
@@ -261,13 +269,7 @@ export async function reconcileSite(
     // Two reads for the whole site (not two per lock): a site may have thousands of locks, more
     // than a statement takes parameters, so the site is a subquery unless a few locks are named.
     const lockIds =
-      onlyLockIds === undefined
-        ? trx
-            .selectFrom("locks")
-            .innerJoin("doors", "doors.id", "locks.door_id")
-            .select("locks.id")
-            .where("doors.site_id", "=", siteId)
-        : locks.map((l) => l.id);
+      onlyLockIds === undefined ? locksOfSite(trx, siteId).select("locks.id") : locks.map((l) => l.id);
     const usersByLock = groupBy(
       await trx.selectFrom("lock_users").selectAll().where("lock_id", "in", lockIds).execute(),
       (u) => u.lock_id,
