@@ -325,8 +325,8 @@ class Bench {
     const lobby = this.hub.locks;
     await waitFor(
       `${wave.length} locks wait in the hub's lobby`,
-      () => {
-        const seen = new Set(lobby.waiting().map((w) => w.lockId));
+      async () => {
+        const seen = new Set((await lobby.waiting()).map((w) => w.lockId));
         return wave.every((w) => seen.has(w.lockId));
       },
       5 * 60_000,
@@ -345,7 +345,7 @@ class Bench {
             if (++job.tries >= 5) throw e;
             await waitFor(
               "the lock announces itself again",
-              () => lobby.waiting().some((w) => w.lockId === lockId),
+              async () => (await lobby.waiting()).some((w) => w.lockId === lockId),
               2 * 60_000,
               100,
             );
@@ -458,6 +458,8 @@ const suite: BenchSuite = {
       host: "127.0.0.1",
       mqttPort: 0,
       commissioningClients: WAVE + 100,
+      // Every simulated lock connects from this machine.
+      commissioningClientsPerSource: WAVE + 100,
     };
     const hub = await buildHub(config);
     const fleet = new Fleet(`mqtt://127.0.0.1:${hub.gateway.broker?.port ?? 0}`, join(ctx.tmpDir, "fleet"));

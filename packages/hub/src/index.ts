@@ -1,7 +1,7 @@
 export { buildHub, type Hub } from "./server/app.js";
 export { parseConfig, helpText, type HubConfig } from "./config/config.js";
 export { recordAudit, type AuditEntry } from "./audit/audit.js";
-export { sealToLock, openSealedPin, parseLockPublicKey } from "./credentials/pin-seal.js";
+export { parseLockPublicKey } from "./credentials/lock-public-key.js";
 export { MIGRATION_NAMES } from "./db/migrations.js";
 export { HubLedger, LEDGER_SQLITE_FILE, type HubLedgerOptions } from "./ledger-service/index.js";
 export * from "./ingest/index.js";

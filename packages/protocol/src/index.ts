@@ -14,6 +14,7 @@ export * from "./messages/index.js";
 export * from "./certificates/index.js";
 export * from "./webauthn/index.js";
 export * from "./sealed-secret/index.js";
+export * from "./credentials/pin-policy.js";
 export {
   ChannelSession,
   CHANNEL_CLOSE_REASON,
@@ -42,7 +43,11 @@ export {
   type ResponderHello,
   type HandshakeFinish,
 } from "./channel/handshake-payload.js";
-export { HandshakeReplayGuard } from "./channel/replay-guard.js";
+export {
+  MemoryHandshakeFreshness,
+  clockHandshakeCounter,
+  type HandshakeFreshness,
+} from "./channel/replay-guard.js";
 export { nobleX25519, type X25519, type CipherName } from "./noise/suite.js";
 export type { PatternName } from "./noise/patterns.js";
 export * from "./evidence/index.js";

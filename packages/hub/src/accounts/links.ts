@@ -34,6 +34,22 @@ export async function createLink(
   return { token, url: `${ctx.origin}/${purpose}#${token}` };
 }
 
+/** The user name a live link is addressed to, without using the link (null when none or not live). */
+export async function linkUsername(
+  ctx: HubContext,
+  purpose: LinkPurpose,
+  token: string,
+): Promise<string | null> {
+  const row = await ctx.db
+    .selectFrom("one_time_links")
+    .select(["username", "used_at", "expires_at"])
+    .where("token_hash", "=", ctx.secret.keyedHash("link", token))
+    .where("purpose", "=", purpose)
+    .executeTakeFirst();
+  if (row === undefined || row.used_at !== null || row.expires_at <= ctx.now()) return null;
+  return row.username;
+}
+
 /** Marks a valid link used and returns it; AUTH_SETUP_INVALID otherwise (one message for all). */
 export async function consumeLink(
   ctx: HubContext,

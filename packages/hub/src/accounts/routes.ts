@@ -9,7 +9,7 @@ import { LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import type { HubContext } from "../server/context.js";
 import type { AccountTable, SessionTable } from "../db/schema.js";
-import { Ok, PasswordInput, SessionInfo, Strict, Username, errorResponses } from "../server/schemas.js";
+import { Name, Ok, PasswordInput, SessionInfo, Strict, Username, errorResponses } from "../server/schemas.js";
 import { ACCOUNT_POLICY, ADDRESS_POLICY } from "../abuse/rate-limit.js";
 import { recordAudit } from "../audit/audit.js";
 import {
@@ -23,7 +23,7 @@ import {
 } from "../sessions/sessions.js";
 import { checkPasswordPolicy } from "./password-policy.js";
 import { ACCOUNT_DEVICE_ROUTES } from "./account-devices.js";
-import { consumeLink } from "./links.js";
+import { consumeLink, linkUsername } from "./links.js";
 import {
   beginTotp,
   confirmTotp,
@@ -199,6 +199,13 @@ async function enrolFactor(
   return afterFactorChange(call, account, `account.${factor}.enrol`, first);
 }
 
+/**
+ * Uses a setup link or an invitation. Setup and an invitation for a new user name create the
+ * account (password policy applies). An invitation addressed to an account that already exists
+ * (a site's manager cannot tell the two apart when inviting) is accepted with that account's own
+ * password, throttled like sign-in; the account then gets the role and, like after sign-in, must
+ * prove its second factor.
+ */
 async function createAccountWithSession(
   call: Call<RouteSchema>,
   purpose: "setup" | "invite",
@@ -209,9 +216,12 @@ async function createAccountWithSession(
 ) {
   const ctx = call.ctx;
   const ip = call.caller.ip;
-  await ctx.throttle.check([`ip:${ip}`]);
+  const addressed = purpose === "invite" ? await linkUsername(ctx, purpose, token) : null;
+  const accountKey = addressed === null ? null : `acct:${normaliseUsername(addressed)}`;
+  await ctx.throttle.check(accountKey === null ? [`ip:${ip}`] : [accountKey, `ip:${ip}`]);
   const now = ctx.now();
-  const id = randomUUID();
+  let id: string = randomUUID();
+  let joined = false;
   // Validate the password before consuming the link, so a policy refusal does not burn it.
   if (usernameInput !== null) checkPasswordPolicy(password, usernameInput);
   let username = "";
@@ -224,12 +234,40 @@ async function createAccountWithSession(
       }
       const link = await consumeLink(ctx, trx, purpose, token);
       username = normaliseUsername(usernameInput ?? link.username ?? "");
-      checkPasswordPolicy(password, username);
       const taken = await trx
         .selectFrom("accounts")
-        .select("id")
+        .select(["id", "password_hash", "is_owner"])
         .where("username", "=", username)
         .executeTakeFirst();
+      if (taken !== undefined && purpose === "invite") {
+        if (!(await ctx.passwords.verify(taken.password_hash, password)))
+          throw new LatchkeyError("AUTH_INVALID_CREDENTIALS", "wrong credentials");
+        id = taken.id;
+        joined = true;
+        // The owner already holds every role; anyone else gets this site's role from the link.
+        if (taken.is_owner !== 1 && link.site_id !== null && link.role !== null) {
+          await trx
+            .deleteFrom("site_roles")
+            .where("account_id", "=", id)
+            .where("site_id", "=", link.site_id)
+            .execute();
+          await trx
+            .insertInto("site_roles")
+            .values({ account_id: id, site_id: link.site_id, role: link.role, created_at: now })
+            .execute();
+        }
+        await recordAudit(trx, now, {
+          actorAccountId: id,
+          action: "account.invite.accept",
+          siteId: link.site_id,
+          targetType: "account",
+          targetId: id,
+          details: { username, role: taken.is_owner === 1 ? "owner" : (link.role ?? "") },
+          ip,
+        });
+        return;
+      }
+      checkPasswordPolicy(password, username);
       if (taken !== undefined)
         throw new LatchkeyError("HUB_CONFLICT", "user name already taken", { field: "username" });
       await trx
@@ -273,6 +311,16 @@ async function createAccountWithSession(
       ctx.metrics.authFailure("link");
       await ctx.throttle.fail(`ip:${ip}`, ADDRESS_POLICY);
     }
+    if (e instanceof LatchkeyError && e.code === "AUTH_INVALID_CREDENTIALS") {
+      // The link stays unused (the transaction rolled back); the guess counts like a sign-in.
+      await recordAudit(ctx.db, now, {
+        actorAccountId: null,
+        action: "auth.login.failed",
+        details: { username, via: "invitation" },
+        ip,
+      });
+      return failAttempt(ctx, "password", { account: `acct:${username}`, ip });
+    }
     throw e;
   }
   const account = await ctx.db
@@ -280,7 +328,12 @@ async function createAccountWithSession(
     .selectAll()
     .where("id", "=", id)
     .executeTakeFirstOrThrow();
-  const issued = await createSession(ctx, id, "enrol", null);
+  if (accountKey !== null) await ctx.throttle.reset(accountKey);
+  const stage = joined && (await hasSecondFactor(ctx, account)) ? "mfa" : "enrol";
+  // A session of this browser for another account ends, as at sign-in.
+  if (joined && call.caller.session !== null)
+    await ctx.db.deleteFrom("sessions").where("id_hash", "=", call.caller.session.id_hash).execute();
+  const issued = await createSession(ctx, id, stage, null);
   setSessionCookie(call, issued);
   return sessionInfo(ctx, account, issued, null);
 }
@@ -310,7 +363,7 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
         token: Type.String({ minLength: 1, maxLength: 128 }),
         username: Username,
         password: PasswordInput,
-        organisationName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+        organisationName: Type.Optional(Name),
       }),
       response: { 201: SessionInfo, ...errors },
     },
@@ -328,7 +381,8 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
   defineRoute({
     method: "POST",
     url: "/api/v1/invites/accept",
-    summary: "Accept an invitation: choose a password; a second factor must follow",
+    summary:
+      "Accept an invitation: choose a password (a new account) or give the invited account's own; a second factor must follow",
     tags: ["accounts"],
     access: { kind: "public" },
     status: 201,

@@ -8,7 +8,7 @@ import { Type } from "@fastify/type-provider-typebox";
 import { LatchkeyError, MESSAGE_LIMITS, base64UrlDecode, base64UrlEncode, toHex } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import { auditCall } from "../audit/routes.js";
-import { EpochMs, Id, Ok, Strict, errorResponses } from "../server/schemas.js";
+import { EpochMs, Id, Ok, SafeText, Strict, errorResponses } from "../server/schemas.js";
 import { NOTE_MAX_LENGTH, lockRefusal, unlockRequests, type UnlockRequest } from "./service.js";
 import {
   bearerToken,
@@ -191,7 +191,7 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
     status: 202,
     schema: {
       body: Strict({
-        note: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_MAX_LENGTH })),
+        note: Type.Optional(SafeText(NOTE_MAX_LENGTH)),
         snapshot: Type.Optional(Snapshot),
       }),
       response: { 202: Strict({ requestId: Type.String(), expiresAt: EpochMs }), ...errors },
@@ -221,7 +221,7 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
     schema: {
       params: Strict({ doorId: Id }),
       body: Strict({
-        note: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_MAX_LENGTH })),
+        note: Type.Optional(SafeText(NOTE_MAX_LENGTH)),
         snapshot: Type.Optional(Snapshot),
       }),
       response: { 201: UnlockRequestView, ...errors },

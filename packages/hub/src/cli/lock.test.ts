@@ -45,7 +45,10 @@ describe("latchkey lock", () => {
     await t.hub.app.listen({ host: "127.0.0.1", port: 0 });
     const address = t.hub.app.server.address();
     url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
-    await eventually("the lock waits to be commissioned", () => t.hub.locks.waiting().length === 1);
+    await eventually(
+      "the lock waits to be commissioned",
+      async () => (await t.hub.locks.waiting()).length === 1,
+    );
   });
   afterAll(async () => {
     vi.unstubAllEnvs();
@@ -109,7 +112,10 @@ describe("latchkey lock", () => {
     expect(c.err.join("\n")).toMatch(/HUB_COMMISSION_FAILED/);
     expect(c.err.join("\n") + c.out.join("\n")).not.toContain("2020 2021");
 
-    await eventually("the lock announces itself again", () => t.hub.locks.waiting().length === 1);
+    await eventually(
+      "the lock announces itself again",
+      async () => (await t.hub.locks.waiting()).length === 1,
+    );
     t.clock.now += 30_000;
     signInWith(oathtool(owner.totpSecret, t.clock.now));
     vi.stubEnv("LATCHKEY_SETUP_CODE", lock.setupCode ?? "");

@@ -131,10 +131,16 @@ export async function run(argv: string[], ask: Ask = askHidden): Promise<number>
       await signIn(hub, user, ask);
       const r = await hub.call("GET", `/api/v1/sites/${encodeURIComponent(site)}/commissioning`);
       if (r.status >= 300) throw failure("could not list waiting locks", r);
-      const items = (r.json.items ?? []) as { lockId: string; lastSeenAt: number }[];
+      const items = (r.json.items ?? []) as { lockId: string; lastSeenAt: number; announcers?: number }[];
       if (items.length === 0)
         console.log("No lock is waiting. Power one on (or factory-reset it) near the hub.");
-      for (const i of items) console.log(`${i.lockId}  last heard ${new Date(i.lastSeenAt).toISOString()}`);
+      for (const i of items) {
+        const several =
+          (i.announcers ?? 1) > 1
+            ? `  (announced by ${i.announcers} devices: at most one is the lock; its setup code decides)`
+            : "";
+        console.log(`${i.lockId}  last heard ${new Date(i.lastSeenAt).toISOString()}${several}`);
+      }
       return 0;
     }
     const door = need("door", values.door);

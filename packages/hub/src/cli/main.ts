@@ -12,11 +12,21 @@ const COMMANDS: Record<string, () => Promise<CliCommand>> = {
   verify: () => import("./verify.js").then((m) => m.default),
   lock: () => import("./lock.js").then((m) => m.default),
   sim: () => import("./sim.js").then((m) => m.default),
+  "broker-config": () => import("./broker-config.js").then((m) => m.default),
+};
+
+/** One line per command for --help (here, so listing them loads none of them). */
+const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
+  start: "Run the hub (HTTP API, accounts, access model).",
+  verify: "Verify an evidence bundle offline.",
+  lock: "Add a lock to a door of a running hub by its setup code (or list waiting locks).",
+  sim: "Run a fleet of virtual locks against a hub (over MQTT).",
+  "broker-config": "Write a locked-down Mosquitto configuration (logins and ACLs per lock) for --broker.",
 };
 
 function usage(): string {
   const lines = ["Usage: latchkey <command> [options]", "", "Commands:"];
-  for (const name of Object.keys(COMMANDS).sort()) lines.push(`  ${name}`);
+  for (const name of Object.keys(COMMANDS).sort()) lines.push(`  ${name.padEnd(15)}${SUMMARIES[name] ?? ""}`);
   lines.push("", "Run `latchkey <command> --help` for a command's options.");
   return lines.join("\n");
 }

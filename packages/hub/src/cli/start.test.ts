@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll } from "vitest";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -43,6 +43,41 @@ async function waitFor(r: Running, pattern: RegExp): Promise<RegExpMatchArray> {
 }
 
 describe("latchkey start (real processes)", () => {
+  it("keeps its data folder private: a fresh one is 0700 with 0600 files, demo locks included; an open one is refused", async () => {
+    const parent = mkdtempSync(join(tmpdir(), "latchkey-start-perms-"));
+    dirs.push(parent);
+    chmodSync(parent, 0o755);
+    const dataDir = join(parent, "data");
+    const a = launch(["--demo"], { LATCHKEY_DATA_DIR: dataDir });
+    await waitFor(a, /Demo mode: site "Demo home"/);
+    const paths = readdirSync(dataDir, { recursive: true, encoding: "utf8" }).map((n) => join(dataDir, n));
+    expect(paths.some((p) => p.includes("demo-locks"))).toBe(true);
+    expect(paths.length).toBeGreaterThan(8);
+    for (const p of [dataDir, ...paths]) {
+      const st = statSync(p);
+      expect((st.mode & 0o777).toString(8), p).toBe(st.isDirectory() ? "700" : "600");
+    }
+    a.child.kill("SIGTERM");
+    expect(await a.exited).toBe(0);
+
+    const open = join(parent, "open");
+    mkdirSync(open);
+    chmodSync(open, 0o755);
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args.join(" "));
+    try {
+      expect(await run(["--data-dir", open, "--port", "0"])).toBe(1);
+    } finally {
+      console.error = original;
+    }
+    expect(errors.join("\n")).toContain(
+      `HUB_DATA_DIR_PERMISSIONS: data directory ${open} is open to other users`,
+    );
+    expect(errors.join("\n")).toContain(`chmod 700 ${open}`);
+    expect(readdirSync(open)).toEqual([]);
+  });
+
   it("serves, refuses a second hub on the same data dir, restarts after kill -9 (HTTPS, Secure cookie), stops on SIGTERM", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "latchkey-start-"));
     dirs.push(dataDir);
@@ -50,8 +85,10 @@ describe("latchkey start (real processes)", () => {
     const [, url] = await waitFor(a, /listening on (http:\/\/\S+)/);
     // Demo mode: two virtual locks commissioned through the hub's own broker and connected.
     await waitFor(a, /Demo mode: site "Demo home" with Front door and Back door/);
-    const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(/^latchkey_locks_connected 2$/m);
+    // The gauge counts locks whose authenticated session answers: both, once the hub has opened them.
+    await expect
+      .poll(async () => (await fetch(`${url}/metrics`)).text(), { timeout: 15_000 })
+      .toMatch(/^latchkey_locks_connected 2$/m);
     const [, link] = await waitFor(a, /^\s+(http\S+\/setup#\S+)$/m);
     const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string };
     expect(health.status).toBe("ok");

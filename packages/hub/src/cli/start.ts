@@ -22,6 +22,9 @@ export async function run(argv: string[]): Promise<number> {
     console.log(helpText());
     return 0;
   }
+  // Everything the hub writes (databases and their WAL, keys, ledger, demo locks' state) is
+  // private to its account from birth: 0600 files, 0700 folders.
+  if (process.platform !== "win32") process.umask(0o077);
   let hub;
   try {
     hub = await buildHub(config);

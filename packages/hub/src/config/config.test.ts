@@ -71,6 +71,7 @@ describe("parseConfig: device gateway", () => {
         LATCHKEY_BROKER: 1,
         LATCHKEY_MQTT_PORT: 1,
         LATCHKEY_COMMISSIONING_CLIENTS: 1,
+        LATCHKEY_COMMISSIONING_PER_SOURCE: 1,
         LATCHKEY_TOPIC_PREFIX: 1,
       }).sort(),
     ).toEqual(GATEWAY_FLAGS.map((f) => f.env).sort());
@@ -82,6 +83,10 @@ describe("parseConfig: device gateway", () => {
     );
     expect(parseConfig([], { LATCHKEY_MQTT_PORT: "0" }).mqttPort).toBe(0);
     expect(parseConfig(["--mqtt-port", "18830"], {}).mqttPort).toBe(18830);
+    expect(parseConfig([], {}).commissioningClientsPerSource).toBe(4);
+    expect(parseConfig([], { LATCHKEY_COMMISSIONING_PER_SOURCE: "500" }).commissioningClientsPerSource).toBe(
+      500,
+    );
     for (const f of GATEWAY_FLAGS) expect(helpText()).toContain(f.env);
   });
 

@@ -42,6 +42,8 @@ export interface HubConfig {
   readonly mqttPort: number | undefined;
   /** Device gateway: how many not-yet-commissioned locks may be connected at once. */
   readonly commissioningClients: number;
+  /** Device gateway: how many of those may come from one network address (and wait in the lobby). */
+  readonly commissioningClientsPerSource: number;
   /** Device gateway: the MQTT topic prefix (default latchkey/v1); hubs sharing a broker need their own. */
   readonly topicPrefix: string | undefined;
   /** Tests only: sync engine timings (backoff, breaker, intervals). */
@@ -174,6 +176,13 @@ export const GATEWAY_FLAGS: readonly FlagSpec[] = [
     help: "How many locks waiting to be commissioned may be connected at once (1-100000).",
   },
   {
+    flag: "commissioning-per-source",
+    env: "LATCHKEY_COMMISSIONING_PER_SOURCE",
+    type: "string",
+    default: "4",
+    help: "How many of those may come from one network address (1-100000; raise it behind a proxy or for a simulator).",
+  },
+  {
     flag: "topic-prefix",
     env: "LATCHKEY_TOPIC_PREFIX",
     type: "string",
@@ -281,6 +290,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Hu
     checkpointEvery,
     ...gatewayConfig(str),
     commissioningClients: bounded("commissioning-clients", 64, 100_000),
+    commissioningClientsPerSource: bounded("commissioning-per-source", 4, 100_000),
     topicPrefix: str("topic-prefix"),
   };
 }

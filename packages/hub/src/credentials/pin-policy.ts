@@ -1,98 +1,90 @@
 /**
- * PIN rules: 4 to 12 digits, and not easy to guess — one repeated digit, a run up or down
- * (1234, 9876), a repeated short pattern (1212, 123123), the most common 4-digit PINs
- * (DataGenetics' analysis of 3.4 million PINs) and straight keypad lines (2580), or digits taken from the person's phone number.
- * Generated PINs are uniformly random and re-drawn until they pass the same rules.
+ * The hub's side of the one PIN policy (`@latchkey/protocol`'s pin-policy, which every lock
+ * applies when a PIN is set). Each lock reports the policy it applies (StateReport); a PIN is
+ * sealed to every lock of its site, so the hub holds a chosen PIN to the strictest policy among
+ * them — the reference lock's default for a lock that has not reported yet — and refuses one a
+ * lock would refuse before anything is created. Generated PINs are drawn to pass it.
  */
-import { randomInt } from "node:crypto";
-import { LatchkeyError } from "@latchkey/protocol";
+import {
+  DEFAULT_PIN_POLICY,
+  LatchkeyError,
+  generatePin,
+  pinWeakness,
+  type PinPolicy,
+} from "@latchkey/protocol";
+import type { Kysely } from "kysely";
+import type { Database, IngestTables } from "../db/schema.js";
+import type { LockCondition } from "../sync/engine.js";
 
-export const PIN_MIN = 4;
-export const PIN_MAX = 12;
+/** The default policy's bounds (what the web app offers, and the guest-link form). */
+export const PIN_MIN = DEFAULT_PIN_POLICY.minLength;
+export const PIN_MAX = DEFAULT_PIN_POLICY.maxLength;
+/** Generated PINs are this long unless asked otherwise (or the locks want more). */
+export const PIN_DEFAULT_LENGTH = 6;
 
-const COMMON_PINS = new Set([
-  "1234",
-  "1111",
-  "0000",
-  "1212",
-  "7777",
-  "1004",
-  "2000",
-  "4444",
-  "2222",
-  "6969",
-  "9999",
-  "3333",
-  "5555",
-  "6666",
-  "1122",
-  "1313",
-  "8888",
-  "4321",
-  "2001",
-  "1010",
-  "2580",
-  "0852",
-  "1379",
-  "1397",
-  "1470",
-  "0741",
-  "3690",
-  "0963",
-  "1590",
-  "7410",
-  "123456",
-  "654321",
-  "111111",
-  "000000",
-  "121212",
-  "112233",
-  "123123",
-  "159753",
-  "696969",
-  "102030",
-]);
-
-/** Why a PIN is weak, or null. Reasons name the rule, never the PIN. */
-export function pinWeakness(pin: string, phone: string | null = null): string | null {
-  if (!/^[0-9]+$/.test(pin)) return "must contain digits only";
-  if (pin.length < PIN_MIN || pin.length > PIN_MAX) return `must have ${PIN_MIN} to ${PIN_MAX} digits`;
-  if (COMMON_PINS.has(pin)) return "is one of the most common PINs";
-  if (/^(\d)\1+$/.test(pin)) return "repeats one digit";
-  const digits = [...pin].map(Number);
-  const steps = digits.slice(1).map((d, i) => (d - (digits[i] ?? 0) + 10) % 10);
-  if (steps.every((s) => s === 1) || steps.every((s) => s === 9)) return "is a run of consecutive digits";
-  for (let len = 1; len <= pin.length / 2; len++) {
-    if (pin.length % len === 0 && pin.slice(0, len).repeat(pin.length / len) === pin)
-      return "repeats a short pattern";
-  }
-  if (phone !== null) {
-    const phoneDigits = phone.replace(/\D/g, "");
-    if (phoneDigits.length >= pin.length && phoneDigits.includes(pin))
-      return "is taken from the person's phone number";
-  }
-  return null;
+/** The policy every one of `policies` accepts (the default when there are none). */
+export function strictestPinPolicy(policies: readonly PinPolicy[]): PinPolicy {
+  if (policies.length === 0) return DEFAULT_PIN_POLICY;
+  return {
+    minLength: Math.max(...policies.map((p) => p.minLength)),
+    maxLength: Math.min(...policies.map((p) => p.maxLength)),
+    rejectRepeats: policies.some((p) => p.rejectRepeats),
+    rejectRuns: policies.some((p) => p.rejectRuns),
+    rejectCommon: policies.some((p) => p.rejectCommon),
+  };
 }
 
-export function assertStrongPin(pin: string, phone: string | null): void {
-  const reason = pinWeakness(pin, phone);
-  if (reason !== null)
-    throw new LatchkeyError("HUB_PIN_WEAK", `PIN ${reason}`, { field: "pin", length: pin.length });
+/** The strictest policy among the site's bound locks (as each last reported it). */
+export async function sitePinPolicy(db: Kysely<Database>, siteId: string): Promise<PinPolicy> {
+  const rows = await db
+    .withTables<Pick<IngestTables, "locks">>()
+    .selectFrom("locks")
+    .innerJoin("doors", "doors.id", "locks.door_id")
+    .select("locks.state_json as stateJson")
+    .where("doors.site_id", "=", siteId)
+    .execute();
+  return strictestPinPolicy(
+    rows.map((r) =>
+      r.stateJson === null
+        ? DEFAULT_PIN_POLICY
+        : ((JSON.parse(r.stateJson) as LockCondition).pinPolicy ?? DEFAULT_PIN_POLICY),
+    ),
+  );
 }
 
-export function generatePin(
+/** HUB_PIN_WEAK (naming the rule, never the PIN) unless `policy` and the phone rule accept `pin`. */
+export function assertStrongPin(
+  pin: string,
+  phone: string | null,
+  policy: PinPolicy = DEFAULT_PIN_POLICY,
+): void {
+  const weakness = pinWeakness(pin, policy, phone);
+  if (weakness !== null)
+    throw new LatchkeyError("HUB_PIN_WEAK", `PIN ${weakness.reason}`, {
+      field: "pin",
+      rule: weakness.rule,
+      minLength: policy.minLength,
+      maxLength: policy.maxLength,
+    });
+}
+
+/** The length a generated PIN has when none is asked for: the default, or the locks' minimum. */
+export function defaultPinLength(policy: PinPolicy): number {
+  return Math.max(PIN_DEFAULT_LENGTH, policy.minLength);
+}
+
+/** A uniformly random PIN the locks accept (HUB_PIN_WEAK for a length outside the policy). */
+export function generateHubPin(
   length: number,
   phone: string | null,
-  acceptable: (pin: string) => boolean = () => true,
+  policy: PinPolicy = DEFAULT_PIN_POLICY,
 ): string {
-  for (let attempt = 0; attempt < 1000; attempt++) {
-    let pin = "";
-    for (let i = 0; i < length; i++) pin += String(randomInt(10));
-    if (pinWeakness(pin, phone) === null && acceptable(pin)) return pin;
-  }
-  throw new LatchkeyError(
-    "HUB_PIN_DUPLICATE",
-    "could not generate a free PIN of this length; choose a longer one",
-    { length },
-  );
+  const pin = generatePin(length, policy, phone);
+  if (pin === null)
+    throw new LatchkeyError(
+      "HUB_PIN_WEAK",
+      `PIN must have ${policy.minLength} to ${policy.maxLength} digits`,
+      { field: "length", rule: "length", minLength: policy.minLength, maxLength: policy.maxLength },
+    );
+  return pin;
 }

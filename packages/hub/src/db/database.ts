@@ -12,6 +12,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import { LatchkeyError } from "@latchkey/protocol";
 import type { Database } from "./schema.js";
 import { migrateToLatest, type Dialect } from "./migrations.js";
+import { ensurePrivateFile } from "../config/data-dir.js";
 
 export interface OpenedDatabase {
   readonly db: Kysely<Database>;
@@ -38,7 +39,12 @@ async function openSqlite(url: string): Promise<OpenedDatabase> {
   const path = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
   let raw: SqliteDatabase.Database | undefined;
   try {
+    // Private from birth: SQLite gives the -wal and -shm files the database file's mode.
+    if (path !== ":memory:" && path !== "") ensurePrivateFile(path);
     raw = new SqliteDatabase(path, { timeout: 0 });
+    // Deleted rows (revoked credentials' sealed copies, spent guest links) are overwritten with
+    // zeros, not left in free pages for someone with the file to read.
+    raw.pragma("secure_delete = ON");
     raw.pragma("journal_mode = WAL");
     raw.pragma("locking_mode = EXCLUSIVE");
     raw.pragma("foreign_keys = ON");
@@ -114,7 +120,7 @@ export function defaultSqlitePath(dataDir: string): string {
 
 /** Informational only (the SQLite lock is the real guard): which process holds the data dir. */
 export function writePidFile(dataDir: string): void {
-  writeFileSync(join(dataDir, "hub.pid"), `${process.pid}\n`);
+  writeFileSync(join(dataDir, "hub.pid"), `${process.pid}\n`, { mode: 0o600 });
 }
 
 /** Removes hub.pid at shutdown if it still names this process. */

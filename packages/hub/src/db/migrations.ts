@@ -5,6 +5,8 @@
  */
 import { guestLinksMigration } from "../guest-links/table.js";
 import { doorbellsMigration } from "../approvals/doorbell.js";
+import { credentialSecretsMigration } from "../credentials/secrets-migration.js";
+import { channelPresenceMigration } from "../sync/presence-migration.js";
 import {
   Migrator,
   sql,
@@ -394,6 +396,8 @@ export const MIGRATION_NAMES = [
   "0005_guest_links",
   "0006_lock_event_columns",
   "0007_doorbells",
+  "0008_credential_secrets",
+  "0009_channel_presence",
 ] as const;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
@@ -407,6 +411,8 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         "0005_guest_links": guestLinksMigration(),
         "0006_lock_event_columns": lockEventColumns(),
         "0007_doorbells": doorbellsMigration(),
+        "0008_credential_secrets": credentialSecretsMigration(dialect),
+        "0009_channel_presence": channelPresenceMigration(),
       }),
   };
   // Kysely looks for its own migration tables in *every* schema unless told which one; with

@@ -127,20 +127,11 @@ export interface CredentialTable {
   person_id: string;
   site_id: string;
   kind: string;
+  /** Names the credential; a card's default label keeps only its last four digits. */
   label: string;
-  /** Keyed hash (HMAC-SHA-256 with the hub secret) of a PIN or card number, to find duplicates. */
-  secret_hmac: string | null;
   status: string;
   created_at: number;
   revoked_at: number | null;
-}
-
-export interface PinSealTable {
-  credential_id: string;
-  door_id: string;
-  lock_public_key: string;
-  sealed: string;
-  created_at: number;
 }
 
 export interface GrantTable {
@@ -188,6 +179,8 @@ export interface LockTable {
   /** The last StateReport as JSON (bolt, door, battery, mode, firmware …). */
   state_json: string | null;
   state_at: number | null;
+  /** Highest handshake counter sent to the lock (stored before sending; 0009). */
+  channel_counter: Generated<number>;
 }
 
 /** Where each ingested lock event sits in the ledger. */
@@ -217,6 +210,8 @@ export interface AlertTable {
   created_at: number;
   acknowledged_at: number | null;
   acknowledged_by: string | null;
+  /** When the condition ended by itself (a lock offline came back); 0009. */
+  resolved_at: Generated<number | null>;
 }
 
 /** A record that failed verification at ingestion: kept verbatim (hex), never appended. */
@@ -251,7 +246,6 @@ export interface Database {
   doors: DoorTable;
   people: PersonTable;
   credentials: CredentialTable;
-  pin_seals: PinSealTable;
   grants: GrantTable;
   grant_doors: GrantDoorTable;
 }

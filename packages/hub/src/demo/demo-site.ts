@@ -109,7 +109,7 @@ export async function startDemoSite(o: {
         if (code === null)
           throw new Error(`demo lock ${d.key} lost its setup code; delete ${lock.dir} to start afresh`);
         const deadline = Date.now() + (o.timeoutMs ?? 30_000);
-        while (!o.service.waiting().some((w) => w.lockId === lock.lockId)) {
+        while (!(await o.service.waiting()).some((w) => w.lockId === lock.lockId)) {
           if (Date.now() > deadline) throw new Error(`demo lock ${d.key} did not reach the hub`);
           await new Promise((r) => setTimeout(r, 50));
         }

@@ -3,12 +3,13 @@
  * topics. Used by the virtual lock and by tests; a firmware port does the same with its own MQTT
  * stack. A commissioned lock logs in with its LockId and the broker password it received at
  * commissioning and announces itself on its retained `status` topic (its will says offline); a
- * lock being commissioned logs in as "latchkey-commissioning" under a fresh random session id.
+ * lock being commissioned logs in as "latchkey-commissioning" (with that login's public password,
+ * for brokers that refuse a user without one) under a fresh random session id.
  */
 import { randomBytes } from "node:crypto";
 import mqtt, { type MqttClient } from "mqtt";
 import type { LockId } from "@latchkey/protocol";
-import { COMMISSIONING_USERNAME } from "./broker-policy.js";
+import { COMMISSIONING_PASSWORD, COMMISSIONING_USERNAME } from "./broker-policy.js";
 import { DEFAULT_MAX_FRAME_BYTES, FrameCounters, MqttFrameTransport, TopicRouter } from "./mqtt-transport.js";
 import { redactBrokerUrl, subscribeAll, whenConnected } from "./mqtt-connect.js";
 import { STATUS_OFFLINE, STATUS_ONLINE, TopicScheme } from "./topics.js";
@@ -81,6 +82,7 @@ export class DeviceMqttClient {
       ...clientDefaults(options),
       clientId: sessionId,
       username: COMMISSIONING_USERNAME,
+      password: COMMISSIONING_PASSWORD,
     });
     const device = new DeviceMqttClient(
       client,

@@ -1,9 +1,12 @@
 /**
  * The hub's device gateway: the MQTT side of every hub↔lock conversation. It runs the embedded
  * broker (or connects to an external one), keeps one MQTT client for the hub, hands out one
- * `MqttFrameTransport` per lock (a `SecureConnection` runs over it unchanged), and tracks which
- * locks are connected: from the embedded broker's own connect/disconnect events, or, with an
- * external broker, from each lock's retained `status` topic and its will message.
+ * `MqttFrameTransport` per lock (a `SecureConnection` runs over it unchanged), and passes on hints
+ * of which locks are there: the embedded broker's own connect/disconnect events, or, with an
+ * external broker, a lock's `status` message saying online. These are hints only — anyone who can
+ * publish on the broker can forge a status — so they never decide presence: the sync engine
+ * shows a lock online only while its authenticated session answers. A status saying offline
+ * (and the will message, which says the same) is ignored.
  */
 import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";
@@ -34,8 +37,15 @@ export interface DeviceGatewayOptions {
   deriveLockPassword(lockId: LockId): string;
   /** Locks already commissioned (admitted to the embedded broker from the start). */
   readonly admittedLocks?: Iterable<LockId>;
-  /** Whether not-yet-commissioned locks may connect (default true), and how many at once (default 4). */
-  readonly commissioning?: { readonly open: boolean; readonly maxClients?: number };
+  /**
+   * Whether not-yet-commissioned locks may connect (default true), how many at once (default 4),
+   * and how many of those from one network address (embedded broker; default 4).
+   */
+  readonly commissioning?: {
+    readonly open: boolean;
+    readonly maxClients?: number;
+    readonly maxClientsPerSource?: number;
+  };
   /** mqtt.js reconnect period for the hub's client (default 1000 ms). */
   readonly reconnectPeriodMs?: number;
   /** How long `start()` waits for an external broker (default 10 s). */
@@ -45,7 +55,9 @@ export interface DeviceGatewayOptions {
 }
 
 export interface DeviceGatewayEvents {
+  /** A hint that the lock is there (broker connect, or a status message): worth trying a session. */
   lockConnected: [lockId: LockId];
+  /** The embedded broker lost the lock's connection (a hint; it decides nothing by itself). */
   lockDisconnected: [lockId: LockId];
   /** A lock sent a frame while no transport was open for it (it initiates a session). */
   session: [lockId: LockId, transport: MqttFrameTransport];
@@ -86,6 +98,7 @@ export class DeviceGateway extends EventEmitter<DeviceGatewayEvents> {
               sameBytes(password, Buffer.from(options.deriveLockPassword(lockId))),
             commissioningOpen: () => commissioning.open,
             maxCommissioningClients: commissioning.maxClients ?? 4,
+            maxCommissioningClientsPerSource: commissioning.maxClientsPerSource ?? 4,
             ...(options.httpServer === undefined ? {} : { httpServer: options.httpServer }),
             ...(options.allowedOrigin === undefined ? {} : { allowedOrigin: options.allowedOrigin }),
             ...(options.mqttTcp === undefined ? {} : { tcp: options.mqttTcp }),
@@ -156,17 +169,14 @@ export class DeviceGateway extends EventEmitter<DeviceGatewayEvents> {
     this.lockTransports.get(lockId)?.end();
   }
 
+  /** Locks the broker hints are there (not presence: see the sync engine). */
   connectedLocks(): LockId[] {
     return [...this.connected.keys()].sort();
   }
 
+  /** Whether the broker hints the lock is there (not presence: see the sync engine). */
   isConnected(lockId: LockId): boolean {
     return this.connected.has(lockId);
-  }
-
-  /** The `latchkey_locks_connected` gauge, for /metrics. */
-  gauge(): { help: string; value: number } {
-    return { help: "Locks currently connected to the device gateway.", value: this.connected.size };
   }
 
   /** A transport to `lockId` (hub side: publishes on its `down`, receives its `up`); replaces any open one. */
@@ -236,9 +246,11 @@ export class DeviceGateway extends EventEmitter<DeviceGatewayEvents> {
   private unrouted(topic: string, payload: Uint8Array, retained: boolean): void {
     const parsed = this.scheme.parse(topic);
     if (parsed?.kind === "lock" && parsed.channel === "status") {
-      if (this.broker === null && payload.byteLength === 1) {
-        if (payload[0] === 1) this.presence(parsed.lockId, +1, true);
-        else if (payload[0] === 0) this.setOffline(parsed.lockId);
+      // Unauthenticated: "online" is a hint to try a session (every time: the lock may have
+      // restarted); "offline" and the will are ignored, so a forged byte cannot hide a lock.
+      if (this.broker === null && payload.byteLength === 1 && payload[0] === 1) {
+        this.connected.set(parsed.lockId, 1);
+        this.emit("lockConnected", parsed.lockId);
       }
       return;
     }
@@ -271,9 +283,9 @@ export class DeviceGateway extends EventEmitter<DeviceGatewayEvents> {
   }
 
   /** Counts connections per lock (a reconnect can overlap its old connection's disconnect). */
-  private presence(lockId: LockId, delta: 1 | -1, absolute = false): void {
+  private presence(lockId: LockId, delta: 1 | -1): void {
     const before = this.connected.get(lockId) ?? 0;
-    const after = absolute ? 1 : Math.max(0, before + delta);
+    const after = Math.max(0, before + delta);
     if (after === 0) {
       this.setOffline(lockId);
       return;

@@ -31,6 +31,11 @@ export interface EmbeddedBrokerOptions {
   /** Whether locks may connect for commissioning now. */
   commissioningOpen(): boolean;
   readonly maxCommissioningClients: number;
+  /**
+   * How many of those may come from one network address at once (default 4), so one machine
+   * cannot hold every commissioning slot.
+   */
+  readonly maxCommissioningClientsPerSource?: number;
   /** Serve MQTT over WebSocket on this server's `upgrade` event, at `wsPath`. */
   readonly httpServer?: HttpServer;
   readonly wsPath?: string;
@@ -54,7 +59,10 @@ export class EmbeddedBroker {
   private readonly sockets = new Set<Duplex>();
   private readonly identities = new WeakMap<Client, BrokerIdentity>();
   private readonly onlineLocks = new Map<Client, LockId>();
-  private readonly commissioningClients = new Set<Client>();
+  /** Connected commissioning clients and the network address each came from. */
+  private readonly commissioningClients = new Map<Client, string>();
+  /** The network address of each lock-facing connection (TCP or WebSocket), for per-source limits. */
+  private readonly sources = new WeakMap<Duplex, string>();
   private readonly maxPacketBytes: number;
   private readonly wsPath: string;
   private readonly taps: ((topic: string, payload: Uint8Array, retained: boolean) => void)[] = [];
@@ -182,6 +190,15 @@ export class EmbeddedBroker {
     this.commissioningClients.clear();
   }
 
+  /**
+   * The network address a connected commissioning client came from (by its session id = client
+   * id), or null when no such client is connected.
+   */
+  commissioningSource(sessionId: string): string | null {
+    for (const [client, source] of this.commissioningClients) if (client.id === sessionId) return source;
+    return null;
+  }
+
   /** Disconnects every connection of this lock (after it was revoked). */
   disconnectLock(lockId: LockId): void {
     for (const [client, id] of this.onlineLocks) if (id === lockId) client.close();
@@ -204,6 +221,7 @@ export class EmbeddedBroker {
     password: Buffer | undefined,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): void {
+    const source = this.sources.get(client.conn) ?? UNKNOWN_SOURCE;
     const who = identify(
       { clientId: client.id, username, password },
       {
@@ -211,7 +229,8 @@ export class EmbeddedBroker {
         isLockPassword: (lockId, p) => this.options.isLockPassword(lockId, p),
         commissioningAllowed: () =>
           this.options.commissioningOpen() &&
-          this.commissioningClients.size < this.options.maxCommissioningClients,
+          this.commissioningClients.size < this.options.maxCommissioningClients &&
+          this.commissioningFrom(source) < (this.options.maxCommissioningClientsPerSource ?? 4),
       },
     );
     if (who === null) {
@@ -222,8 +241,14 @@ export class EmbeddedBroker {
       return done(refusal, null);
     }
     this.identities.set(client, who);
-    if (who.role === "commissioning") this.commissioningClients.add(client);
+    if (who.role === "commissioning") this.commissioningClients.set(client, source);
     done(null, true);
+  }
+
+  private commissioningFrom(source: string): number {
+    let n = 0;
+    for (const s of this.commissioningClients.values()) if (s === source) n++;
+    return n;
   }
 
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -247,7 +272,7 @@ export class EmbeddedBroker {
     wss.handleUpgrade(request, socket, head, (ws) => {
       const stream = createWebSocketStream(ws);
       this.track(stream);
-      aedes.handle(this.guard(stream), request);
+      aedes.handle(this.guard(stream, request.socket.remoteAddress), request);
     });
   };
 
@@ -256,7 +281,7 @@ export class EmbeddedBroker {
       socket.setNoDelay(true);
       this.track(socket);
       if (this.aedes === null) socket.destroy();
-      else this.aedes.handle(this.guard(socket));
+      else this.aedes.handle(this.guard(socket, socket.remoteAddress));
     });
     await new Promise<void>((resolve, reject) => {
       server.once("error", (e) =>
@@ -284,12 +309,23 @@ export class EmbeddedBroker {
     connection.on("error", () => {}); // the connection closes; aedes reports it as a disconnect
   }
 
-  private guard(connection: Duplex): Duplex {
-    return guarded(connection, this.maxPacketBytes, () => {
+  private guard(connection: Duplex, remoteAddress: string | undefined): Duplex {
+    const stream = guarded(connection, this.maxPacketBytes, () => {
       this.options.counters.oversizeDropped++;
       this.options.onViolation?.("packet too large", "(unknown)");
     });
+    this.sources.set(stream, normaliseAddress(remoteAddress));
+    return stream;
   }
+}
+
+/** Where a connection's address is unknown (all such connections share one per-source limit). */
+const UNKNOWN_SOURCE = "(unknown)";
+
+/** One key per machine: an IPv4 client seen through a dual-stack socket counts as its IPv4 address. */
+function normaliseAddress(address: string | undefined): string {
+  if (address === undefined || address === "") return UNKNOWN_SOURCE;
+  return address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
 }
 
 function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {

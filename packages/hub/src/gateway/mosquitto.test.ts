@@ -127,19 +127,32 @@ describe.runIf(up)("a Noise KK session over Mosquitto (external broker)", () => 
     hub.close();
   });
 
-  it("tracks presence from the retained status topic and the will message", async () => {
-    const { lock, client } = await lockClient();
-    await until(() => gateway.isConnected(lock.id), "online status");
-    expect(gateway.gauge().value).toBeGreaterThanOrEqual(1);
-    // Abrupt loss (no DISCONNECT): Mosquitto publishes the lock's will, "offline".
-    client.client.options.reconnectPeriod = 0;
-    client.client.stream.destroy();
-    await until(() => !gateway.isConnected(lock.id), "the will message");
-    const second = await lockClient();
-    await until(() => gateway.isConnected(second.lock.id), "second lock online");
-    await second.client.close();
-    clients.splice(clients.indexOf(second.client), 1);
-    await until(() => !gateway.isConnected(second.lock.id), "clean offline");
+  it("takes a lock's status 'online' as a hint and ignores 'offline', forged or the will", async () => {
+    const hints: string[] = [];
+    const onHint = (id: string): void => void hints.push(id);
+    gateway.on("lockConnected", onHint);
+    try {
+      const { lock, client } = await lockClient();
+      await until(() => hints.includes(lock.id), "the online hint");
+      expect(gateway.isConnected(lock.id)).toBe(true);
+      // Anyone on the broker can publish a status: "offline" (retained or not) decides nothing.
+      const status = gateway.scheme.lockStatus(lock.id);
+      await spy.publishAsync(status, Buffer.from([0]), { qos: 1, retain: true });
+      await spy.publishAsync(status, Buffer.from([0]), { qos: 1 });
+      // Abrupt loss (no DISCONNECT): Mosquitto publishes the lock's will, "offline" — ignored too.
+      client.client.options.reconnectPeriod = 0;
+      client.client.stream.destroy();
+      await until(
+        () => seen.filter((s) => s.topic === status && s.payload[0] === 0).length >= 3,
+        "the forged statuses and the will",
+      );
+      // Published after all of them: once the gateway has it, it has handled them too.
+      await spy.publishAsync(status, Buffer.from([1]), { qos: 1 });
+      await until(() => hints.filter((h) => h === lock.id).length >= 2, "the second online hint");
+      expect(gateway.isConnected(lock.id)).toBe(true);
+    } finally {
+      gateway.off("lockConnected", onHint);
+    }
   });
 
   it("drops a retained frame left on a lock's topic instead of starting a session from it", async () => {

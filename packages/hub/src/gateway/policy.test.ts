@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { isLatchkeyError, type LockId } from "@latchkey/protocol";
-import { identify, mayPublish, maySubscribe, type BrokerIdentity } from "./broker-policy.js";
+import { identify, mayPublish, maySubscribe, mosquittoAcl, type BrokerIdentity } from "./broker-policy.js";
 import { PacketSizeGuard, PacketTooLargeError } from "./streams.js";
 import { TopicScheme } from "./topics.js";
 
@@ -173,5 +173,54 @@ describe("PacketSizeGuard", () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe("mosquittoAcl", () => {
+  /** The rules of one `user` block, or the `pattern` lines with %c as the session S. */
+  function rules(acl: string, user: string | null): { access: string; topic: string }[] {
+    const out: { access: string; topic: string }[] = [];
+    let current: string | null = null;
+    for (const line of acl.split("\n")) {
+      const [word, ...rest] = line.split(" ");
+      if (word === "user") current = rest.join(" ");
+      else if (word === "topic" && current === user && user !== null)
+        out.push({ access: rest[0] ?? "", topic: rest.slice(1).join(" ") });
+      else if (word === "pattern" && user === null)
+        out.push({ access: rest[0] ?? "", topic: rest.slice(1).join(" ").replace("%c", S) });
+    }
+    return out;
+  }
+
+  it("grants Mosquitto clients exactly what the embedded broker's rules grant", () => {
+    const acl = mosquittoAcl(scheme, [B, A]);
+    const cases: [string | null, BrokerIdentity][] = [
+      ["latchkey-hub", { role: "hub" }],
+      [A, { role: "lock", lockId: A }],
+      [B, { role: "lock", lockId: B }],
+      [null, { role: "commissioning", sessionId: S }],
+    ];
+    for (const [user, who] of cases) {
+      const granted = rules(acl, user);
+      expect(granted.length).toBeGreaterThan(0);
+      for (const { access, topic } of granted) {
+        if (access === "read")
+          expect(maySubscribe(who, scheme, topic), `${String(user)} read ${topic}`).toBe(true);
+        else {
+          expect(access).toBe("write");
+          // A wildcard write stands for every concrete topic under it; one of them must be allowed.
+          const concrete = topic.replace("+", who.role === "hub" && topic.includes("/commission/") ? S : A);
+          const verdict = mayPublish(
+            who,
+            scheme,
+            { topic: concrete, payloadBytes: 1, retain: false },
+            65_535,
+          );
+          expect(verdict, `${String(user)} write ${topic}`).toBe("allow");
+        }
+      }
+    }
+    // A lock's block names only its own topics.
+    expect(rules(acl, A).every((r) => r.topic.includes(`/lock/${A}/`))).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ import { EpochMs, Id, Ok, Strict, errorResponses } from "../server/schemas.js";
 import type { GrantTable } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
 import { WEEKDAYS, validateTerms, type Schedule } from "./schedule.js";
-import { grantStatus, pinCollides, termsOf } from "./live.js";
+import { grantStatus, termsOf } from "./live.js";
 
 const errors = errorResponses(400, 401, 403, 404, 409, 415, 422);
 
@@ -115,6 +115,7 @@ export const GRANT_ROUTES: readonly RouteDef[] = [
     summary: "Grant a person access to doors under a schedule (validFrom in the future sends access ahead)",
     tags: ["grants"],
     access: { kind: "site", permission: "site.manage", site: { param: "personId", table: "people" } },
+    stepUp: true,
     status: 201,
     schema: {
       params: Strict({ personId: Id }),
@@ -154,23 +155,6 @@ export const GRANT_ROUTES: readonly RouteDef[] = [
         expiresAfterFirstUseSeconds: body.expiresAfterFirstUseSeconds ?? null,
       };
       validateTerms(terms);
-      const pins = await ctx.db
-        .selectFrom("credentials")
-        .select(["id", "secret_hmac"])
-        .where("person_id", "=", person.id)
-        .where("kind", "=", "pin")
-        .where("status", "=", "active")
-        .execute();
-      const doorSet = new Set(body.doorIds);
-      for (const p of pins) {
-        if (p.secret_hmac !== null && (await pinCollides(ctx, p.secret_hmac, doorSet, "\0none", p.id))) {
-          throw new LatchkeyError(
-            "HUB_PIN_DUPLICATE",
-            "this person's PIN is already used by someone else on one of these doors",
-            { credentialId: p.id },
-          );
-        }
-      }
       const row: GrantTable = {
         id: randomUUID(),
         person_id: person.id,

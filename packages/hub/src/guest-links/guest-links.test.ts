@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { sql, type Kysely } from "kysely";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
-import { toHex } from "@latchkey/protocol";
+import { credentialSealContext, CredentialType, fromHex, openSealedSecret, toHex } from "@latchkey/protocol";
 import { registerLock } from "../ingest/locks.js";
 import { testStores } from "../testing/stores.js";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
@@ -39,6 +39,7 @@ describe.each(stores)("guest links (%s)", (store) => {
   let front: string;
   let back: string;
   const seen: string[] = [];
+  const lockPrivate = x25519.utils.randomSecretKey();
 
   beforeAll(async () => {
     t = await startTestHub(store);
@@ -49,7 +50,6 @@ describe.each(stores)("guest links (%s)", (store) => {
     siteId = (await c.post("/api/v1/sites", { name: "Seaside flat", timezone: "Europe/Paris" })).json<{
       id: string;
     }>().id;
-    const lockPrivate = x25519.utils.randomSecretKey();
     front = (
       await c.post(`/api/v1/sites/${siteId}/doors`, {
         name: "Front door",
@@ -121,13 +121,22 @@ describe.each(stores)("guest links (%s)", (store) => {
     expect(view.pin).toMatch(/^\d{12}$/);
     seen.push(view.pin);
     expect(created.body).not.toContain(view.pin);
-    // It is the credential's PIN: the keyed hash the hub keeps matches.
-    const row = await t.hub.ctx.db
-      .selectFrom("credentials")
+    // It is the credential's PIN: the copy sealed to the front door's lock holds it (only the
+    // lock's key opens it; the hub keeps no hash of it).
+    const seal = await t.hub.ledger.db
+      .selectFrom("credential_sync")
       .selectAll()
-      .where("id", "=", created.credential.id)
+      .where("credential_id", "=", created.credential.id)
       .executeTakeFirstOrThrow();
-    expect(row.secret_hmac).toBe(t.hub.ctx.secret.keyedHash("pin", view.pin));
+    const context = credentialSealContext({
+      lockId: fromHex(seal.lock_id),
+      credentialType: CredentialType.PIN,
+      userIndex: Number(seal.user_index),
+      credentialIndex: Number(seal.credential_index),
+    });
+    expect(new TextDecoder().decode(openSealedSecret(lockPrivate, fromHex(seal.sealed ?? ""), context))).toBe(
+      view.pin,
+    );
     expect(view).toMatchObject({ personName: "Ann", siteName: "Seaside flat", timeZone: "Europe/Paris" });
     expect(view.access).toEqual([
       {

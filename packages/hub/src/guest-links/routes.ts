@@ -5,7 +5,7 @@
  */
 import { Type } from "@fastify/type-provider-typebox";
 import { defineRoute, type RouteDef } from "../authz/route-table.js";
-import { EpochMs, Id, Strict, errorResponses } from "../server/schemas.js";
+import { EpochMs, Id, Label, Strict, errorResponses } from "../server/schemas.js";
 import type { IngestTables, SyncTables } from "../db/schema.js";
 import { auditCall } from "../audit/routes.js";
 import { PIN_MAX, PIN_MIN } from "../credentials/pin-policy.js";
@@ -64,11 +64,12 @@ export const GUEST_LINK_ROUTES: readonly RouteDef[] = [
       "Make a generated PIN and a one-time guest link that shows it (the PIN itself is never returned)",
     tags: ["credentials"],
     access: { kind: "site", permission: "site.manage", site: { param: "personId", table: "people" } },
+    stepUp: true,
     status: 201,
     schema: {
       params: Strict({ personId: Id }),
       body: Strict({
-        label: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+        label: Type.Optional(Label),
         length: Type.Optional(Type.Integer({ minimum: PIN_MIN, maximum: PIN_MAX })),
         expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: GUEST_LINK_MAX_DAYS })),
       }),

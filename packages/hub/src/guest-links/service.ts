@@ -1,7 +1,9 @@
 /**
  * Guest links: a generated PIN handed over as a one-time link instead of being read out. At
  * creation, the only moment the hub holds the PIN, it seals the PIN under a key derived from the
- * link's token (seal.ts) and keeps only the token's keyed hash and the sealed copy. The PIN is
+ * link's token (seal.ts) and keeps only the token's keyed hash and the sealed copy: the token is
+ * 32 random bytes, so neither can be opened or tested without it (unlike a PIN, whose small
+ * space would fall to any hash the hub could compute). The PIN is
  * opened only in the request that presents the token, and the sealed copy is destroyed on first
  * open, on expiry, or when the credential is revoked or its person removed.
  */
@@ -12,9 +14,9 @@ import type { HubContext } from "../server/context.js";
 import type { CredentialTable, Database, HubDatabase, PersonTable } from "../db/schema.js";
 import { refuseUnknownSecret } from "../abuse/unknown-secret.js";
 import { recordAudit } from "../audit/audit.js";
-import { liveDoorIds, pinCollides, termsOf } from "../grants/live.js";
+import { termsOf } from "../grants/live.js";
 import { grantStatusAt, type GrantStatus, type Schedule } from "../grants/schedule.js";
-import { generatePin } from "../credentials/pin-policy.js";
+import { defaultPinLength, generateHubPin, sitePinPolicy } from "../credentials/pin-policy.js";
 import { sealForLocks } from "../sync/reconcile.js";
 import { newGuestToken, openPin, sealPin } from "./seal.js";
 import type { GuestLinkTables } from "./table.js";
@@ -45,7 +47,7 @@ export interface CreatedGuestPin {
 
 /**
  * Makes a generated PIN credential for `person` (as POST /people/:id/credentials does for a
- * generated PIN: strong, free on the person's doors, sealed to every bound lock) and its guest
+ * generated PIN: strong, sealed to every bound lock, no hash kept) and its guest
  * link, in one transaction. The PIN leaves this function only sealed.
  */
 export async function createGuestPin(
@@ -54,26 +56,16 @@ export async function createGuestPin(
   options: { label?: string; length?: number; expiresInDays?: number },
 ): Promise<CreatedGuestPin> {
   const now = ctx.now();
-  const length = options.length ?? 6;
+  const policy = await sitePinPolicy(ctx.db, person.site_id);
+  const length = options.length ?? defaultPinLength(policy);
   const days = options.expiresInDays ?? GUEST_LINK_DEFAULT_DAYS;
-  const doors = (await liveDoorIds(ctx, [person.id])).get(person.id) ?? new Set<string>();
-  let pin: string | null = null;
-  // Collision checks are async; draw candidates until a free one is found.
-  for (let attempt = 0; pin === null && attempt < 50; attempt++) {
-    const candidate = generatePin(length, person.phone);
-    if (!(await pinCollides(ctx, ctx.secret.keyedHash("pin", candidate), doors, person.id))) pin = candidate;
-  }
-  if (pin === null)
-    throw new LatchkeyError("HUB_PIN_DUPLICATE", "could not generate a free PIN; ask for a longer one", {
-      length,
-    });
+  const pin = generateHubPin(length, person.phone, policy);
   const credential: CredentialTable = {
     id: randomUUID(),
     person_id: person.id,
     site_id: person.site_id,
     kind: "pin",
     label: options.label ?? "PIN",
-    secret_hmac: ctx.secret.keyedHash("pin", pin),
     status: "active",
     created_at: now,
     revoked_at: null,
@@ -88,7 +80,7 @@ export async function createGuestPin(
       credentialId: credential.id,
       personId: person.id,
       siteId: person.site_id,
-      secret: { kind: "pin", pin: pin ?? "" },
+      secret: { kind: "pin", pin },
       now,
     });
     await links(trx)

@@ -1,6 +1,8 @@
 /**
  * Alerts for people: a gap in a lock's events, a quarantined record, a lock that saw another
- * checkpoint than ours. Details are JSON of ids, seqs and reasons — never secrets.
+ * checkpoint than ours, a lock that stopped answering. Details are JSON of ids, seqs and
+ * reasons — never secrets. An alert is open until acknowledged, or until its condition ends by
+ * itself (resolved: the offline lock answers again).
  */
 import type { Kysely } from "kysely";
 import type { HubDatabase } from "../db/schema.js";
@@ -18,6 +20,8 @@ export const AlertKind = {
   CheckpointUnknown: "checkpoint-unknown",
   /** A lock reports a credential change the hub did not make (added or removed at the lock). */
   SyncDrift: "sync-drift",
+  /** A lock has not answered its authenticated heartbeats for a while (resolved when it does). */
+  LockOffline: "lock-offline",
 } as const;
 export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
 
@@ -48,6 +52,42 @@ export async function insertAlerts(
     .execute();
 }
 
+/**
+ * Raises one alert of `kind` for a lock unless one is already open (neither acknowledged nor
+ * resolved): a condition that persists is one alert, not one per check. Returns whether it did.
+ */
+export async function raiseOnce(db: Kysely<HubDatabase>, alert: NewAlert, at: number): Promise<boolean> {
+  if (alert.lockId === null) throw new Error("raiseOnce needs a lock");
+  const open = await db
+    .selectFrom("alerts")
+    .select("id")
+    .where("kind", "=", alert.kind)
+    .where("lock_id", "=", alert.lockId)
+    .where("acknowledged_at", "is", null)
+    .where("resolved_at", "is", null)
+    .executeTakeFirst();
+  if (open !== undefined) return false;
+  await insertAlerts(db, [alert], at);
+  return true;
+}
+
+/** Marks a lock's unresolved alerts of `kind` resolved (their condition ended); returns how many. */
+export async function resolveAlerts(
+  db: Kysely<HubDatabase>,
+  kind: AlertKind,
+  lockId: string,
+  at: number,
+): Promise<number> {
+  const r = await db
+    .updateTable("alerts")
+    .set({ resolved_at: at })
+    .where("kind", "=", kind)
+    .where("lock_id", "=", lockId)
+    .where("resolved_at", "is", null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 export interface AlertItem {
   readonly id: number;
   readonly kind: string;
@@ -55,6 +95,7 @@ export interface AlertItem {
   readonly details: Record<string, unknown>;
   readonly createdAt: number;
   readonly acknowledgedAt: number | null;
+  readonly resolvedAt: number | null;
 }
 
 export async function listAlerts(
@@ -63,7 +104,7 @@ export async function listAlerts(
 ): Promise<AlertItem[]> {
   let q = db.selectFrom("alerts").selectAll().orderBy("id");
   if (opts.lockId !== undefined) q = q.where("lock_id", "=", opts.lockId);
-  if (opts.openOnly === true) q = q.where("acknowledged_at", "is", null);
+  if (opts.openOnly === true) q = q.where("acknowledged_at", "is", null).where("resolved_at", "is", null);
   return (await q.execute()).map((r) => ({
     id: Number(r.id),
     kind: r.kind,
@@ -71,6 +112,7 @@ export async function listAlerts(
     details: JSON.parse(r.details) as Record<string, unknown>,
     createdAt: Number(r.created_at),
     acknowledgedAt: r.acknowledged_at === null ? null : Number(r.acknowledged_at),
+    resolvedAt: r.resolved_at === null ? null : Number(r.resolved_at),
   }));
 }
 

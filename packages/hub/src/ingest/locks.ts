@@ -3,7 +3,7 @@
  * when they were commissioned, and the event-ingestion cursor (last ingested seq and its hash).
  * Commissioning calls `registerLock`; ingestion refuses records from any lock not registered.
  */
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import { fromHex, LatchkeyError, lockIdFromPublicKey, toHex, type LockId } from "@latchkey/protocol";
 import type { HubDatabase, LockTable } from "../db/schema.js";
 
@@ -71,11 +71,14 @@ export async function registerLock(db: Kysely<HubDatabase>, reg: LockRegistratio
   return id;
 }
 
-export async function getLock(db: Kysely<HubDatabase>, id: string): Promise<LockTable | undefined> {
+export async function getLock(
+  db: Kysely<HubDatabase>,
+  id: string,
+): Promise<Selectable<LockTable> | undefined> {
   return db.selectFrom("locks").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
-export function cursorOf(row: LockTable): LockCursor {
+export function cursorOf(row: Selectable<LockTable>): LockCursor {
   return {
     seq: Number(row.cursor_seq),
     hash: fromHex(row.cursor_hash),

@@ -1,10 +1,13 @@
 /**
- * The hub secret: 32 random bytes in `<data-dir>/secret.key` (mode 0600), created at first start.
- * It keys the PIN/card duplicate hashes and seals TOTP secrets at rest. Several hub processes
+ * The hub secret: 32 random bytes in `<data-dir>/secret.key` (mode 0600, refused when group or
+ * others may read or write it), created at first start.
+ * It keys the hashes that find high-entropy tokens (links, recovery codes, doorbell and guest-link
+ * tokens) and seals TOTP secrets at rest. It never keys a hash of a PIN or card number: it sits
+ * on the same disk, and their spaces are small enough to try whole. Several hub processes
  * sharing one PostgreSQL database must share this file.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LatchkeyError } from "@latchkey/protocol";
 
@@ -28,7 +31,10 @@ export class HubSecret {
     return new Uint8Array(this.#noiseStatic);
   }
 
-  /** Keyed hash for duplicate detection; `domain` separates PINs from card numbers. */
+  /**
+   * Keyed hash that finds a high-entropy token; `domain` separates purposes. Never for PINs or
+   * card numbers (see above): a hash the hub can compute is one it can test guesses against.
+   */
   keyedHash(domain: string, value: string): string {
     return createHmac("sha256", this.#hmacKey).update(`${domain}\0${value}`).digest("hex");
   }
@@ -70,6 +76,13 @@ export function loadOrCreateHubSecret(dataDir: string): HubSecret {
   const path = join(dataDir, "secret.key");
   if (!existsSync(path)) {
     writeFileSync(path, randomBytes(32).toString("hex") + "\n", { mode: 0o600, flag: "wx" });
+  }
+  // A key others could have read is no longer a secret: refused, like ssh does, not quietly fixed.
+  if (process.platform !== "win32" && (statSync(path).mode & 0o077) !== 0) {
+    throw new LatchkeyError(
+      "HUB_DATA_DIR_PERMISSIONS",
+      `${path} is readable or writable by group/others; if no one else could have copied it, chmod 600 ${path}`,
+    );
   }
   const text = readFileSync(path, "utf8").trim();
   if (!/^[0-9a-f]{64}$/.test(text)) {

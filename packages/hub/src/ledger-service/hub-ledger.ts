@@ -27,6 +27,7 @@ import type { Database, HubDatabase, IngestTables, SyncTables } from "../db/sche
 import { loadOrCreateCheckpointKey } from "../keys/checkpoint-key.js";
 import { AuditFeed } from "./audit-feed.js";
 import { Exclusive } from "./exclusive.js";
+import { ensurePrivateFile } from "../config/data-dir.js";
 
 export const LEDGER_SQLITE_FILE = "ledger.sqlite";
 
@@ -83,6 +84,7 @@ export class HubLedger {
       store = new PgLedgerStore(pool, opts.pgSchema === undefined ? {} : { schema: opts.pgSchema });
       release = () => pool.end();
     } else {
+      ensurePrivateFile(join(opts.dataDir, LEDGER_SQLITE_FILE));
       const file = new SqliteDatabase(join(opts.dataDir, LEDGER_SQLITE_FILE), { timeout: 5000 });
       store = new SqliteLedgerStore(file);
       release = () => {

@@ -86,7 +86,8 @@ async function lockViews(ctx: HubContext, where: { doorId?: string; siteId?: str
     out.push({
       id: r.id,
       doorId: r.door_id,
-      online: service?.opts.gateway.isConnected(r.id as never) ?? false,
+      // Presence from the authenticated channel (heartbeats), never from the broker.
+      online: service?.engine.isOnline(r.id) ?? false,
       commissionedAt: Number(r.commissioned_at),
       lastSeenAt: r.last_seen_at === null ? null : Number(r.last_seen_at),
       clockDriftMs: r.clock_drift_ms === null ? null : Number(r.clock_drift_ms),
@@ -118,6 +119,8 @@ const AlertView = Strict({
   ),
   createdAt: EpochMs,
   acknowledgedAt: Type.Union([EpochMs, Type.Null()]),
+  /** When the condition ended by itself (a lock offline that answers again). */
+  resolvedAt: Type.Union([EpochMs, Type.Null()]),
 });
 
 export const LOCK_ROUTES: readonly RouteDef[] = [
@@ -125,7 +128,7 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
     method: "GET",
     url: "/api/v1/sites/:siteId/alerts",
     summary:
-      "Alerts about the site's locks: missing events (gap), quarantined records, forked checkpoints, drift (open ones unless all=true)",
+      "Alerts about the site's locks: missing events (gap), quarantined records, forked checkpoints, drift, locks offline (open ones — neither acknowledged nor resolved — unless all=true)",
     tags: ["locks"],
     access: { kind: "site", permission: "site.read", site: { param: "siteId", table: "sites" } },
     schema: {
@@ -145,11 +148,13 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
           "alerts.details as details",
           "alerts.created_at as createdAt",
           "alerts.acknowledged_at as acknowledgedAt",
+          "alerts.resolved_at as resolvedAt",
         ])
         .where("locks.site_id", "=", call.params.siteId)
         .orderBy("alerts.id", "desc")
         .limit(200);
-      if (call.query.all !== "true") q = q.where("alerts.acknowledged_at", "is", null);
+      if (call.query.all !== "true")
+        q = q.where("alerts.acknowledged_at", "is", null).where("alerts.resolved_at", "is", null);
       const rows = await q.execute();
       return {
         items: rows.map((r) => ({
@@ -160,6 +165,7 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
           details: JSON.parse(r.details) as Record<string, string | number | boolean | null>,
           createdAt: Number(r.createdAt),
           acknowledgedAt: r.acknowledgedAt === null ? null : Number(r.acknowledgedAt),
+          resolvedAt: r.resolvedAt === null ? null : Number(r.resolvedAt),
         })),
       };
     },
@@ -268,16 +274,30 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
       params: Strict({ siteId: Id }),
       response: {
         200: Strict({
-          items: Type.Array(Strict({ lockId: Type.String(), firstSeenAt: EpochMs, lastSeenAt: EpochMs })),
+          items: Type.Array(
+            Strict({
+              lockId: Type.String(),
+              firstSeenAt: EpochMs,
+              lastSeenAt: EpochMs,
+              announcers: Type.Integer({
+                minimum: 1,
+                description:
+                  "sessions announcing this lock id; more than one means at least one is not the lock",
+              }),
+            }),
+          ),
         }),
         ...errors,
       },
     },
-    handler(call) {
-      const items = lockService(call.ctx)
-        .waiting()
-        .map((w) => ({ lockId: w.lockId, firstSeenAt: w.firstSeenAt, lastSeenAt: w.lastSeenAt }));
-      return Promise.resolve({ items });
+    async handler(call) {
+      const items = (await lockService(call.ctx).waiting()).map((w) => ({
+        lockId: w.lockId,
+        firstSeenAt: w.firstSeenAt,
+        lastSeenAt: w.lastSeenAt,
+        announcers: w.announcers,
+      }));
+      return { items };
     },
   }),
   defineRoute({

@@ -27,7 +27,7 @@ import type { DeviceGateway } from "../gateway/device-gateway.js";
 import { registerLock } from "../ingest/locks.js";
 import type { SyncEngine } from "../sync/engine.js";
 import { siteOwnerKey } from "./site-keys.js";
-import type { CommissioningLobby, WaitingLock } from "./lobby.js";
+import type { CommissioningLobby, LockClaim, WaitingLock } from "./lobby.js";
 
 export interface LedgerIdentity {
   readonly origin: string;
@@ -109,6 +109,32 @@ export class LockPasswords {
   }
 }
 
+/** Failures in the order that best explains them: a lock's own answer before a silence. */
+const FAILURE_RANK = ["COMM_CONFIRMATION_FAILED", "COMM_LOCKED_OUT", "LOCK_LINK_TIMEOUT"];
+
+function failureRank(e: unknown): number {
+  const code = isLatchkeyError(e) ? e.code : "LK_INTERNAL";
+  const i = FAILURE_RANK.indexOf(code);
+  return i === -1 ? (code === "LK_INTERNAL" ? FAILURE_RANK.length + 1 : FAILURE_RANK.length) : i;
+}
+
+/**
+ * Runs `attempt` on every claimed session at once and resolves with the first to complete; the
+ * others are abandoned by the caller's release. Rejects, once all have failed, with the failure
+ * that says most (a refusal from a lock rather than a silence).
+ */
+async function firstToComplete<T>(
+  claims: readonly LockClaim[],
+  attempt: (c: LockClaim) => Promise<T>,
+): Promise<T> {
+  try {
+    return await Promise.any(claims.map((c) => attempt(c)));
+  } catch (e) {
+    const errors = e instanceof AggregateError ? (e.errors as unknown[]) : [e];
+    throw errors.reduce((best, x) => (failureRank(x) < failureRank(best) ? x : best));
+  }
+}
+
 export class LockService {
   constructor(readonly opts: LockServiceOptions & { readonly passwords: LockPasswords }) {}
 
@@ -116,8 +142,26 @@ export class LockService {
     return this.opts.engine;
   }
 
-  waiting(): WaitingLock[] {
-    return this.opts.lobby.waiting();
+  /**
+   * Locks waiting to be commissioned, without any lock already commissioned onto a door: anyone
+   * can announce a lock id (it is printed on the label), and a replayed announcement of a lock in
+   * service must not look like a new lock waiting.
+   */
+  async waiting(): Promise<WaitingLock[]> {
+    const announced = this.opts.lobby.waiting();
+    if (announced.length === 0) return announced;
+    const commissioned = await this.opts.db
+      .selectFrom("locks")
+      .select("id")
+      .where(
+        "id",
+        "in",
+        announced.map((w) => w.lockId),
+      )
+      .where("door_id", "is not", null)
+      .execute();
+    const inService = new Set(commissioned.map((r) => r.id));
+    return announced.filter((w) => !inService.has(w.lockId));
   }
 
   /**
@@ -146,9 +190,9 @@ export class LockService {
       throw new LatchkeyError("HUB_DOOR_HAS_LOCK", "this door already has a lock; remove it first", {
         lockId: bound.id,
       });
-    const waiting = lobby
-      .waiting()
-      .filter((w) => o.lockId === undefined || w.lockId === o.lockId.toLowerCase());
+    const waiting = (await this.waiting()).filter(
+      (w) => o.lockId === undefined || w.lockId === o.lockId.toLowerCase(),
+    );
     if (waiting.length === 0)
       throw new LatchkeyError(
         "HUB_COMMISSION_NO_LOCK",
@@ -165,8 +209,10 @@ export class LockService {
         },
       );
     const target = waiting[0] as WaitingLock;
-    const claimed = lobby.claim(target.sessionId);
-    if (claimed === null)
+    // Every session announcing this id is tried at once: only the real lock can finish the PAKE
+    // (a replay or a forgery on another session cannot), so a fake cannot make us pick it.
+    const claims = lobby.claimAll(target.lockId);
+    if (claims.length === 0)
       throw new LatchkeyError(
         "HUB_COMMISSION_NO_LOCK",
         `lock ${target.lockId} is being commissioned already`,
@@ -175,30 +221,36 @@ export class LockService {
     const hubNoise = secret.noiseStaticSecret();
     let identity;
     try {
-      identity = await LockClient.commission(claimed.transport, {
-        setupCode: o.setupCode,
-        hubKeys: {
-          ownerSigningPublicKey: owner.publicKey,
-          hubStaticPublicKey: nodeX25519.publicKey(hubNoise),
-        },
-        timeoutMs: this.opts.commissionTimeoutMs ?? 60_000,
-      });
+      identity = await firstToComplete(claims, (claim) =>
+        LockClient.commission(claim.transport, {
+          setupCode: o.setupCode,
+          hubKeys: {
+            ownerSigningPublicKey: owner.publicKey,
+            hubStaticPublicKey: nodeX25519.publicKey(hubNoise),
+          },
+          timeoutMs: this.opts.commissionTimeoutMs ?? 60_000,
+        }),
+      );
     } catch (e) {
       const why = isLatchkeyError(e) ? e.code : "LK_INTERNAL";
-      log.warn({ lockId: target.lockId, reason: why }, "commissioning failed");
+      log.warn({ lockId: target.lockId, reason: why, sessions: claims.length }, "commissioning failed");
+      const others =
+        claims.length > 1
+          ? ` (${claims.length} devices announced this lock id; at most one of them is the lock)`
+          : "";
       throw new LatchkeyError(
         "HUB_COMMISSION_FAILED",
-        why === "COMM_CONFIRMATION_FAILED"
+        (why === "COMM_CONFIRMATION_FAILED"
           ? "the setup code is wrong (the lock counts wrong tries and locks out after five)"
           : why === "COMM_LOCKED_OUT"
             ? "the lock is locked out after wrong setup codes; wait and try again"
             : why === "LOCK_LINK_TIMEOUT"
               ? "the lock did not answer in time"
-              : `the lock refused commissioning (${why})`,
-        { reason: why },
+              : `the lock refused commissioning (${why})`) + others,
+        { reason: why, ...(claims.length > 1 ? { announcers: claims.length } : {}) },
       );
     } finally {
-      claimed.release();
+      for (const claim of claims) claim.release();
       hubNoise.fill(0);
     }
     const lockId = toHex(identity.lockId);

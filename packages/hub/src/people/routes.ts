@@ -198,10 +198,8 @@ export const PEOPLE_ROUTES: readonly RouteDef[] = [
         await t.deleteFrom("lock_users").where("person_id", "=", params.personId).execute();
         await t.deleteFrom("guest_links").where("credential_id", "in", creds0).execute();
         const grants = trx.selectFrom("grants").select("id").where("person_id", "=", params.personId);
-        const creds = trx.selectFrom("credentials").select("id").where("person_id", "=", params.personId);
         await trx.deleteFrom("grant_doors").where("grant_id", "in", grants).execute();
         await trx.deleteFrom("grants").where("person_id", "=", params.personId).execute();
-        await trx.deleteFrom("pin_seals").where("credential_id", "in", creds).execute();
         await trx.deleteFrom("credentials").where("person_id", "=", params.personId).execute();
         await trx.deleteFrom("people").where("id", "=", params.personId).execute();
       });

@@ -3,7 +3,13 @@
  * in-process with `app.inject`; `latchkey start` adds a listener and signal handling.
  */
 import { readFileSync } from "node:fs";
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import cookie from "@fastify/cookie";
 import swagger from "@fastify/swagger";
 import { LatchkeyError } from "@latchkey/protocol";
@@ -25,6 +31,8 @@ import { prepareSetupLink } from "../accounts/links.js";
 import { MODEL_ROUTES } from "./model-routes.js";
 import { systemRoutes } from "./system-routes.js";
 import { createLogger } from "./logging.js";
+import { prepareDataDir } from "../config/data-dir.js";
+import { SAFE_TEXT_PATTERN, unsafeTextReason } from "./schemas.js";
 import { Metrics } from "./metrics.js";
 import type { HubContext } from "./context.js";
 import { HubLedger } from "../ledger-service/hub-ledger.js";
@@ -56,9 +64,40 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-function toApiError(err: FastifyError): LatchkeyError {
+/** The value at a JSON pointer (`/a/0/b`) inside a request part, for error messages. */
+function valueAt(root: unknown, pointer: string): unknown {
+  let v = root;
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[key] : undefined;
+  }
+  return v;
+}
+
+/** A name or label that breaks the one name rule (schemas.ts): HUB_NAME_INVALID saying where and why. */
+function nameError(err: FastifyError, request: FastifyRequest): LatchkeyError | null {
+  const bad = err.validation?.find(
+    (v) => v.keyword === "pattern" && (v.params as { pattern?: unknown }).pattern === SAFE_TEXT_PATTERN,
+  );
+  if (bad === undefined) return null;
+  const context = err.validationContext ?? "body";
+  const part = context === "body" ? request.body : context === "querystring" ? request.query : request.params;
+  const value = valueAt(part, bad.instancePath);
+  const field = `${context}${bad.instancePath}`;
+  const reason =
+    (typeof value === "string" ? unsafeTextReason(value) : null) ?? "contains a forbidden character";
+  return new LatchkeyError(
+    "HUB_NAME_INVALID",
+    `${field} ${reason}; names may not contain control, bidirectional or unpaired surrogate characters`,
+    { field },
+  );
+}
+
+function toApiError(err: FastifyError, request: FastifyRequest): LatchkeyError {
   if (err instanceof LatchkeyError) return err;
   if (err.validation !== undefined) {
+    const invalidName = nameError(err, request);
+    if (invalidName !== null) return invalidName;
     const first = err.validation[0];
     const where = `${err.validationContext ?? "request"}${first?.instancePath ?? ""}`;
     const extra = (first?.params as { additionalProperty?: unknown } | undefined)?.additionalProperty;
@@ -89,6 +128,8 @@ function toApiError(err: FastifyError): LatchkeyError {
 export async function buildHub(config: HubConfig): Promise<Hub> {
   const log = createLogger(config.logLevel, config.logDestination);
   const sqlite = !isPostgresUrl(config.database);
+  // Before any key or database is touched: a data directory others can read is refused.
+  prepareDataDir(config.dataDir);
   const databaseUrl = config.database === "" ? defaultSqlitePath(config.dataDir) : config.database;
   const secret = loadOrCreateHubSecret(config.dataDir);
   const opened = await openDatabase({
@@ -147,6 +188,18 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     config.tlsCert !== undefined && config.tlsKey !== undefined
       ? { https: { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) } }
       : {};
+  // Every answer, errors and 404s included: never sniffed as another type; API answers (PINs,
+  // recovery codes, TOTP secrets, tokens) never stored by a browser or proxy cache. Static assets
+  // set their own caching first. HSTS whenever the hub is reached over HTTPS (its own TLS, or an
+  // https public URL behind a proxy); without includeSubDomains, since the hub often lives on one
+  // name of a domain whose other hosts its owner does not run.
+  const hsts = tls.https !== undefined || ctx.secureCookies;
+  const commonHeaders = (reply: FastifyReply): FastifyReply => {
+    void reply.header("x-content-type-options", "nosniff");
+    if (!reply.hasHeader("cache-control")) void reply.header("cache-control", "no-store");
+    if (hsts) void reply.header("strict-transport-security", "max-age=31536000");
+    return reply;
+  };
   const app = Fastify({
     ...tls,
     loggerInstance: log,
@@ -160,7 +213,8 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
         error.code === "FST_ERR_MAX_PARAM_LENGTH" || error.code === "FST_ERR_BAD_URL"
           ? new LatchkeyError("HUB_NOT_FOUND", "not found")
           : new LatchkeyError("HUB_BAD_REQUEST", "bad request");
-      void (reply as unknown as FastifyReply).code(apiError.status).send(apiError.toJSON());
+      // Router-level answers skip the route hooks, so they get the response headers here.
+      void commonHeaders(reply).code(apiError.status).send(apiError.toJSON());
     },
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
@@ -182,6 +236,12 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     },
   });
   guardRouteDeclarations(app);
+
+  app.addHook("onSend", async (_request, reply, payload) => {
+    // Every answer of a route, error handler or 404 handler.
+    commonHeaders(reply);
+    return payload;
+  });
 
   app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unmatched";
@@ -215,9 +275,9 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const apiError = toApiError(err);
+    const apiError = toApiError(err, request);
     if (apiError.code === "LK_INTERNAL") log.error({ err, reqId: request.id }, "request failed");
-    if (apiError.code === "AUTH_RATE_LIMITED" && typeof apiError.details?.retryAfterSeconds === "number") {
+    if (apiError.status === 429 && typeof apiError.details?.retryAfterSeconds === "number") {
       void reply.header("retry-after", String(apiError.details.retryAfterSeconds));
     }
     void reply.code(apiError.status).send(apiError.toJSON());
@@ -242,11 +302,18 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     ...(config.mqttPort === undefined ? {} : { mqttTcp: { host: config.host, port: config.mqttPort } }),
     deriveLockPassword: (lockId) => passwords.password(lockId),
     admittedLocks: passwords.lockIds(),
-    commissioning: { open: true, maxClients: config.commissioningClients },
+    commissioning: {
+      open: true,
+      maxClients: config.commissioningClients,
+      maxClientsPerSource: config.commissioningClientsPerSource,
+    },
     ...(config.topicPrefix === undefined ? {} : { topicPrefix: config.topicPrefix }),
     log: log.child({ part: "gateway" }),
   });
-  const lobby = new CommissioningLobby(gateway);
+  const lobby = new CommissioningLobby(gateway, {
+    maxWaiting: config.commissioningClients,
+    maxPerSource: config.commissioningClientsPerSource,
+  });
   const engine = new SyncEngine({
     db: hubLedger.db,
     gateway,
@@ -271,7 +338,11 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     if (sqlite) removePidFile(config.dataDir);
     throw e;
   }
-  ctx.metrics.registerGauge(LOCKS_CONNECTED_METRIC, gateway.gauge().help, () => gateway.gauge().value);
+  ctx.metrics.registerGauge(
+    LOCKS_CONNECTED_METRIC,
+    "Locks whose authenticated session answers (presence from heartbeats, never from the broker).",
+    () => engine.onlineCount(),
+  );
   ctx.metrics.registerGauge(
     "latchkey_lock_clock_drift_seconds_max",
     "Largest lock clock error seen at the locks' last state reports (the hub corrects clocks off by more than 2 s).",

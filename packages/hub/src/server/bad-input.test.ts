@@ -9,7 +9,7 @@ import { ERROR_CODES } from "@latchkey/protocol";
 import { testStores } from "../testing/stores.js";
 import { snapshot } from "../testing/snapshot.js";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
-import { createOwner, stepUp, type SignedIn } from "../testing/flows.js";
+import { createOwner, stepUp, type SignedIn, siteDoorPerson } from "../testing/flows.js";
 import { sampleBodies } from "../testing/samples.js";
 
 const stores = await testStores();
@@ -23,10 +23,7 @@ describe.each(stores)("bad input on every route (%s)", (store) => {
     t = await startTestHub(store);
     owner = await createOwner(t);
     const c = owner.client;
-    const siteId = (await c.post("/api/v1/sites", { name: "S", timezone: "UTC" })).json<{ id: string }>().id;
-    const doorId = (await c.post(`/api/v1/sites/${siteId}/doors`, { name: "D" })).json<{ id: string }>().id;
-    const personId = (await c.post(`/api/v1/sites/${siteId}/people`, { name: "P" })).json<{ id: string }>()
-      .id;
+    const { siteId, doorId, personId } = await siteDoorPerson(c);
     const grantId = (
       await c.post(`/api/v1/people/${personId}/grants`, {
         doorIds: [doorId],

@@ -19,11 +19,29 @@ import { LockClient, type CommissionedLock } from "@latchkey/lock";
 import { DeviceGateway } from "../gateway/device-gateway.js";
 import type { MqttFrameTransport } from "../gateway/mqtt-transport.js";
 import { uniquePrefix } from "../gateway/test-support.js";
+import type { SimLockOptions } from "./sim-lock.js";
 
 export { until } from "../gateway/test-support.js";
 
 /** Few PBKDF2 iterations: tests create many locks. */
 export const TEST_COMMISSIONING = { pbkdf2Iterations: 1000 } as const;
+
+/**
+ * A simulated lock for a hub test: its wall clock fixed at the hub's fake time, quick to
+ * announce, reconnect and retry, and cheap to commission.
+ */
+export function quickSimLock(
+  options: Pick<SimLockOptions, "dir" | "url" | "topicPrefix" | "wallMs">,
+): SimLockOptions {
+  return {
+    ...options,
+    clockTickMs: 0,
+    announceEveryMs: 200,
+    reconnectPeriodMs: 100,
+    maxRetryMs: 1_000,
+    commissioning: TEST_COMMISSIONING,
+  };
+}
 
 export interface TestHubSide {
   readonly gateway: DeviceGateway;
@@ -55,7 +73,12 @@ export async function startTestHubSide(
     mqttTcp: { host: "127.0.0.1", port: 0 },
     topicPrefix,
     reconnectPeriodMs: 100,
-    commissioning: { open: true, maxClients: options.commissioningMaxClients ?? 16 },
+    // Every simulated lock connects from loopback: one source, so it gets the whole allowance.
+    commissioning: {
+      open: true,
+      maxClients: options.commissioningMaxClients ?? 16,
+      maxClientsPerSource: options.commissioningMaxClients ?? 16,
+    },
     deriveLockPassword: (lockId) => {
       const channel = channelKeys.get(lockId);
       // Not commissioned here: a password nobody can know.

@@ -6,10 +6,20 @@ import { LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import { sitesWithPermission, SITE_ROLES } from "../authz/permissions.js";
 import { hasFreshSecondFactor } from "../sessions/sessions.js";
-import { EpochMs, Id, Name, Ok, Strict, StrictPatch, Username, errorResponses } from "../server/schemas.js";
+import {
+  EpochMs,
+  Id,
+  Name,
+  Ok,
+  SafeText,
+  Strict,
+  StrictPatch,
+  Username,
+  errorResponses,
+} from "../server/schemas.js";
 import type { DoorTable, IngestTables, SiteTable, SyncTables } from "../db/schema.js";
 import { assertTimeZone } from "../grants/schedule.js";
-import { parseLockPublicKey } from "../credentials/pin-seal.js";
+import { parseLockPublicKey } from "../credentials/lock-public-key.js";
 import { createLink } from "../accounts/links.js";
 import { normaliseUsername } from "../accounts/routes.js";
 import { auditCall } from "../audit/routes.js";
@@ -222,7 +232,8 @@ export const SITE_ROUTES: readonly RouteDef[] = [
   defineRoute({
     method: "POST",
     url: "/api/v1/sites/:siteId/doors",
-    summary: "Add a door (optionally bound to a lock's X25519 key, to which new PINs are sealed)",
+    summary:
+      "Add a door (optionally bound to a lock's X25519 key, to which new PINs are sealed: binding needs step-up)",
     tags: ["doors"],
     access: { kind: "site", permission: "site.manage", site: siteOf },
     status: 201,
@@ -230,13 +241,15 @@ export const SITE_ROUTES: readonly RouteDef[] = [
       params: SiteParams,
       body: Strict({
         name: Name,
-        lockId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        lockId: Type.Optional(SafeText(64)),
         lockPublicKey: Type.Optional(LockKey),
       }),
       response: { 201: Door, ...errors },
     },
     async handler(call) {
       const { ctx, params, body } = call;
+      // A door born bound to a lock decides which lock receives sealed PINs, as rebinding does.
+      if (body.lockPublicKey !== undefined || body.lockId !== undefined) requireStepUp(call);
       if (body.lockPublicKey !== undefined) parseLockPublicKey(body.lockPublicKey);
       const row: DoorTable = {
         id: randomUUID(),
@@ -284,7 +297,7 @@ export const SITE_ROUTES: readonly RouteDef[] = [
       params: DoorParams,
       body: StrictPatch({
         name: Type.Optional(Name),
-        lockId: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+        lockId: Type.Optional(Type.Union([SafeText(64), Type.Null()])),
         lockPublicKey: Type.Optional(Type.Union([LockKey, Type.Null()])),
       }),
       response: { 200: Door, ...errors },
@@ -344,7 +357,6 @@ export const SITE_ROUTES: readonly RouteDef[] = [
         );
       await ctx.db.transaction().execute(async (trx) => {
         await trx.deleteFrom("grant_doors").where("door_id", "=", params.doorId).execute();
-        await trx.deleteFrom("pin_seals").where("door_id", "=", params.doorId).execute();
         // Its doorbell token stops working with it.
         await trx
           .withTables<DoorbellTables>()
@@ -391,9 +403,10 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     method: "POST",
     url: "/api/v1/sites/:siteId/members",
     summary:
-      "Give an account a role on the site, or invite a new one (the invitation link is shown once). Managers: owner only, with step-up",
+      "Change a member's role, or invite anyone else by user name (step-up; the link is shown once). The answer is the same whether or not an account has that name. Managers: owner only",
     tags: ["members"],
     access: { kind: "site", permission: "site.members", site: siteOf },
+    stepUp: true,
     status: 201,
     schema: {
       params: SiteParams,
@@ -410,56 +423,55 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     async handler(call) {
       const { ctx, params, body } = call;
       const c = call as Call<RouteSchema>;
-      if (body.role === "manager") {
-        // Adding an administrator: only the owner, and only with a fresh second factor.
-        if (!call.principal().isOwner) throw new LatchkeyError("HUB_NOT_FOUND", "not found");
-        requireStepUp(c);
-      }
+      // Adding an administrator is the owner's alone.
+      if (body.role === "manager" && !call.principal().isOwner)
+        throw new LatchkeyError("HUB_NOT_FOUND", "not found");
       const username = normaliseUsername(body.username);
-      const account = await ctx.db
-        .selectFrom("accounts")
-        .select(["id", "is_owner"])
-        .where("username", "=", username)
+      // A member of this site (the member list shows them anyway) has the role changed in place.
+      const member = await ctx.db
+        .selectFrom("site_roles")
+        .innerJoin("accounts", "accounts.id", "site_roles.account_id")
+        .select(["site_roles.account_id", "site_roles.role"])
+        .where("site_roles.site_id", "=", params.siteId)
+        .where("accounts.username", "=", username)
         .executeTakeFirst();
-      let inviteLink: string | null = null;
-      if (account === undefined) {
-        inviteLink = (await createLink(ctx, "invite", { siteId: params.siteId, role: body.role, username }))
-          .url;
-      } else {
-        if (account.is_owner === 1)
-          throw new LatchkeyError("HUB_CONFLICT", "the owner already holds every role");
-        const existing = await ctx.db
-          .selectFrom("site_roles")
-          .select("role")
-          .where("account_id", "=", account.id)
-          .where("site_id", "=", params.siteId)
-          .executeTakeFirst();
-        if (existing?.role === "manager" && !call.principal().isOwner)
+      if (member !== undefined) {
+        if (member.role === "manager" && !call.principal().isOwner)
           throw new LatchkeyError("HUB_NOT_FOUND", "not found");
         await ctx.db
-          .deleteFrom("site_roles")
-          .where("account_id", "=", account.id)
+          .updateTable("site_roles")
+          .set({ role: body.role })
+          .where("account_id", "=", member.account_id)
           .where("site_id", "=", params.siteId)
           .execute();
-        await ctx.db
-          .insertInto("site_roles")
-          .values({ account_id: account.id, site_id: params.siteId, role: body.role, created_at: ctx.now() })
-          .execute();
+        await auditCall(c, {
+          action: "member.role.set",
+          siteId: params.siteId,
+          targetType: "account",
+          targetId: member.account_id,
+          details: { username, role: body.role },
+        });
+        return { username, role: body.role, inviteLink: null };
       }
+      // Anyone else — a name nobody has, an account of another site, the owner — gets an
+      // invitation, and the caller the same answer for all: whether the name exists is not the
+      // business of a site's manager. Whoever holds the link accepts it with the account's password
+      // (an existing account) or a new one (a new account); the role applies only then.
+      const { url } = await createLink(ctx, "invite", { siteId: params.siteId, role: body.role, username });
       await auditCall(c, {
-        action: account === undefined ? "member.invite" : "member.role.set",
+        action: "member.invite",
         siteId: params.siteId,
-        targetType: "account",
-        targetId: account?.id ?? username,
+        targetType: "invitation",
+        targetId: username,
         details: { username, role: body.role },
       });
-      return { username, role: body.role, inviteLink };
+      return { username, role: body.role, inviteLink: url };
     },
   }),
   defineRoute({
     method: "DELETE",
     url: "/api/v1/sites/:siteId/members/:accountId",
-    summary: "Remove an account's role on the site (step-up; managers: owner only)",
+    summary: "Remove an account's role on this site only (step-up; managers: owner only)",
     tags: ["members"],
     access: { kind: "site", permission: "site.members", site: siteOf },
     stepUp: true,
@@ -479,7 +491,8 @@ export const SITE_ROUTES: readonly RouteDef[] = [
         .where("account_id", "=", params.accountId)
         .where("site_id", "=", params.siteId)
         .execute();
-      await ctx.db.deleteFrom("sessions").where("account_id", "=", params.accountId).execute();
+      // Only this site's role goes: the account's sessions and its roles elsewhere are not this
+      // site's to end (every request re-reads the roles, so the site is out of reach at once).
       await auditCall(call, {
         action: "member.remove",
         siteId: params.siteId,

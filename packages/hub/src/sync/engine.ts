@@ -2,7 +2,22 @@
  * The sync engine: one agent per commissioned lock drives that lock toward the desired state the
  * hub database holds (reconcile.ts), over a Noise KK session carried by the device gateway.
  *
- * An agent works only while its lock is connected, one request at a time, in this order:
+ * Presence comes only from the authenticated channel. A lock is online while its Noise session
+ * answers: every authenticated reply or push counts, and when nothing else was heard for a
+ * heartbeat period (30–60 s by default, spread per lock) the agent asks GetState. After two
+ * missed heartbeats (plus one request timeout) without an answer the lock is shown offline, and
+ * a `lock-offline` alert is raised after `offlineAlertAfterMs` more; the alert is resolved when
+ * the lock answers again. What the broker says (the `status` topic, connect and disconnect
+ * events) is a hint only: a hint that a lock is there makes its agent try a session now, but no
+ * hint can mark a lock offline, stall its sync or hide it. An offline lock is probed at a slow,
+ * growing interval (from a heartbeat period up to `maxBreakerCooldownMs`).
+ *
+ * Each session starts with a handshake counter that the agent stores in `locks.channel_counter`
+ * before the first handshake message leaves: max(the hub's clock in ms, the last one + 1). The
+ * lock answers only a counter above the highest it accepted, so a captured first message is never
+ * answered again, across lock and hub restarts (docs/secure-channel.md).
+ *
+ * An agent works one request at a time, in this order:
  * read the lock's state (battery, bolt, door, clock — the clock is set when it drifts), pull and
  * ingest its signed events (verify → ledger → acknowledge), take away what should go, set up
  * user slots and schedules, then send credentials. Every credential × lock row is persisted
@@ -16,7 +31,7 @@
  * up to `maxBreakerCooldownMs`. Agents never wait on each other, so one failing or offline lock
  * never holds up the rest.
  */
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import {
   CLEAR_ALL_SCHEDULES,
   checkpointTextHash,
@@ -33,13 +48,14 @@ import {
   CredentialType as WireCredentialType,
   type LockId,
   type MessageOf,
+  type PinPolicy,
 } from "@latchkey/protocol";
 import { LockClient, LockRefusal } from "@latchkey/lock";
 import type { Logger } from "pino";
 import type { HubDatabase, CredentialSyncTable, LockUserTable } from "../db/schema.js";
 import type { DeviceGateway } from "../gateway/device-gateway.js";
 import type { Ingestor } from "../ingest/ingest.js";
-import { AlertKind, insertAlerts } from "../ingest/alerts.js";
+import { AlertKind, insertAlerts, raiseOnce, resolveAlerts } from "../ingest/alerts.js";
 import type { DesiredUser } from "./desired.js";
 import {
   hasWorkToDo,
@@ -73,6 +89,14 @@ export interface SyncPolicy {
   /** Clock difference above which the hub sets the lock's clock. */
   readonly clockToleranceMs: number;
   /**
+   * How long a connected lock may stay silent before the agent asks it a GetState (its
+   * heartbeat); each agent spreads it over ×0.67–1.33 (30–60 s by default). A lock is shown
+   * offline after two missed heartbeats plus one request timeout.
+   */
+  readonly heartbeatEveryMs: number;
+  /** How long a lock is shown offline before a `lock-offline` alert is raised. */
+  readonly offlineAlertAfterMs: number;
+  /**
    * How often a connected lock is asked to acknowledge the latest ledger checkpoint (and once
    * per connection). Each acknowledgement is itself a signed event, so this bounds the churn.
    */
@@ -97,6 +121,8 @@ export const DEFAULT_SYNC_POLICY: SyncPolicy = {
   stateEveryMs: 5 * 60_000,
   clockToleranceMs: 2_000,
   checkpointAckEveryMs: 15 * 60_000,
+  heartbeatEveryMs: 45_000,
+  offlineAlertAfterMs: 2 * 60_000,
 };
 
 export interface SyncEngineOptions {
@@ -125,6 +151,8 @@ export interface LockCondition {
   readonly lastSeq: number;
   readonly revocationVersion: number;
   readonly appliedTimeZone: string | null;
+  /** The PIN policy the lock reported (absent in rows written before locks reported one). */
+  readonly pinPolicy?: PinPolicy;
 }
 
 type Row = CredentialSyncTable;
@@ -145,33 +173,31 @@ export class SyncEngine {
   #countsAt = 0;
   #countsNext: Promise<void> | null = null;
   readonly #unsubscribe: (() => void)[] = [];
+  #online = 0;
 
   constructor(readonly opts: SyncEngineOptions) {
     this.policy = { ...DEFAULT_SYNC_POLICY, ...opts.policy };
   }
 
   async start(): Promise<void> {
-    const onUp = (lockId: LockId): void => this.agent(lockId).wake();
-    const onDown = (lockId: LockId): void => {
-      this.#agents.get(lockId)?.disconnected();
-      // "Last seen" is when it went away, not its last periodic state read.
-      this.opts.db
-        .updateTable("locks")
-        .set({ last_seen_at: this.opts.now() })
-        .where("id", "=", lockId)
-        .execute()
-        .catch((e: unknown) =>
-          this.opts.log.error({ err: e, lockId }, "recording a lock's last contact failed"),
-        );
-    };
-    this.opts.gateway.on("lockConnected", onUp);
-    this.opts.gateway.on("lockDisconnected", onDown);
-    this.#unsubscribe.push(
-      () => this.opts.gateway.off("lockConnected", onUp),
-      () => this.opts.gateway.off("lockDisconnected", onDown),
-    );
+    // A hint only (the broker's word, or an unauthenticated status message): try a session now.
+    const onHint = (lockId: LockId): void => this.#agents.get(lockId)?.hint();
+    this.opts.gateway.on("lockConnected", onHint);
+    this.#unsubscribe.push(() => this.opts.gateway.off("lockConnected", onHint));
     await this.reconcileAll();
-    for (const id of this.opts.gateway.connectedLocks()) this.agent(id).wake();
+    // Every commissioned lock has an agent from the start, so one that never comes back is
+    // shown offline and alerted; first attempts are spread over a heartbeat period.
+    const bound = await this.opts.db
+      .selectFrom("locks")
+      .select("id")
+      .where("door_id", "is not", null)
+      .where("channel_public_key", "is not", null)
+      .execute();
+    for (const { id } of bound) {
+      const a = this.agent(id);
+      if (this.opts.gateway.isConnected(id as LockId)) a.wake();
+      else a.wakeWithin(a.heartbeatEveryMs);
+    }
     this.#timer = setInterval(() => {
       this.reconcileAll().catch((e: unknown) => this.opts.log.error({ err: e }, "sync reconcile failed"));
     }, this.policy.reconcileEveryMs);
@@ -263,8 +289,13 @@ export class SyncEngine {
   kickLock(siteId: string, lockId: string): void {
     reconcileSite(this.opts.db, siteId, this.opts.now(), new Set([lockId]))
       .then(async (changed) => {
-        for (const id of changed) this.agent(id).wake();
-        this.agent(lockId).wake();
+        for (const id of changed) if (id !== lockId) this.agent(id).wake();
+        // A lock just commissioned reconnects with its own login first: a handshake sent before
+        // it listens is lost and waited out. Its broker hint (it subscribed) wakes the agent, as
+        // now if it came before the agent existed; a slow pass is the fallback.
+        const a = this.agent(lockId);
+        if (this.opts.gateway.isConnected(lockId as LockId)) a.wake();
+        else a.wakeWithin(a.heartbeatEveryMs);
         await this.refreshCounts();
       })
       .catch((e: unknown) => this.opts.log.error({ err: e, siteId, lockId }, "sync reconcile failed"));
@@ -276,9 +307,18 @@ export class SyncEngine {
     // retry that came due without a timer (rows changed by another hub sharing the database).
     // Only locks with due work are woken: a pass per connected lock every 30 s is 330 passes a
     // second on a 10,000-lock hub, nearly all of them for nothing.
-    const { gateway } = this.opts;
     for (const id of await locksWithDueRows(this.opts.db, Date.now()))
-      if (gateway.isConnected(id as LockId)) this.agent(id).wake();
+      if (this.#agents.get(id)?.online === true) this.agent(id).wake();
+  }
+
+  /** Locks whose authenticated session answers now (`latchkey_locks_connected`). */
+  onlineCount(): number {
+    return this.#online;
+  }
+
+  /** Called by an agent when its lock's presence changes. */
+  presenceChanged(online: boolean): void {
+    this.#online += online ? 1 : -1;
   }
 
   /** The largest clock difference seen at the last state report of any lock, in seconds. */
@@ -346,7 +386,7 @@ export class SyncEngine {
 
   /**
    * Runs `fn` on the lock's session, in turn with the lock's sync work (never concurrently with
-   * it). Throws HUB_LOCK_OFFLINE when the lock is not connected.
+   * it). Throws HUB_LOCK_OFFLINE when the lock is not online (its session does not answer).
    */
   withClient<T>(lockId: string, fn: (client: LockClient) => Promise<T>): Promise<T> {
     return this.agent(lockId).withClient(fn);
@@ -386,16 +426,181 @@ export class LockAgent {
   #idle: Promise<void> = Promise.resolve();
   /** Serializes passes and `withClient` calls: one request at a time per lock. */
   #chain: Promise<unknown> = Promise.resolve();
+  /** This agent's heartbeat period: the policy's, spread ×0.67–1.33 over the fleet. */
+  readonly heartbeatEveryMs: number;
+  /** Presence: the lock's authenticated session answered within the offline bound. */
+  #online = false;
+  /** When the lock last answered on its authenticated session (Date.now), and the hub's clock then. */
+  #heardAt = 0;
+  #heardAtHub: number | null = null;
+  #offlineTimer: NodeJS.Timeout | null = null;
+  #heartbeatTimer: NodeJS.Timeout | null = null;
+  #alertTimer: NodeJS.Timeout | null = null;
+  /** An offline alert may be open (unknown at start: a previous run may have raised one). */
+  #alertMayBeOpen = true;
+  /** Probes of an offline lock so far (their interval grows with each). */
+  #probes = 0;
+  /** A hint asked for a new session on the next pass (and when one last did). */
+  #reopen = false;
+  #reopenedAt = 0;
 
   constructor(
     private readonly engine: SyncEngine,
     readonly lockId: LockId,
   ) {
     this.#stateEveryMs = Math.round(engine.policy.stateEveryMs * (0.9 + Math.random() * 0.2));
+    this.heartbeatEveryMs = Math.round(engine.policy.heartbeatEveryMs * (0.67 + Math.random() * 0.66));
+    // Offline until its session answers: alerted if it never does.
+    this.#armAlert(this.offlineAfterMs + engine.policy.offlineAlertAfterMs);
   }
 
   get online(): boolean {
-    return this.#client !== null;
+    return this.#online;
+  }
+
+  /** No authenticated answer for this long: shown offline (two missed heartbeats and a timeout). */
+  get offlineAfterMs(): number {
+    return 2 * this.heartbeatEveryMs + this.engine.policy.requestTimeoutMs;
+  }
+
+  /**
+   * The broker hints the lock is there: an offline lock tries a session now (probing restarts).
+   * An online one may have restarted and lost its session, so a new session is opened now rather
+   * than after a heartbeat times out — at most once per heartbeat period, since anyone on an
+   * external broker can publish the hint.
+   */
+  hint(): void {
+    if (this.#online) {
+      if (Date.now() - this.#reopenedAt < this.heartbeatEveryMs) return;
+      this.#reopenedAt = Date.now();
+      this.#reopen = true;
+      this.wake();
+      return;
+    }
+    this.#probes = 0;
+    this.resetBreaker();
+    this.wake();
+  }
+
+  /** A first pass at a random moment within `ms` (a fleet's start spread out). */
+  wakeWithin(ms: number): void {
+    this.#wakeAt(Date.now() + Math.random() * ms);
+  }
+
+  /** The lock answered on its authenticated session. */
+  #heard(): void {
+    this.#heardAt = Date.now();
+    this.#heardAtHub = this.engine.opts.now();
+    this.#probes = 0;
+    if (!this.#online) {
+      this.#online = true;
+      this.engine.presenceChanged(true);
+      this.#clearAlertTimer();
+      if (this.#alertMayBeOpen) {
+        this.#alertMayBeOpen = false;
+        resolveAlerts(this.engine.opts.db, AlertKind.LockOffline, this.lockId, this.engine.opts.now()).catch(
+          (e: unknown) =>
+            this.engine.opts.log.error({ err: e, lockId: this.lockId }, "resolving an alert failed"),
+        );
+      }
+    }
+    this.#armOfflineCheck();
+    this.#armHeartbeat();
+  }
+
+  /**
+   * The heartbeat: when nothing was heard for a heartbeat period (no reply, no push), one
+   * GetState on the open session — no database work, so a 10,000-lock fleet costs about 220
+   * small requests a second at the default period. Its timer is re-armed only when it fires.
+   */
+  #armHeartbeat(): void {
+    if (this.#heartbeatTimer !== null || this.engine.stopped) return;
+    const delay = Math.max(10, this.#heardAt + this.heartbeatEveryMs - Date.now());
+    this.#heartbeatTimer = setTimeout(() => {
+      this.#heartbeatTimer = null;
+      if (!this.#online) return;
+      if (Date.now() - this.#heardAt < this.heartbeatEveryMs) return this.#armHeartbeat();
+      this.#exclusive(async () => {
+        const client = this.#client;
+        if (client === null || Date.now() - this.#heardAt < this.heartbeatEveryMs) return;
+        await this.#ask(() => client.getState());
+      }).catch((e: unknown) => this.#failed(e));
+      // Re-armed by the answer; without one, the session is re-opened by the failure's retry.
+    }, delay);
+    this.#heartbeatTimer.unref();
+  }
+
+  /** One timer per lock, re-armed only when it fires (not on every answer). */
+  #armOfflineCheck(): void {
+    if (this.#offlineTimer !== null || this.engine.stopped) return;
+    const delay = Math.max(10, this.#heardAt + this.offlineAfterMs - Date.now());
+    this.#offlineTimer = setTimeout(() => {
+      this.#offlineTimer = null;
+      if (!this.#online) return;
+      if (Date.now() - this.#heardAt < this.offlineAfterMs) this.#armOfflineCheck();
+      else this.#wentOffline();
+    }, delay);
+    this.#offlineTimer.unref();
+  }
+
+  #wentOffline(): void {
+    this.#online = false;
+    this.engine.presenceChanged(false);
+    this.engine.opts.log.warn({ lockId: this.lockId }, "lock offline: its session stopped answering");
+    this.#client?.close();
+    this.#client = null;
+    // "Last seen" is its last authenticated answer.
+    this.engine.opts.db
+      .updateTable("locks")
+      .set({ last_seen_at: this.#heardAtHub })
+      .where("id", "=", this.lockId)
+      .execute()
+      .catch((e: unknown) =>
+        this.engine.opts.log.error({ err: e, lockId: this.lockId }, "recording a lock's last contact failed"),
+      );
+    this.#armAlert(this.engine.policy.offlineAlertAfterMs);
+    this.#probe();
+  }
+
+  /** The next attempt at a session with an offline lock: a heartbeat period, doubling, capped. */
+  #probe(): void {
+    const p = this.engine.policy;
+    const delay = Math.min(p.maxBreakerCooldownMs, this.heartbeatEveryMs * 2 ** Math.min(20, this.#probes));
+    this.#probes++;
+    this.#wakeAt(Date.now() + delay * (0.8 + Math.random() * 0.4));
+  }
+
+  #armAlert(delayMs: number): void {
+    this.#clearAlertTimer();
+    if (this.engine.stopped) return;
+    this.#alertTimer = setTimeout(() => {
+      this.#alertTimer = null;
+      this.#raiseOfflineAlert().catch((e: unknown) =>
+        this.engine.opts.log.error({ err: e, lockId: this.lockId }, "raising an alert failed"),
+      );
+    }, delayMs);
+    this.#alertTimer.unref();
+  }
+
+  #clearAlertTimer(): void {
+    if (this.#alertTimer !== null) clearTimeout(this.#alertTimer);
+    this.#alertTimer = null;
+  }
+
+  async #raiseOfflineAlert(): Promise<void> {
+    if (this.#online || this.engine.stopped) return;
+    const { db, now } = this.engine.opts;
+    const bound = await db
+      .selectFrom("locks")
+      .select("last_seen_at")
+      .where("id", "=", this.lockId)
+      .where("door_id", "is not", null)
+      .where("channel_public_key", "is not", null)
+      .executeTakeFirst();
+    if (bound === undefined || this.#online) return; // no longer ours, or back meanwhile
+    const lastSeenAt = this.#heardAtHub ?? (bound.last_seen_at === null ? null : Number(bound.last_seen_at));
+    this.#alertMayBeOpen = true;
+    await raiseOnce(db, { kind: AlertKind.LockOffline, lockId: this.lockId, details: { lastSeenAt } }, now());
   }
 
   /** Runs a pass soon (coalesced: a pass in progress runs once more). */
@@ -417,13 +622,6 @@ export class LockAgent {
     this.wake();
   }
 
-  disconnected(): void {
-    this.#client?.close();
-    this.#client = null;
-    // Nothing to do until it is back (reconnecting wakes the agent).
-    this.#clearTimer();
-  }
-
   resetBreaker(): void {
     this.breakerUntil = null;
     this.#failures = 0;
@@ -431,6 +629,10 @@ export class LockAgent {
 
   async stop(): Promise<void> {
     this.#clearTimer();
+    this.#clearAlertTimer();
+    if (this.#offlineTimer !== null) clearTimeout(this.#offlineTimer);
+    if (this.#heartbeatTimer !== null) clearTimeout(this.#heartbeatTimer);
+    this.#offlineTimer = this.#heartbeatTimer = null;
     this.#client?.close();
     this.#client = null;
     await this.#idle.catch(() => undefined);
@@ -468,7 +670,7 @@ export class LockAgent {
         new LatchkeyError("HUB_LOCK_OFFLINE", "the lock is not connected to the hub", {
           lockId: this.lockId,
         });
-      if (!this.engine.opts.gateway.isConnected(this.lockId)) throw offline();
+      if (!this.#online) throw offline();
       let client = this.#client;
       if (client === null) {
         const lock = await this.engine.opts.db
@@ -484,7 +686,15 @@ export class LockAgent {
           throw offline();
         }
       }
-      return fn(client);
+      const session = client;
+      try {
+        const out = await fn(session);
+        this.#heard();
+        return out;
+      } catch (e) {
+        if (e instanceof LockRefusal) this.#heard();
+        throw e;
+      }
     });
   }
 
@@ -502,13 +712,17 @@ export class LockAgent {
   #failed(e: unknown): void {
     const { log } = this.engine.opts;
     if (!(e instanceof TransportFailure)) log.error({ err: e, lockId: this.lockId }, "sync pass failed");
-    else log.warn({ lockId: this.lockId, err: e.message }, "lock unreachable");
+    // A probe of a lock already shown offline failing is expected: no warning each time.
+    else if (this.#online) log.warn({ lockId: this.lockId, err: e.message }, "lock unreachable");
+    else log.debug({ lockId: this.lockId, err: e.message }, "offline lock still unreachable");
     this.#client?.close();
     this.#client = null;
     this.#countFailure();
   }
 
   #countFailure(): void {
+    // An offline lock is probed at its own slow pace; the breaker is for locks that answer.
+    if (!this.#online) return this.#probe();
     this.#failures++;
     if (this.#failures >= this.engine.policy.breakerThreshold) {
       const p = this.engine.policy;
@@ -518,7 +732,7 @@ export class LockAgent {
       this.breakerUntil = Date.now() + cooldown;
       this.engine.opts.log.warn({ lockId: this.lockId, cooldownMs: cooldown }, "lock breaker open");
       this.#wakeAt(this.breakerUntil);
-    } else if (this.engine.opts.gateway.isConnected(this.lockId)) {
+    } else {
       this.#wakeAt(Date.now() + backoffMs(this.#failures, this.engine.policy));
     }
   }
@@ -529,11 +743,6 @@ export class LockAgent {
   }
 
   async #pass(): Promise<void> {
-    const { gateway } = this.engine.opts;
-    if (!gateway.isConnected(this.lockId)) {
-      this.disconnected();
-      return;
-    }
     if (this.breakerUntil !== null) {
       if (Date.now() < this.breakerUntil) return this.#wakeAt(this.breakerUntil);
       this.breakerUntil = null;
@@ -552,6 +761,11 @@ export class LockAgent {
       .where("locks.id", "=", this.lockId)
       .executeTakeFirst();
     if (lock === undefined || lock.channel === null) return; // not (or no longer) ours
+    if (this.#reopen) {
+      this.#reopen = false;
+      this.#client?.close();
+      this.#client = null;
+    }
     const client = this.#client ?? (await this.#connect(lock.channel));
     await this.#state(client, lock.timeZone, lock.stateJson, lock.siteId);
     // Locks push their events; a pull (a round trip per lock) is the safety net for a lost push,
@@ -571,13 +785,17 @@ export class LockAgent {
   async #connect(channelHex: string): Promise<LockClient> {
     const { gateway, hubStaticSecretKey } = this.engine.opts;
     try {
+      const handshakeCounter = await this.#nextHandshakeCounter();
       const client = await LockClient.connectHub(gateway.openLockTransport(this.lockId), {
         hubStaticSecretKey,
         lock: { channelPublicKey: fromHex(channelHex), lockId: lockIdToBytes(this.lockId) },
         timeoutMs: this.engine.policy.requestTimeoutMs,
+        handshakeCounter,
       });
+      this.#heard();
       // A pushed event may be a bolt, door or battery change: read the state on this pass too.
       client.onPush(() => {
+        this.#heard();
         this.#lastStateAt = 0;
         this.#lastPullAt = 0;
         this.wake();
@@ -595,12 +813,39 @@ export class LockAgent {
     }
   }
 
-  /** A request whose failure to arrive (timeout, closed session) is a transport failure. */
+  /**
+   * The counter for the next first handshake message, stored before the message leaves:
+   * max(hub clock in ms, last + 1). The clock term keeps it above every counter used before even
+   * after the database is restored from an old backup; the +1 covers a clock set back.
+   */
+  async #nextHandshakeCounter(): Promise<number> {
+    const now = Math.floor(Date.now());
+    // One statement, so two hub processes sharing the database never hand out the same counter.
+    const row = await this.engine.opts.db
+      .updateTable("locks")
+      .set({
+        channel_counter: sql<number>`case when channel_counter + 1 > ${now} then channel_counter + 1 else ${now} end`,
+      })
+      .where("id", "=", this.lockId)
+      .returning("channel_counter")
+      .executeTakeFirstOrThrow();
+    return Number(row.channel_counter);
+  }
+
+  /**
+   * A request whose failure to arrive (timeout, closed session) is a transport failure; any
+   * answer, a refusal included, is the lock speaking on its authenticated session.
+   */
   async #ask<T>(fn: () => Promise<T>): Promise<T> {
     try {
-      return await fn();
+      const answer = await fn();
+      this.#heard();
+      return answer;
     } catch (e) {
-      if (e instanceof LockRefusal) throw e;
+      if (e instanceof LockRefusal) {
+        this.#heard();
+        throw e;
+      }
       if (isLatchkeyError(e) && (e.code === "LOCK_LINK_TIMEOUT" || e.code.startsWith("NOISE_")))
         throw new TransportFailure(e.message);
       throw e;
@@ -651,6 +896,7 @@ export class LockAgent {
       lastSeq: report.lastSeq,
       revocationVersion,
       appliedTimeZone,
+      pinPolicy: report.pinPolicy,
     };
     await db
       .updateTable("locks")

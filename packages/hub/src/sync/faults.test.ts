@@ -142,13 +142,18 @@ describe.each(targets)("sync faults ($name broker)", (target) => {
     const backId = back.lockId;
     b.t.clock.now += 60_000;
     const wentAway = b.t.clock.now;
+    // "Last seen" is the lock's last authenticated answer: one comes within a heartbeat.
+    await eventually("the back lock answers after the clock moved", async () => {
+      const r = await c.get(`/api/v1/doors/${site.doors[1]}/lock`);
+      return (r.json<{ lastSeenAt: number | null }>().lastSeenAt ?? 0) >= wentAway;
+    });
     await back.stop();
     b.locks.splice(b.locks.indexOf(back), 1);
     await eventually("the hub sees the back lock offline", async () => {
       const r = await c.get(`/api/v1/doors/${site.doors[1]}/lock`);
       return r.json<{ online: boolean }>().online === false;
     });
-    // "Last seen" is when it went away, not its last periodic state read.
+    // Going offline keeps its last authenticated answer as "last seen".
     await eventually("the back lock's last contact is recorded", async () => {
       const r = await c.get(`/api/v1/doors/${site.doors[1]}/lock`);
       return (r.json<{ lastSeenAt: number | null }>().lastSeenAt ?? 0) >= wentAway;

@@ -21,6 +21,8 @@ export const FAST_SYNC: Partial<SyncPolicy> = {
   reconcileEveryMs: 1_000,
   stateEveryMs: 1_000,
   checkpointAckEveryMs: 500,
+  heartbeatEveryMs: 1_000,
+  offlineAlertAfterMs: 1_000,
 };
 
 export interface BrokerTarget {

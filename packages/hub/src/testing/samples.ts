@@ -40,6 +40,7 @@ export function sampleBodies(ids: SampleIds): Record<string, Record<string, unkn
     "POST /api/v1/doors/:doorId/lock": { setupCode: "3482 1907" },
     "POST /api/v1/sites/:siteId/revocations": { serial: "4711" },
     "POST /api/v1/credentials/:credentialId/sync/retry": {},
+    "POST /api/v1/credentials/:credentialId/replace-pin": { length: 6 },
     "POST /api/v1/doors/:doorId/demo": { action: "keypad", pin: "2468" },
     "POST /api/v1/sites/:siteId/evidence": {
       doorIds: [ids.doorId],

@@ -18,7 +18,6 @@ const TABLES = {
   doors: true,
   people: true,
   credentials: true,
-  pin_seals: true,
   grants: true,
   grant_doors: true,
 } as const satisfies Record<keyof Database, boolean>;

@@ -7,8 +7,9 @@
  *    on the lock works again.
  *  - `commissioning.json`: the `CommissioningResponder` state (window, failures, installed owner
  *    and hub keys), the installed revocation list, passkey signature counters, how far the hub
- *    has acknowledged the journal, and the hub's UTC offset. Saved after every step that changes
- *    it.
+ *    has acknowledged the journal, the hub's UTC offset, and the highest handshake counter
+ *    accepted from the hub (so a replayed first handshake message is refused after a reboot).
+ *    Saved after every step that changes it.
  *
  * Windows and lockouts run on the lock's *lifetime clock*: powered-on milliseconds summed over
  * boots (saved with the state). It never goes backwards, needs no wall time, and a power cut does
@@ -66,6 +67,8 @@ interface SavedState {
   readonly signCounts: Record<string, number>;
   readonly ackedSeq: number;
   readonly utcOffsetMinutes: number;
+  /** Absent in files from before it existed (read as 0). */
+  readonly hubHandshakeCounter?: number;
 }
 
 function corrupt(file: string, cause?: unknown): never {
@@ -92,6 +95,7 @@ export class LockCommissioning {
   #signCounts: Map<string, number>;
   #ackedSeq: number;
   #utcOffsetMinutes: number;
+  #hubHandshakeCounter: number;
   #lastSaved = "";
 
   private constructor(p: {
@@ -133,6 +137,7 @@ export class LockCommissioning {
     this.#signCounts = new Map(Object.entries(p.saved?.signCounts ?? {}));
     this.#ackedSeq = p.saved?.ackedSeq ?? 0;
     this.#utcOffsetMinutes = p.saved?.utcOffsetMinutes ?? 0;
+    this.#hubHandshakeCounter = p.saved?.hubHandshakeCounter ?? 0;
     // Power-up opens the window while the lock has no owner (as a Matter device does).
     if (!this.responder.isCommissioned) this.responder.openWindow();
     this.#save();
@@ -219,6 +224,22 @@ export class LockCommissioning {
     return this.#utcOffsetMinutes;
   }
 
+  /** The highest handshake counter accepted from the installed hub (0: none yet). */
+  get hubHandshakeCounter(): number {
+    return this.#hubHandshakeCounter;
+  }
+
+  /**
+   * Records a hub session's handshake counter, durably, before the lock answers it. Returns false
+   * (and changes nothing) when it is not above the highest accepted: a replayed first message.
+   */
+  acceptHubHandshake(counter: number): boolean {
+    if (!Number.isSafeInteger(counter) || counter <= this.#hubHandshakeCounter) return false;
+    this.#hubHandshakeCounter = counter;
+    this.#save();
+    return true;
+  }
+
   /** Feeds one commissioning message to the responder; persists whatever changed. */
   handle(bytes: Uint8Array): ResponderStep {
     const step = this.responder.handle(bytes);
@@ -244,6 +265,8 @@ export class LockCommissioning {
     this.#signCounts = new Map();
     this.#ackedSeq = 0;
     this.#utcOffsetMinutes = 0;
+    // The handshake counter survives: the same hub recommissioned must not find its old first
+    // messages fresh again (a hub counts from its wall clock, so a new hub starts above it).
     this.responder.openWindow();
     this.#save();
     return report;
@@ -290,6 +313,7 @@ export class LockCommissioning {
       signCounts: Object.fromEntries(this.#signCounts),
       ackedSeq: this.#ackedSeq,
       utcOffsetMinutes: this.#utcOffsetMinutes,
+      hubHandshakeCounter: this.#hubHandshakeCounter,
     };
     const key = JSON.stringify(content);
     if (key === this.#lastSaved) return;
@@ -325,6 +349,8 @@ function readState(path: string): SavedState {
   try {
     const s = JSON.parse(readFileSync(path, "utf8")) as Partial<SavedState>;
     if (s.version !== 1 || !isCount(s.lifetimeMs) || !isCount(s.ackedSeq)) throw new Error("fields");
+    if (s.hubHandshakeCounter !== undefined && !isCount(s.hubHandshakeCounter))
+      throw new Error("hubHandshakeCounter");
     if (typeof s.utcOffsetMinutes !== "number" || !Number.isInteger(s.utcOffsetMinutes))
       throw new Error("utcOffsetMinutes");
     if (s.utcOffsetMinutes < -720 || s.utcOffsetMinutes > 840) throw new Error("utcOffsetMinutes");

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { isLatchkeyError } from "@latchkey/protocol";
+import { DEFAULT_PIN_POLICY as PROTOCOL_PIN_POLICY, isLatchkeyError, pinWeakness } from "@latchkey/protocol";
 import { checkPin, DEFAULT_PIN_POLICY } from "./pin-policy.js";
 import { pinHash, sameHash } from "./pin-hash.js";
 
@@ -48,6 +48,16 @@ describe("PIN policy", () => {
     expect(sameHash(pinHash(a, "583920"), pinHash(a, "583920"))).toBe(true);
     expect(sameHash(pinHash(a, "583920"), pinHash(b, "583920"))).toBe(false);
     expect(sameHash(pinHash(a, "583920"), pinHash(a, "583921"))).toBe(false);
+  });
+
+  it("is the protocol's one policy: the lock refuses exactly what the hub's policy refuses", () => {
+    expect(DEFAULT_PIN_POLICY).toBe(PROTOCOL_PIN_POLICY);
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9]{3,13}$/), (pin) => {
+        expect(codeOf(pin) === null).toBe(pinWeakness(pin, PROTOCOL_PIN_POLICY) === null);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("never throws anything but a LatchkeyError for any string", () => {

@@ -22,9 +22,12 @@ import {
   verifyJournalEvents,
   type SignedLockEvent,
 } from "@latchkey/protocol";
-import { nodeEd25519 } from "@latchkey/protocol/node";
-import type { VirtualLock } from "../virtual/virtual-lock.js";
+import { ChannelSession, clockHandshakeCounter } from "@latchkey/protocol";
+import { nodeEd25519, nodeX25519 } from "@latchkey/protocol/node";
+import { tempLockDir } from "../virtual/scenario.js";
+import { VirtualLock } from "../virtual/virtual-lock.js";
 import { LockClient, type CommissionedLock } from "./client.js";
+import { HUB_LOCK_PROTOCOL, PHONE_LOCK_PROTOCOL } from "./endpoint.js";
 import {
   TEST_RELYING_PARTY,
   certificate,
@@ -195,6 +198,96 @@ describe("replayed and tampered traffic", () => {
     expect(snapshot(s.lock)).toBe(before);
     expect(unlockEventsSince(s.lock, seq)).toEqual([]);
     expect((await client.getState()).lockState).toBe(1);
+  });
+
+  it("never answers a captured first message again, after a reboot, and no handshake displaces the live session", async () => {
+    const dir = tempLockDir();
+    const options = {
+      dir,
+      wallMs: NOW,
+      commissioning: { pbkdf2Iterations: 1000 },
+      endpoint: { relyingParty: TEST_RELYING_PARTY },
+    };
+    const first = VirtualLock.start(options);
+    locks.push(first);
+    const owner = newOwner();
+    const hub = newHub();
+    const identity = await commissionLock(first, first.setupCode ?? "", owner, hub);
+    const lockInfo = { channelPublicKey: identity.channelPublicKey, lockId: identity.lockId };
+    const wire = first.connectMemory();
+    const old = await LockClient.connectHub(wire.client, {
+      hubStaticSecretKey: hub.secretKey,
+      lock: lockInfo,
+    });
+    expect((await old.getState()).lockState).toBe(1);
+    const captured = wire.link.captured.find((f) => f.from === "a")?.bytes ?? new Uint8Array(0);
+
+    // The lock reboots: a new process (runtime and endpoint) from the same directory.
+    first.runtime.shutdown();
+    const lock = VirtualLock.start(options);
+    locks.push(lock);
+    const codes = countCodes(lock);
+    const attacker = lock.connectMemory();
+    attacker.inject(captured);
+    expect(attacker.link.captured.filter((f) => f.from === "b")).toEqual([]);
+    expect(codes.get("NOISE_HANDSHAKE_REPLAYED")).toBe(1);
+
+    // The hub's new session; the replay and an unfinished genuine handshake both arrive on its carrier.
+    const conn = lock.connectMemory();
+    const live = await LockClient.connectHub(conn.client, {
+      hubStaticSecretKey: hub.secretKey,
+      lock: lockInfo,
+    });
+    const pushed: Uint8Array[][] = [];
+    live.onPush((records) => pushed.push(records));
+    expect((await live.getState()).lockState).toBe(1);
+    conn.inject(captured);
+    const unfinished = ChannelSession.initiate({
+      pattern: "KK",
+      appProtocol: HUB_LOCK_PROTOCOL,
+      staticSecretKey: hub.secretKey,
+      remoteStaticKey: identity.channelPublicKey,
+      handshakeCounter: clockHandshakeCounter(),
+      x25519: nodeX25519,
+    });
+    conn.inject(unfinished.firstFrame);
+    expect(codes.get("NOISE_HANDSHAKE_REPLAYED")).toBe(2);
+    // The live session still carries requests and pushes.
+    expect(await live.setTime(NOW)).toBe("OK");
+    expect(lock.enterPin("000000").granted).toBe(false);
+    expect(pushed.length).toBeGreaterThanOrEqual(1);
+    expect((await live.getState()).lockState).toBe(1);
+  });
+
+  it("a phone refused on the hub's carrier (one MQTT topic) does not end the hub's session", async () => {
+    const s = await commissioned();
+    const conn = s.lock.connectMemory();
+    const hubClient = await LockClient.connectHub(conn.client, {
+      hubStaticSecretKey: s.hub.secretKey,
+      lock: { channelPublicKey: s.identity.channelPublicKey, lockId: s.identity.lockId },
+    });
+    expect((await hubClient.getState()).lockState).toBe(1);
+    const codes = countCodes(s.lock);
+    // Anyone can run XX to the end with a key of their own; an unusable proof gets them refused.
+    const stranger = newHub();
+    const { session, firstFrame } = ChannelSession.initiate({
+      pattern: "XX",
+      appProtocol: PHONE_LOCK_PROTOCOL,
+      staticSecretKey: stranger.secretKey,
+      remoteStaticKey: s.identity.channelPublicKey,
+      identityProof: new Uint8Array([1, 2, 3]),
+      x25519: nodeX25519,
+    });
+    const answered = conn.link.captured.filter((f) => f.from === "b").length;
+    conn.inject(firstFrame);
+    const second = conn.link.captured.filter((f) => f.from === "b")[answered]?.bytes;
+    if (second === undefined) throw new Error("the lock did not answer XX message 1");
+    const third = session.receive(second);
+    if (third.kind !== "handshake" || third.reply === null) throw new Error("no XX message 3");
+    conn.inject(third.reply);
+    expect(codes.get("NOISE_PEER_NOT_ALLOWED")).toBe(1);
+    expect(s.lock.endpoint.stats.peerRefusals.malformed).toBe(1);
+    expect((await hubClient.getState()).lockState).toBe(1);
   });
 
   it("refuses every single-bit flip of every frame of a recorded session", async () => {

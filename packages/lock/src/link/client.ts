@@ -15,6 +15,7 @@ import {
   CredentialType as WireCredentialType,
   LatchkeyError,
   SecureConnection,
+  clockHandshakeCounter,
   credentialSealContext,
   decodeMessage,
   decodeSignedLockEvent,
@@ -130,14 +131,20 @@ export class LockClient {
     });
   }
 
-  /** A hub session (Noise KK): the hub's static key was installed on the lock at commissioning. */
+  /**
+   * A hub session (Noise KK): the hub's static key was installed on the lock at commissioning.
+   * `handshakeCounter` must exceed every counter this hub sent the lock before (the lock refuses
+   * anything else as a replay); the hub's sync engine keeps one per lock in its database. The
+   * default, for tools and tests, is this process's monotonic wall clock (clockHandshakeCounter).
+   */
   static async connectHub(
     transport: FrameTransport,
-    o: LockClientOptions & { hubStaticSecretKey: Uint8Array; lock: LockPeerInfo },
+    o: LockClientOptions & { hubStaticSecretKey: Uint8Array; lock: LockPeerInfo; handshakeCounter?: number },
   ): Promise<LockClient> {
     const connection = await SecureConnection.connect(transport, {
       pattern: "KK",
       appProtocol: HUB_LOCK_PROTOCOL,
+      handshakeCounter: o.handshakeCounter ?? clockHandshakeCounter(),
       staticSecretKey: o.hubStaticSecretKey,
       remoteStaticKey: o.lock.channelPublicKey,
       x25519: o.x25519 ?? nodeX25519,

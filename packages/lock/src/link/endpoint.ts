@@ -5,8 +5,10 @@
  *  - Not commissioned: only the clear commissioning exchange (SPAKE2+ over the setup code),
  *    answered by the runtime's `CommissioningResponder`.
  *  - Commissioned: only Noise sessions. A first handshake frame naming **KK** opens a hub session
- *    (the lock's channel key and the hub key installed at commissioning; first messages replayed
- *    to this lock are refused by a `HandshakeReplayGuard`). A first frame naming **XX** opens a
+ *    (the lock's channel key and the hub key installed at commissioning). Its hello carries the
+ *    hub's handshake counter; the lock answers only a counter above the highest it has accepted,
+ *    which it stores in its commissioning state *before* answering, so a captured first message
+ *    is never answered again, even after a reboot. A first frame naming **XX** opens a
  *    phone session; the phone's digital-key certificate travels encrypted in message 3 and is
  *    checked by `authorizePeer` (owner-signed, this door, valid now, not revoked, unlock
  *    permission, binding the phone's Noise key). A commissioning message still gets its
@@ -16,7 +18,12 @@
  * its lock id, for the gateway to publish on the commissioning topic). A CommAnnounce or Result
  * it receives is never answered (a reply is not a request; locks sharing a topic must not chat).
  *
- * Event push: once a hub (KK) session is open, every event the runtime signs is also sent on it
+ * A new session never displaces the one in use until it is confirmed: it waits beside it as a
+ * candidate until the initiator's first valid transport frame arrives on it (only the holder of
+ * the initiator's ephemeral secret can produce one). A replayed or abandoned handshake thus
+ * leaves the live session, its requests and its pushes untouched.
+ *
+ * Event push: once a hub (KK) session is confirmed, every event the runtime signs is also sent on it
  * unsolicited, as an EventBatch of one record with request id 0. Phone sessions get none. Pushes
  * are best effort and change nothing about acknowledgement: the hub still pulls and acknowledges
  * with EventBatch/EventAck. A failed push is counted like any refusal.
@@ -31,7 +38,6 @@ import {
   ChannelSession,
   DigitalKeyPermission,
   ERROR_DEFINITIONS,
-  HandshakeReplayGuard,
   HolderKeyType,
   LatchkeyError,
   decodeMessage,
@@ -92,17 +98,22 @@ type ConnectionState =
       readonly phone: { holderKey: Uint8Array | null } | null;
     };
 
-/** One carrier the endpoint serves, and the session on it now. */
+type NoiseState = ConnectionState & { mode: "noise" };
+
+/** Unconfirmed sessions kept per carrier (newest last); a newer one pushes out the oldest. */
+const MAX_CANDIDATES = 4;
+
+/** One carrier the endpoint serves, the session in use on it, and new ones not yet confirmed. */
 interface Connection {
   readonly transport: FrameTransport;
   state: ConnectionState;
+  candidates: NoiseState[];
 }
 
 export class LockEndpoint {
   readonly #runtime: () => LockRuntime;
   readonly #options: LockEndpointOptions;
   #challenges: { runtime: LockRuntime; book: ChallengeBook } | null = null;
-  readonly #replayGuard = new HandshakeReplayGuard(4096);
   readonly #refusals = new Map<string, number>();
   readonly #peerRefusals = new Map<string, number>();
   readonly #refusalListeners = new Set<(code: string, error: LatchkeyError) => void>();
@@ -187,29 +198,30 @@ export class LockEndpoint {
   /** Serves one connection until the carrier closes. */
   accept(transport: FrameTransport): void {
     this.#connections++;
-    const conn: Connection = { transport, state: { mode: "idle" } };
+    const conn: Connection = { transport, state: { mode: "idle" }, candidates: [] };
     this.#live.add(conn);
     this.#followEvents(this.#runtime());
     transport.onClose(() => {
       this.#live.delete(conn);
-      if (conn.state.mode === "noise") conn.state.session.abandon();
-      conn.state = { mode: "idle" };
+      this.#drop(conn);
     });
     transport.onFrame((frame) => {
       try {
         this.#followEvents(this.#runtime());
-        conn.state = this.#onFrame(transport, conn.state, frame);
+        this.#onFrame(conn, frame);
       } catch (e) {
         const error = isLatchkeyError(e)
           ? e
           : new LatchkeyError("LK_INTERNAL", "lock endpoint failed on a frame", undefined, { cause: e });
         this.#refused(error);
-        if (error.code === "NOISE_PEER_NOT_ALLOWED") {
-          // An authenticated but unauthorised peer: nothing more to say to it.
-          if (conn.state.mode === "noise") conn.state.session.abandon();
-          conn.state = { mode: "idle" };
+        // An authenticated but unauthorised peer: nothing more to say to it. Its session is gone
+        // already; a session in use on the same carrier (a hub's, over MQTT) is not its to end.
+        if (
+          error.code === "NOISE_PEER_NOT_ALLOWED" &&
+          conn.state.mode === "idle" &&
+          conn.candidates.length === 0
+        )
           transport.close();
-        }
       }
     });
   }
@@ -225,53 +237,109 @@ export class LockEndpoint {
     for (const fn of this.#refusalListeners) fn(error.code, error);
   }
 
-  #onFrame(transport: FrameTransport, state: ConnectionState, frame: Uint8Array): ConnectionState {
+  /** Abandons the session in use and every candidate. */
+  #drop(conn: Connection): void {
+    if (conn.state.mode === "noise") conn.state.session.abandon();
+    for (const c of conn.candidates) c.session.abandon();
+    conn.state = { mode: "idle" };
+    conn.candidates = [];
+  }
+
+  #onFrame(conn: Connection, frame: Uint8Array): void {
+    const { transport } = conn;
     const rt = this.#runtime();
     const c = rt.commissioning;
     if (!c.isCommissioned) {
-      if (state.mode === "noise") state.session.abandon();
+      this.#drop(conn);
       const kind = tryDecode(frame)?.message.kind;
       if (kind === "CommAnnounce" || kind === "Result") {
         this.#refused(new LatchkeyError("COMM_UNEXPECTED_MESSAGE", `a ${kind} is not a request`, { kind }));
-        return { mode: "idle" };
+        return;
       }
       const reply = rt.handleCommissioningMessage(frame);
       const answer = decodeMessage(reply).message;
       if (answer.kind === "Result" && answer.code !== "OK") this.#refusedCode(answer.code);
       transport.send(reply);
-      return { mode: "idle" };
+      return;
     }
-    if (state.mode === "noise" && state.role === "hub") {
-      const hub = c.hubStaticPublicKey;
-      if (hub === null || state.hubKey === null || !equalBytes(hub, state.hubKey)) {
-        // The lock was reset (and perhaps recommissioned) since this session began.
-        state.session.abandon();
-        state = { mode: "idle" };
+    // A session opened with a hub key the lock no longer trusts (reset, perhaps recommissioned).
+    const stale = (s: ConnectionState | null): boolean =>
+      s !== null &&
+      s.mode === "noise" &&
+      s.role === "hub" &&
+      (c.hubStaticPublicKey === null || s.hubKey === null || !equalBytes(c.hubStaticPublicKey, s.hubKey));
+    if (stale(conn.state)) {
+      if (conn.state.mode === "noise") conn.state.session.abandon();
+      conn.state = { mode: "idle" };
+    }
+    conn.candidates = conn.candidates.filter((s) => {
+      if (!stale(s)) return true;
+      s.session.abandon();
+      return false;
+    });
+    // A first handshake message starts a candidate session even while one is in use (a hub that
+    // crashed never closed its session); the one in use stays until a candidate is confirmed.
+    if (isFirstHandshake(frame) || (conn.state.mode === "idle" && conn.candidates.length === 0)) {
+      const next = this.#startSession(transport, frame);
+      if (next !== null) {
+        conn.candidates.push(next);
+        if (conn.candidates.length > MAX_CANDIDATES) conn.candidates.shift()?.session.abandon();
       }
+      return;
     }
-    // A first handshake message starts a new session even while one is open: a hub that crashed
-    // never closed its session. The old one is dropped only once the new message has
-    // authenticated (it needs the hub's static key), and replays are refused by the guard.
-    if (state.mode === "idle" || isFirstHandshake(frame)) {
-      return this.#startSession(transport, state, frame);
+    let refusal: Error | null = null;
+    for (const candidate of [...conn.candidates].reverse()) {
+      let r: ReturnType<ChannelSession["receive"]>;
+      try {
+        r = candidate.session.receive(frame);
+      } catch (e) {
+        if (isLatchkeyError(e) && e.code === "NOISE_PEER_NOT_ALLOWED") {
+          // A handshake that authenticated someone not allowed in: that candidate ends here.
+          candidate.session.abandon();
+          conn.candidates = conn.candidates.filter((c) => c !== candidate);
+          throw e;
+        }
+        // Not this candidate's frame (another session's tag, or forged): try the others.
+        refusal ??= e instanceof Error ? e : new Error(String(e));
+        continue;
+      }
+      if (r.kind === "handshake") {
+        if (r.reply !== null) transport.send(r.reply);
+        return;
+      }
+      // Confirmed: only the initiator of this handshake could produce a valid transport frame.
+      if (conn.state.mode === "noise") conn.state.session.abandon();
+      for (const c of conn.candidates) if (c !== candidate) c.session.abandon();
+      conn.state = candidate;
+      conn.candidates = [];
+      this.#answer(conn, candidate, r);
+      return;
     }
-    const result = state.session.receive(frame);
+    if (refusal !== null && conn.state.mode === "idle") throw refusal;
+    const state = conn.state;
+    if (state.mode !== "noise") throw new LatchkeyError("NOISE_UNEXPECTED_FRAME", "frame without a session");
+    this.#answer(conn, state, state.session.receive(frame));
+  }
+
+  #answer(conn: Connection, state: NoiseState, result: ReturnType<ChannelSession["receive"]>): void {
     switch (result.kind) {
       case "handshake":
-        if (result.reply !== null) transport.send(result.reply);
-        return state;
+        if (result.reply !== null) conn.transport.send(result.reply);
+        return;
       case "close":
-        transport.close();
-        return { mode: "idle" };
+        if (conn.state === state) conn.state = { mode: "idle" };
+        conn.transport.close();
+        return;
       case "message": {
         const reply = this.#request(state, result.plaintext);
-        transport.send(state.session.send(reply));
-        return state;
+        conn.transport.send(state.session.send(reply));
+        return;
       }
     }
   }
 
-  #startSession(transport: FrameTransport, previous: ConnectionState, frame: Uint8Array): ConnectionState {
+  /** A new session from a first frame (null when the frame was a commissioning message, answered). */
+  #startSession(transport: FrameTransport, frame: Uint8Array): NoiseState | null {
     const rt = this.#runtime();
     const c = rt.commissioning;
     let decoded: ChannelFrame;
@@ -282,7 +350,7 @@ export class LockEndpoint {
       const env = tryDecode(frame);
       if (env !== null && env.message.kind.startsWith("Comm") && env.message.kind !== "CommAnnounce") {
         transport.send(rt.handleCommissioningMessage(frame));
-        return previous;
+        return null;
       }
       throw e;
     }
@@ -290,7 +358,7 @@ export class LockEndpoint {
       throw new LatchkeyError("NOISE_UNEXPECTED_FRAME", `${decoded.type} frame without a session`);
     }
     const base = { cipher: decoded.cipher, staticSecretKey: c.channelSecretKey, x25519: nodeX25519 };
-    let next: ConnectionState & { mode: "noise" };
+    let next: NoiseState;
     if (decoded.pattern === "KK") {
       const hubKey = c.hubStaticPublicKey;
       if (hubKey === null) throw new LatchkeyError("LOCK_NOT_COMMISSIONED", "no hub key installed");
@@ -304,7 +372,14 @@ export class LockEndpoint {
           pattern: "KK",
           appProtocol: HUB_LOCK_PROTOCOL,
           remoteStaticKey: hubKey,
-          replayGuard: this.#replayGuard,
+          // Stored before the reply leaves; a refused store (full disk) refuses the handshake.
+          freshness: {
+            isFresh: (counter) => counter > c.hubHandshakeCounter,
+            accept: (counter) => {
+              if (!c.acceptHubHandshake(counter))
+                throw new LatchkeyError("NOISE_HANDSHAKE_REPLAYED", "handshake counter is not fresh");
+            },
+          },
         }),
       };
     } else if (decoded.pattern === "XX") {
@@ -326,7 +401,6 @@ export class LockEndpoint {
       });
     }
     const r = next.session.receive(frame);
-    if (previous.mode === "noise") previous.session.abandon();
     if (r.kind === "handshake" && r.reply !== null) transport.send(r.reply);
     return next;
   }
@@ -367,7 +441,7 @@ export class LockEndpoint {
     return verdict.key.holderKey;
   }
 
-  #request(state: ConnectionState & { mode: "noise" }, plaintext: Uint8Array): Uint8Array {
+  #request(state: NoiseState, plaintext: Uint8Array): Uint8Array {
     this.#requests++;
     // Echo the request id even when the body does not decode (version u8, type u16, id u32).
     const requestId =

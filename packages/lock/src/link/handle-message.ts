@@ -38,6 +38,7 @@ import { nodeEd25519 } from "@latchkey/protocol/node";
 import { denyReasonOfCertificate } from "../commissioning/certificate-check.js";
 import type { LockRuntime } from "../runtime/lock-runtime.js";
 import { OperatingMode } from "../settings/operating-mode.js";
+import { pinPolicyOf } from "../settings/settings.js";
 import { CredentialRule, UserType, type UserInput } from "../users/user.js";
 import { decodeCredentialData, lockCredentialType } from "./credential-data.js";
 
@@ -431,6 +432,7 @@ function stateReport(env: DispatcherEnv, rt: LockRuntime): MessageOf<"StateRepor
     revocationVersion: rt.commissioning.revocation?.version ?? 0,
     securityCounter: 0,
     firmwareVersion: env.firmwareVersion,
+    pinPolicy: pinPolicyOf(rt.settings),
   };
 }
 

@@ -5,19 +5,20 @@ import { isLatchkeyError } from "../errors/index.js";
 import { HandshakePayload } from "./handshake-payload.js";
 
 const GOLDEN_HELLO =
-  "01" + // record version 1
+  "02" + // record version 2
   "01" + // kind: hello
   "0100" + // largest accepted frame: 256 bytes
   "0b" + // app protocol length 11
-  "6c6b2f6875622d6c6f636b"; // "lk/hub-lock"
+  "6c6b2f6875622d6c6f636b" + // "lk/hub-lock"
+  "0000019aa0b1c2d3"; // handshake counter 1,763,632,595,667 (a wall-clock ms)
 const GOLDEN_RESPONDER =
-  "01" + // record version 1
+  "02" + // record version 2
   "02" + // kind: responder hello
   "ffff" + // largest accepted frame: 65535
   "0003" + // identity proof length 3
   "aabbcc"; // identity proof
 const GOLDEN_FINISH =
-  "01" + // record version 1
+  "02" + // record version 2
   "03" + // kind: finish
   "0000"; // no identity proof
 
@@ -32,7 +33,12 @@ function decodeCode(hex: string): string {
 
 describe("HandshakePayload", () => {
   it("matches the golden encodings", () => {
-    const hello = { kind: "hello", maxFrameBytes: 256, appProtocol: "lk/hub-lock" } as const;
+    const hello = {
+      kind: "hello",
+      maxFrameBytes: 256,
+      appProtocol: "lk/hub-lock",
+      handshakeCounter: 0x19aa0b1c2d3,
+    } as const;
     expect(toHex(HandshakePayload.encode(hello))).toBe(GOLDEN_HELLO);
     expect(HandshakePayload.decode(fromHex(GOLDEN_HELLO))).toEqual(hello);
     const responder = {
@@ -50,14 +56,18 @@ describe("HandshakePayload", () => {
 
   it("refuses anything but the three fixed records", () => {
     expect(decodeCode("")).toBe("LK_DECODE_TRUNCATED");
-    expect(decodeCode("0201")).toBe("NOISE_HELLO_INVALID"); // version
-    expect(decodeCode("0104")).toBe("NOISE_HELLO_INVALID"); // kind
-    expect(decodeCode("0101007f0161")).toBe("NOISE_HELLO_INVALID"); // frame limit below 128
-    expect(decodeCode("010101000141")).toBe("NOISE_HELLO_INVALID"); // upper-case app protocol
-    expect(decodeCode("0101010000")).toBe("NOISE_HELLO_INVALID"); // empty app protocol
+    expect(decodeCode("0301")).toBe("NOISE_HELLO_INVALID"); // version
+    // Version 1 (a hello without a handshake counter) is refused: it could be replayed forever.
+    expect(decodeCode("0101" + GOLDEN_HELLO.slice(4, -16))).toBe("NOISE_HELLO_INVALID");
+    expect(decodeCode("0204")).toBe("NOISE_HELLO_INVALID"); // kind
+    expect(decodeCode("0201007f0161" + "00".repeat(8))).toBe("NOISE_HELLO_INVALID"); // frame limit below 128
+    expect(decodeCode("020101000141" + "00".repeat(8))).toBe("NOISE_HELLO_INVALID"); // upper-case app protocol
+    expect(decodeCode("0201010000" + "00".repeat(8))).toBe("NOISE_HELLO_INVALID"); // empty app protocol
+    expect(decodeCode(GOLDEN_HELLO.slice(0, -2))).toBe("LK_DECODE_TRUNCATED"); // counter cut short
+    expect(decodeCode(GOLDEN_HELLO.slice(0, -16) + "ff".repeat(8))).toBe("LK_DECODE_INVALID"); // > 2^53-1
     expect(decodeCode(GOLDEN_HELLO + "00")).toBe("LK_DECODE_TRAILING");
-    expect(decodeCode("01030801" + "00".repeat(2049))).toBe("LK_DECODE_INVALID"); // proof > 2048
-    expect(decodeCode("0103")).toBe("LK_DECODE_TRUNCATED");
+    expect(decodeCode("02030801" + "00".repeat(2049))).toBe("LK_DECODE_INVALID"); // proof > 2048
+    expect(decodeCode("0203")).toBe("LK_DECODE_TRUNCATED");
   });
 
   it("fuzz: never throws anything but a LatchkeyError", () => {

@@ -4,19 +4,23 @@
  * KK, which an attacker can replay to a responder (Noise section 7.7: weak replay protection).
  *
  * ChannelHello (message 1, initiator → responder):
- *   0  u8   record version (1)
- *   1  u8   kind 0x01
- *   2  u16  largest frame the sender accepts (bytes)
- *   4  u8   application protocol length n (1..64)
- *   5  n    application protocol, ASCII [a-z0-9./-], e.g. "latchkey/hub-lock/v1"
+ *   0    u8   record version (2)
+ *   1    u8   kind 0x01
+ *   2    u16  largest frame the sender accepts (bytes)
+ *   4    u8   application protocol length n (1..64)
+ *   5    n    application protocol, ASCII [a-z0-9./-], e.g. "latchkey/hub-lock/v1"
+ *   5+n  u64  handshake counter: strictly increasing per initiator and responder (IK/KK, where
+ *             message 1 is encrypted and authenticated); a responder that remembers the highest
+ *             counter it accepted refuses every replayed first message, across restarts. 0 = none
+ *             (XX, whose message 1 is in clear).
  * Responder hello (message 2, responder → initiator):
- *   0  u8   record version (1)
+ *   0  u8   record version (2)
  *   1  u8   kind 0x02
  *   2  u16  largest frame the sender accepts
  *   4  u16  identity proof length (0..2048)
  *   6  …    identity proof, opaque to the channel (e.g. a certificate for the static key)
  * HandshakeFinish (message 3 of XX, initiator → responder):
- *   0  u8   record version (1)
+ *   0  u8   record version (2)
  *   1  u8   kind 0x03
  *   2  u16  identity proof length (0..2048)
  *   4  …    identity proof
@@ -24,7 +28,8 @@
 import { ByteReader, ByteWriter } from "../encoding/bytes.js";
 import { LatchkeyError } from "../errors/error.js";
 
-export const HANDSHAKE_PAYLOAD_VERSION = 1;
+/** 2: the hello carries a handshake counter (version 1 had none and is refused). */
+export const HANDSHAKE_PAYLOAD_VERSION = 2;
 export const MAX_IDENTITY_PROOF = 2048;
 /** The smallest frame limit a session may declare: a full XX message 2 with an empty proof fits. */
 export const MIN_FRAME_BYTES = 128;
@@ -34,6 +39,8 @@ export interface ChannelHello {
   readonly kind: "hello";
   readonly maxFrameBytes: number;
   readonly appProtocol: string;
+  /** Strictly increasing per initiator and responder (IK/KK); 0 when the pattern cannot use it. */
+  readonly handshakeCounter: number;
 }
 export interface ResponderHello {
   readonly kind: "responder-hello";
@@ -72,7 +79,8 @@ export const HandshakePayload = {
         const raw = r.bytesFixed(n, "app protocol");
         const appProtocol = String.fromCharCode(...raw);
         if (!APP_PROTOCOL_PATTERN.test(appProtocol)) throw invalid("app protocol is not [a-z0-9./-]{1,64}");
-        out = { kind: "hello", maxFrameBytes, appProtocol };
+        const handshakeCounter = r.u64Number("handshake counter");
+        out = { kind: "hello", maxFrameBytes, appProtocol, handshakeCounter };
         break;
       }
       case KIND_ID["responder-hello"]: {
@@ -102,7 +110,15 @@ export const HandshakePayload = {
           throw new LatchkeyError("NOISE_CONFIG_INVALID", "app protocol must match [a-z0-9./-]{1,64}");
         }
         const raw = Uint8Array.from(p.appProtocol, (c) => c.charCodeAt(0));
-        return w.u16(checkConfigFrame(p.maxFrameBytes)).u8(raw.length).bytes(raw).finish();
+        if (!Number.isSafeInteger(p.handshakeCounter) || p.handshakeCounter < 0) {
+          throw new LatchkeyError("NOISE_CONFIG_INVALID", "handshake counter must be a safe integer ≥ 0");
+        }
+        return w
+          .u16(checkConfigFrame(p.maxFrameBytes))
+          .u8(raw.length)
+          .bytes(raw)
+          .u64(p.handshakeCounter)
+          .finish();
       }
       case "responder-hello":
         return w.u16(checkConfigFrame(p.maxFrameBytes)).bytesVar16(checkProof(p.identityProof)).finish();

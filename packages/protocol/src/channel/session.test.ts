@@ -9,7 +9,7 @@ import type { PatternName } from "../noise/patterns.js";
 import type { CipherName, X25519 } from "../noise/suite.js";
 import { ChannelFrame } from "./frame.js";
 import { HandshakePayload } from "./handshake-payload.js";
-import { HandshakeReplayGuard } from "./replay-guard.js";
+import { MemoryHandshakeFreshness } from "./replay-guard.js";
 import { ChannelSession, type ChannelPeer, type ChannelSessionOptions } from "./session.js";
 
 // node:crypto X25519 keeps this suite fast (thousands of handshake attempts in the bit-flip tests).
@@ -193,22 +193,48 @@ describe("attack: replay", () => {
   it.each(["IK", "KK"] as const)(
     "%s: a new session with the same static keys refuses the old session's frames",
     (pattern) => {
-      const guard = new HandshakeReplayGuard();
-      const old = handshake(pattern, { resp: { replayGuard: guard } });
+      const freshness = new MemoryHandshakeFreshness();
+      const old = handshake(pattern, { init: { handshakeCounter: 7 }, resp: { freshness } });
+      expect(freshness.highest).toBe(7);
       const oldData = [old.init.send(text("unlock")), old.init.send(text("unlock again"))];
       const oldReplies = [old.resp.send(text("ok"))];
-      const fresh = handshake(pattern, { resp: { replayGuard: guard } });
+      const fresh = handshake(pattern, { init: { handshakeCounter: 8 }, resp: { freshness } });
       for (const f of old.frames)
         expectRefused(f.to === "resp" ? fresh.resp : fresh.init, f.bytes, "NOISE_UNEXPECTED_FRAME");
       for (const d of oldData) expectRefused(fresh.resp, d, "NOISE_SESSION_MISMATCH");
       for (const d of oldReplies) expectRefused(fresh.init, d, "NOISE_SESSION_MISMATCH");
       exchange(fresh.init, fresh.resp, "fresh session still works");
 
-      // The old first message replayed to a brand-new responder sharing the guard: refused outright.
-      const responder = ChannelSession.respond(optionsFor(pattern, "responder", { replayGuard: guard }));
+      // The old first message replayed to a brand-new responder with the same memory: refused
+      // outright, and so is a new initiator whose counter is not above the highest accepted.
+      const responder = ChannelSession.respond(optionsFor(pattern, "responder", { freshness }));
       const first = old.frames[0]?.bytes ?? new Uint8Array(0);
       expectRefused(responder, first, "NOISE_HANDSHAKE_REPLAYED");
+      const stale = ChannelSession.initiate(optionsFor(pattern, "initiator", { handshakeCounter: 8 }));
+      expectRefused(responder, stale.firstFrame, "NOISE_HANDSHAKE_REPLAYED");
       expect(responder.phase).toBe("handshake");
+      expect(freshness.highest).toBe(8);
+    },
+  );
+
+  it.each(["IK", "KK"] as const)(
+    "%s: a responder whose memory refuses to store the counter does not answer",
+    (pattern) => {
+      const responder = ChannelSession.respond(
+        optionsFor(pattern, "responder", {
+          freshness: {
+            isFresh: () => true,
+            accept: () => {
+              throw new LatchkeyError("LK_INTERNAL", "storage failed");
+            },
+          },
+        }),
+      );
+      const { firstFrame } = ChannelSession.initiate(
+        optionsFor(pattern, "initiator", { handshakeCounter: 1 }),
+      );
+      expect(codeOf(() => responder.receive(firstFrame))).toBe("LK_INTERNAL");
+      expect(responder.stats.handshakeMessageIndex).toBe(0);
     },
   );
 
@@ -281,7 +307,12 @@ describe("attack: message 1 of IK/KK never carries a command", () => {
     expect(codeOf(() => session.send(text("unlock")))).toBe("NOISE_WRONG_STATE");
     const responder = ChannelSession.respond(optionsFor("IK", "responder"));
     responder.receive(firstFrame);
-    expect(responder.peer?.hello).toEqual({ kind: "hello", maxFrameBytes: 65535, appProtocol: APP });
+    expect(responder.peer?.hello).toEqual({
+      kind: "hello",
+      maxFrameBytes: 65535,
+      appProtocol: APP,
+      handshakeCounter: 0,
+    });
   });
 
   it("data frames before the handshake completes are refused", () => {

@@ -42,7 +42,7 @@ import {
   MIN_FRAME_BYTES,
   type ChannelHello,
 } from "./handshake-payload.js";
-import type { HandshakeReplayGuard } from "./replay-guard.js";
+import type { HandshakeFreshness } from "./replay-guard.js";
 import { ReplayWindow } from "./replay-window.js";
 
 export interface ChannelLimits {
@@ -106,8 +106,16 @@ export interface ChannelSessionOptions {
   /** Opaque proof of our static key for the peer (≤ 2048 bytes); sent encrypted, never in message 1. */
   readonly identityProof?: Uint8Array;
   readonly limits?: Partial<ChannelLimits>;
-  /** Responder only: refuses a replayed first message of IK/KK (share one guard per static key). */
-  readonly replayGuard?: HandshakeReplayGuard;
+  /**
+   * Initiator of IK/KK: the counter put into the (encrypted, authenticated) hello; it must be
+   * higher than any this initiator sent to this responder before. Default 0 (XX: unused).
+   */
+  readonly handshakeCounter?: number;
+  /**
+   * Responder of IK/KK: refuses a first message whose counter is not fresh (a replay) and
+   * remembers the accepted one before answering. Use one durable store per initiator key.
+   */
+  readonly freshness?: HandshakeFreshness;
   /** Milliseconds clock for time-based rekeying (default Date.now). */
   readonly now?: () => number;
   readonly randomBytes?: (n: number) => Uint8Array;
@@ -241,6 +249,7 @@ export class ChannelSession {
       kind: "hello",
       maxFrameBytes: session.limits.maxFrameBytes,
       appProtocol: options.appProtocol,
+      handshakeCounter: options.handshakeCounter ?? 0,
     };
     return { session, firstFrame: session.writeHandshake(HandshakePayload.encode(hello)) };
   }
@@ -251,6 +260,7 @@ export class ChannelSession {
       kind: "hello",
       maxFrameBytes: MIN_FRAME_BYTES,
       appProtocol: options.appProtocol,
+      handshakeCounter: 0,
     });
     return new ChannelSession("responder", options);
   }
@@ -396,10 +406,15 @@ export class ChannelSession {
       proof = payload.identityProof;
     }
 
+    // IK/KK message 1 is authenticated by the static keys, so its counter is the initiator's word.
     const firstOfIkKk = frame.index === 0 && this.pattern !== "XX";
-    const ephemeral = next.remoteEphemeralKey;
-    if (firstOfIkKk && ephemeral !== null && this.options.replayGuard?.has(ephemeral) === true) {
-      throw new LatchkeyError("NOISE_HANDSHAKE_REPLAYED", "first handshake message was already seen");
+    const counter = payload.kind === "hello" ? payload.handshakeCounter : 0;
+    const freshness = firstOfIkKk ? this.options.freshness : undefined;
+    if (freshness !== undefined && !freshness.isFresh(counter)) {
+      throw new LatchkeyError(
+        "NOISE_HANDSHAKE_REPLAYED",
+        "first handshake message is not newer than the last one accepted",
+      );
     }
 
     // The peer's identity is settled once its static key is known and its proof (if the pattern
@@ -444,8 +459,8 @@ export class ChannelSession {
       });
     }
 
-    // Commit.
-    if (firstOfIkKk && ephemeral !== null) this.options.replayGuard?.remember(ephemeral);
+    // Commit: the counter is stored (durably, for a lock) before the reply can leave.
+    freshness?.accept(counter);
     this.hs = next;
     this.peerHello = peerHello;
     this.peerMaxFrame = peerMaxFrame;

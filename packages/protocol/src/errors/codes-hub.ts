@@ -7,6 +7,12 @@ export const HUB_ERRORS = {
     blame: "internal",
     description: "A start flag or environment variable has a missing or invalid value.",
   },
+  HUB_DATA_DIR_PERMISSIONS: {
+    status: 500,
+    blame: "internal",
+    description:
+      "The data directory can be read or entered by other users (group or world permissions); the hub refuses to start until it is private (chmod 700 <dir>).",
+  },
   HUB_DATA_DIR_LOCKED: {
     status: 500,
     blame: "internal",
@@ -21,6 +27,12 @@ export const HUB_ERRORS = {
     status: 400,
     blame: "input",
     description: "The request body, query or path parameters do not match the route's schema.",
+  },
+  HUB_NAME_INVALID: {
+    status: 400,
+    blame: "input",
+    description:
+      "A name or label contains a control character (C0/C1, including NUL), a bidirectional override, isolate or mark, a line or paragraph separator, or an unpaired surrogate; details.field names the field.",
   },
   HUB_MALFORMED_JSON: {
     status: 400,
@@ -52,10 +64,11 @@ export const HUB_ERRORS = {
     blame: "input",
     description: "A chosen PIN is too short, too long, not digits, or easy to guess.",
   },
-  HUB_PIN_DUPLICATE: {
-    status: 409,
+  HUB_PIN_RATE_LIMITED: {
+    status: 429,
     blame: "caller",
-    description: "A PIN is already used by another person on one of the same doors.",
+    description:
+      "Too many chosen PINs from this account in the last hour (each one could be a guess at someone else's PIN); wait the given seconds, or let the hub generate the PIN.",
   },
   HUB_GRANT_INVALID: {
     status: 422,

@@ -39,7 +39,7 @@ export const NOISE_ERRORS = {
     status: 409,
     blame: "input",
     description:
-      "A first handshake message (same initiator ephemeral key) was already seen by this responder.",
+      "A first handshake message carries a handshake counter not above the highest this responder has accepted from that initiator (a replay, even across restarts).",
   },
   NOISE_HELLO_INVALID: {
     status: 400,

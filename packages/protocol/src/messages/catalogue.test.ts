@@ -14,6 +14,7 @@ import {
   CredentialRule,
   CredentialType,
   DaysMask,
+  DoorState,
   LockState,
   OperatingMode,
   UserStatus,
@@ -438,6 +439,7 @@ const goldens: Golden[] = [
       revocationVersion: 5,
       securityCounter: 2,
       firmwareVersion: "1.2",
+      pinPolicy: { minLength: 6, maxLength: 12, rejectRepeats: true, rejectRuns: true, rejectCommon: true },
     },
     requestId: 24,
     bytes: [
@@ -455,6 +457,44 @@ const goldens: Golden[] = [
       ["00000002", "securityCounter 2"],
       ["03", "firmwareVersion length 3"],
       ["312e32", 'firmwareVersion "1.2"'],
+      ["06", "pinPolicy.minLength 6"],
+      ["0c", "pinPolicy.maxLength 12"],
+      ["07", "pinPolicy flags: rejectRepeats (1) | rejectRuns (2) | rejectCommon (4)"],
+    ],
+  },
+  {
+    message: {
+      kind: "StateReport",
+      lockState: LockState.Unlocked,
+      doorState: DoorState.DoorClosed,
+      operatingMode: OperatingMode.Normal,
+      batteryPercent: 100,
+      lockTimeMs: null,
+      lastSeq: 0,
+      lastHash: fill(32, 0),
+      revocationVersion: 0,
+      securityCounter: 0,
+      firmwareVersion: "",
+      pinPolicy: { minLength: 8, maxLength: 12, rejectRepeats: true, rejectRuns: false, rejectCommon: true },
+    },
+    requestId: 25,
+    bytes: [
+      ["01", "version 1"],
+      ["0503", "type StateReport"],
+      ["00000019", "request id 25"],
+      ["02", "lockState Unlocked"],
+      ["01", "doorState DoorClosed"],
+      ["00", "operatingMode Normal"],
+      ["64", "batteryPercent 100"],
+      ["0000000000000000", "lockTimeMs null (time unknown)"],
+      ["0000000000000000", "lastSeq 0 (no event yet)"],
+      ["00".repeat(32), "lastHash: none yet"],
+      ["0000000000000000", "revocationVersion 0"],
+      ["00000000", "securityCounter 0"],
+      ["00", "firmwareVersion length 0"],
+      ["08", "pinPolicy.minLength 8"],
+      ["0c", "pinPolicy.maxLength 12"],
+      ["05", "pinPolicy flags: rejectRepeats (1) | rejectCommon (4)"],
     ],
   },
   {
@@ -584,6 +624,21 @@ describe("message catalogue: refusals", () => {
         }),
       ),
     ).toBe("MSG_INVALID_FIELD");
+  });
+
+  it("refuses a StateReport PIN policy that is cut short, out of range or has unknown flags", () => {
+    const report = goldens.filter((g) => g.message.kind === "StateReport")[1]!;
+    const b = encodeMessage(25, report.message);
+    expect(codeOf(() => decodeMessage(b.subarray(0, b.length - 1)))).toBe("LK_DECODE_TRUNCATED");
+    for (const [at, value] of [
+      [b.length - 3, 3], // minLength below 4
+      [b.length - 2, 7], // maxLength below minLength
+      [b.length - 1, 8], // an unknown flag
+    ] as const) {
+      const bad = b.slice();
+      bad[at] = value;
+      expect(codeOf(() => decodeMessage(bad))).toBe("MSG_INVALID_FIELD");
+    }
   });
 
   it("refuses a CommAnnounce whose lock id is not 16 bytes", () => {

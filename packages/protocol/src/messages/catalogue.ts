@@ -12,6 +12,7 @@
 import { ByteReader, ByteWriter } from "../encoding/bytes.js";
 import { LatchkeyError } from "../errors/error.js";
 import { LOCK_ID_BYTES } from "../journal/codec.js";
+import { checkPinPolicyShape, type PinPolicy } from "../credentials/pin-policy.js";
 import {
   CredentialRule,
   CredentialType,
@@ -195,6 +196,8 @@ export type Message =
       revocationVersion: number;
       securityCounter: number;
       firmwareVersion: string;
+      /** The PIN policy the lock applies when a PIN is set (the hub refuses a PIN it would refuse). */
+      pinPolicy: PinPolicy;
     }
   | { kind: "EventBatch"; records: Uint8Array[] }
   | { kind: "EventAck"; upToSeq: number; hash: Uint8Array }
@@ -263,6 +266,24 @@ function writeVar32(w: ByteWriter, b: Uint8Array): void {
 }
 
 const utf8Encoder = new TextEncoder();
+
+/** minLength u8 ‖ maxLength u8 ‖ flags u8 (1 repeats, 2 runs, 4 common; other bits zero). */
+function readPinPolicy(r: ByteReader): PinPolicy {
+  const minLength = r.u8("pinPolicy.minLength");
+  const maxLength = r.u8("pinPolicy.maxLength");
+  const flags = r.u8("pinPolicy.flags");
+  if (flags > 7) invalid("pinPolicy", "unknown flag bits");
+  const policy = {
+    minLength,
+    maxLength,
+    rejectRepeats: (flags & 1) !== 0,
+    rejectRuns: (flags & 2) !== 0,
+    rejectCommon: (flags & 4) !== 0,
+  };
+  const shape = checkPinPolicyShape(policy);
+  if (shape !== null) invalid("pinPolicy", shape);
+  return policy;
+}
 
 function readUtf8Var8(r: ByteReader, field: string, max: number): string {
   const raw = readVar8(r, field, max);
@@ -670,6 +691,8 @@ const codecs: CodecTable = {
         utf8Encoder.encode(m.firmwareVersion).length > MESSAGE_LIMITS.firmwareVersion
       )
         invalid("firmwareVersion", `must be at most ${MESSAGE_LIMITS.firmwareVersion} UTF-8 bytes`);
+      const shape = checkPinPolicyShape(m.pinPolicy);
+      if (shape !== null) invalid("pinPolicy", shape);
     },
     write: (w, m) => {
       w.u8(m.lockState ?? 0xff)
@@ -682,6 +705,10 @@ const codecs: CodecTable = {
         .u64(m.revocationVersion)
         .u32(m.securityCounter);
       writeVar8(w, utf8Encoder.encode(m.firmwareVersion));
+      const p = m.pinPolicy;
+      w.u8(p.minLength)
+        .u8(p.maxLength)
+        .u8((p.rejectRepeats ? 1 : 0) | (p.rejectRuns ? 2 : 0) | (p.rejectCommon ? 4 : 0));
     },
     read: (r) => {
       const lockState = r.u8("lockState");
@@ -701,6 +728,7 @@ const codecs: CodecTable = {
         revocationVersion: r.u64Number("revocationVersion"),
         securityCounter: r.u32("securityCounter"),
         firmwareVersion: readUtf8Var8(r, "firmwareVersion", MESSAGE_LIMITS.firmwareVersion),
+        pinPolicy: readPinPolicy(r),
       };
     },
   },

@@ -13,7 +13,8 @@ export type AlertKindName =
   | "ingest-conflict"
   | "checkpoint-fork"
   | "checkpoint-unknown"
-  | "sync-drift";
+  | "sync-drift"
+  | "lock-offline";
 
 export interface SiteAlert {
   readonly id: number;
@@ -24,6 +25,8 @@ export interface SiteAlert {
   readonly details: Readonly<Record<string, string | number | boolean | null>>;
   readonly createdAt: number;
   readonly acknowledgedAt: number | null;
+  /** When the condition ended by itself (the offline lock answers again); resolved alerts are not open. */
+  readonly resolvedAt: number | null;
 }
 
 /** Open alerts of a site (acknowledged ones too with `all`), newest first. */
@@ -120,6 +123,11 @@ export function alertWords(alert: Pick<SiteAlert, "kind" | "details">, where: st
       if (change === "added at the lock")
         return `${where}: ${what} was added at the lock itself${at}, not by Latchkey`;
       return `${where}: ${what} was changed at the lock itself${at}, not by Latchkey`;
+    }
+    case "lock-offline": {
+      const seen = num(d.lastSeenAt);
+      const since = seen === null ? "" : ` since ${new Date(seen).toLocaleString()}`;
+      return `${where}: the lock has stopped answering${since}; codes and revocations wait for it`;
     }
     default:
       return `${where}: ${alert.kind.replace(/-/g, " ")}`;

@@ -85,9 +85,11 @@ export function humanMessage(
       return sentence(message);
     case "HUB_NOT_FOUND":
       return "Not found. It may have been deleted, or your account may not have access to it.";
+    case "HUB_NAME_INVALID":
+      return "This text contains an invisible control or text-direction character (often from copying and pasting). Retype it and try again.";
     case "HUB_CONFLICT":
     case "HUB_PIN_WEAK":
-    case "HUB_PIN_DUPLICATE":
+    case "HUB_PIN_RATE_LIMITED":
     case "HUB_GRANT_INVALID":
     case "HUB_SEAL_INVALID":
       return sentence(message);

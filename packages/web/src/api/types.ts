@@ -153,6 +153,8 @@ export interface WaitingLock {
   readonly lockId: string;
   readonly firstSeenAt: number;
   readonly lastSeenAt: number;
+  /** Sessions announcing this lock id; more than one means at least one is not the lock. */
+  readonly announcers: number;
 }
 
 export type SyncStateName = "idle" | "pending" | "sending" | "set" | "failed" | "removing" | "removed";

@@ -110,6 +110,9 @@ export async function startHub(options: { demo?: boolean } = {}): Promise<Runnin
     // Cheap argon2 for test speed only; production defaults stay in the hub's config.
     argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 },
     now,
+    // Presence comes from heartbeats (30–60 s in production): short ones, so a lock that goes
+    // away is shown offline within a test's patience (two missed heartbeats + one timeout ≈ 10 s).
+    syncPolicy: { heartbeatEveryMs: 2_000, requestTimeoutMs: 5_000 },
   };
   const hub = await buildHub(config);
   await hub.app.listen({ port, host: "127.0.0.1" });

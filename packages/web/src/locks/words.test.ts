@@ -26,5 +26,8 @@ describe("lock facts in words", () => {
     );
     // A removal keeps the earlier reason in the row; "removed" alone is the news.
     expect(syncWords({ state: "removed", reason: "lock unreachable" })).toBe("Removed from the lock");
+    expect(syncWords({ state: "failed", reason: "LOCK_CREDENTIAL_DUPLICATE" })).toBe(
+      "Failed: the lock already has this PIN or card for another user; replace the PIN with a new one (Replace PIN)",
+    );
   });
 });

@@ -69,7 +69,8 @@ const SYNC_REASONS: Record<string, string> = {
     "this PIN was made before the lock was added, so it was never sealed to it; make a new PIN",
   "removed at the lock": "it was removed at the lock itself",
   LOCK_CAPACITY: "the lock has no free slot left",
-  LOCK_CREDENTIAL_DUPLICATE: "the same PIN or card is already set for someone else on this lock",
+  LOCK_CREDENTIAL_DUPLICATE:
+    "the lock already has this PIN or card for another user; replace the PIN with a new one (Replace PIN)",
   LOCK_PIN_WEAK: "the lock refused the PIN as too easy to guess",
   LOCK_PIN_FORMAT: "the PIN's length is outside what the lock accepts",
   LOCK_CREDENTIAL_INVALID: "the lock refused the card or key as malformed",

@@ -3,6 +3,7 @@
  * once, and the guest link (shown once) that hands a PIN over without reading it out.
  */
 import { useId, useRef, useState } from "react";
+import { DEFAULT_PIN_POLICY, pinLengthChoices } from "@latchkey/protocol";
 import type { Door } from "../api/types.js";
 import { Alert } from "../ui/components.js";
 
@@ -85,7 +86,7 @@ export function PinChooser({
         <div className="sentence-row indent">
           <label htmlFor={`${id}-len`}>Length</label>
           <select id={`${id}-len`} value={choice.length} onChange={(e) => set({ length: e.target.value })}>
-            {[4, 5, 6, 7, 8, 10, 12].map((n) => (
+            {pinLengthChoices(DEFAULT_PIN_POLICY).map((n) => (
               <option key={n} value={String(n)}>
                 {n} digits
               </option>
@@ -104,7 +105,9 @@ export function PinChooser({
       </div>
       {choice.mode === "choose" ? (
         <div className="indent field">
-          <label htmlFor={`${id}-pin`}>PIN (4 to 12 digits)</label>
+          <label htmlFor={`${id}-pin`}>
+            PIN ({DEFAULT_PIN_POLICY.minLength} to {DEFAULT_PIN_POLICY.maxLength} digits)
+          </label>
           <div className="hint" id={`${id}-pin-hint`}>
             Easy guesses are refused: repeated digits, runs like 1234, keypad lines, common PINs and digits
             from the person's phone number.
@@ -114,7 +117,7 @@ export function PinChooser({
             type="text"
             inputMode="numeric"
             autoComplete="off"
-            maxLength={12}
+            maxLength={DEFAULT_PIN_POLICY.maxLength}
             className="code-input"
             value={choice.pin}
             onChange={(e) => set({ pin: e.target.value.replace(/\D/g, "") })}

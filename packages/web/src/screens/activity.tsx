@@ -17,6 +17,7 @@ const ACTIONS: Record<string, string> = {
   "person.delete": "removed a person",
   "credential.create": "added a credential",
   "credential.revoke": "revoked a credential",
+  "credential.replace-pin": "replaced a PIN with a new one",
   "grant.create": "gave access",
   "grant.revoke": "revoked access",
   "member.invite": "invited an account",

@@ -118,6 +118,16 @@ function ExistingLock({ door, lock, onRemoved }: { door: Door; lock: LockView; o
   );
 }
 
+/** Someone else announces this lock id too (a replay or a forgery): the setup code decides. */
+function SeveralAnnouncers({ count }: { count: number }) {
+  return count > 1 ? (
+    <span className="muted">
+      {" "}
+      Announced by {count} devices: only the real lock can accept its setup code, and the hub tries each.
+    </span>
+  ) : null;
+}
+
 function CommissionForm({
   door,
   siteId,
@@ -188,6 +198,7 @@ function CommissionForm({
       ) : list.length === 1 ? (
         <p role="status">
           Lock <code>{list[0]?.lockId}</code> is waiting (seen {formatWhen(list[0]?.lastSeenAt ?? 0)}).
+          <SeveralAnnouncers count={list[0]?.announcers ?? 1} />
         </p>
       ) : (
         <fieldset className="choice">
@@ -203,6 +214,7 @@ function CommissionForm({
               />
               <label htmlFor={`${radioId}-${w.lockId}`}>
                 <code>{w.lockId}</code>
+                <SeveralAnnouncers count={w.announcers} />
               </label>
             </div>
           ))}

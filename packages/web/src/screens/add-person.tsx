@@ -3,6 +3,7 @@
  * shown once. The person, their grant and the PIN are three API calls; if a later one fails the
  * screen says what was saved and links to the person's page to finish.
  */
+import { DEFAULT_PIN_POLICY, pinWeakness } from "@latchkey/protocol";
 import { useEffect, useState } from "react";
 import { api, ApiError } from "../api/client.js";
 import type { Credential, Door, Grant, Person, Site } from "../api/types.js";
@@ -79,8 +80,9 @@ export function AddPersonScreen({ siteId }: { siteId: string }) {
     const terms = draftToTerms(draft, site.timezone);
     if (name.trim() === "") return setError(new Error("Enter the person's name."));
     if (chosen.length > 0 && typeof terms === "string") return setError(new Error(terms));
-    if (pin.mode === "choose" && !/^\d{4,12}$/.test(pin.pin))
-      return setError(new Error("A PIN has 4 to 12 digits."));
+    const weakness =
+      pin.mode === "choose" ? pinWeakness(pin.pin, DEFAULT_PIN_POLICY, phone.trim() || null) : null;
+    if (weakness !== null) return setError(new Error(`This PIN ${weakness.reason}.`));
     void run(async () => {
       const person = await api.post<Person>(`/sites/${siteId}/people`, {
         name: name.trim(),

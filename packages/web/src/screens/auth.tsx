@@ -93,7 +93,10 @@ export function SetupScreen({ token, onCreated }: { token: string; onCreated: (s
   );
 }
 
-/** `/invite#token`: choose a password for an invited account. */
+/**
+ * `/invite#token`: choose a password for a new account, or — when the invitation is addressed to
+ * an account that already exists — give that account's password (a second factor follows).
+ */
 export function InviteScreen({ token, onAccepted }: { token: string; onAccepted: (s: SessionInfo) => void }) {
   const [password, setPassword] = useState("");
   const { busy, error, run } = useAction();
@@ -106,7 +109,7 @@ export function InviteScreen({ token, onAccepted }: { token: string; onAccepted:
   const pwError = passwordError(error);
   return (
     <div className="narrow stack">
-      <PageTitle lead="You were invited to manage or use doors on a Latchkey hub. Choose a password to accept.">
+      <PageTitle lead="You were invited to manage or use doors on a Latchkey hub. Choose a password to accept; if you already have an account here, enter its password instead.">
         Accept your invitation
       </PageTitle>
       <form className="card stack" onSubmit={submit} noValidate>

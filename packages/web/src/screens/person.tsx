@@ -274,6 +274,10 @@ function CredentialsSection({
             liveDoorIds={liveDoorIds}
             doorName={doorName}
             onChanged={onChanged}
+            onReplaced={(pin) => {
+              setReveal({ pin });
+              onChanged();
+            }}
           />
         ))}
       </ul>
@@ -311,12 +315,15 @@ function CredentialRow({
   liveDoorIds,
   doorName,
   onChanged,
+  onReplaced,
 }: {
   credential: Credential;
   doors: readonly Door[];
   liveDoorIds: string[];
   doorName: (id: string) => string;
   onChanged: () => void;
+  /** A new PIN replaced this one (shown once, like any new PIN). */
+  onReplaced: (pin: string) => void;
 }) {
   const { busy, error, run } = useAction();
   const revoked = credential.status === "revoked";
@@ -382,6 +389,22 @@ function CredentialRow({
           >
             Revoke
           </button>
+          {credential.kind === "pin" ? (
+            <button
+              type="button"
+              className="button secondary small"
+              disabled={busy}
+              title="Make a new random PIN for this person (e.g. when a lock says it already has this PIN for someone else); this one stops working"
+              onClick={() =>
+                void run(async () => {
+                  const r = await api.post<{ pin: string }>(`/credentials/${credential.id}/replace-pin`, {});
+                  onReplaced(r.pin);
+                })
+              }
+            >
+              Replace PIN
+            </button>
+          ) : null}
         </div>
       )}
     </li>

@@ -133,7 +133,7 @@ function InviteForm({ siteId, isOwner, onDone }: { siteId: string; isOwner: bool
       <h2 id="invite-title">Add someone</h2>
       {result === null ? null : result.inviteLink === null ? (
         <Alert kind="success">
-          {result.username} already had an account and is now {roleLabel(result.role).toLowerCase()} here.
+          {result.username} is now {roleLabel(result.role).toLowerCase()} here.
         </Alert>
       ) : (
         <div className="pin-reveal stack">
@@ -146,7 +146,9 @@ function InviteForm({ siteId, isOwner, onDone }: { siteId: string; isOwner: bool
           </div>
           <Alert kind="warning">
             <strong>You will not see this link again.</strong> Send it to {result.username} privately. It
-            works once and expires after an hour; they choose their own password and second factor.
+            works once and expires after an hour. A newcomer chooses a password and second factor; someone who
+            already has an account accepts with their own password. Either way the role applies only once they
+            accept.
           </Alert>
         </div>
       )}
@@ -154,7 +156,7 @@ function InviteForm({ siteId, isOwner, onDone }: { siteId: string; isOwner: bool
         <div className="row">
           <TextField
             label="User name"
-            hint="Their existing user name, or a new one for the invitation."
+            hint="A member of this site changes role at once; anyone else gets an invitation link."
             value={username}
             onChange={setUsername}
             maxLength={64}
