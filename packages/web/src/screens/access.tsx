@@ -153,9 +153,9 @@ export function PinReveal({ pin, personName }: { pin: string; personName: string
       <div className="label-like">PIN for {personName}</div>
       <CopyableText text={pin} label="Copy PIN" className="pin" testId="new-pin" />
       <Alert kind="warning">
-        <strong>You will not see this PIN again.</strong> Give it to {personName} now. The hub keeps only a
-        keyed fingerprint of it (to refuse duplicates) and copies sealed to each door's lock, so nobody, not
-        even the hub, can show it later. If it is lost, revoke it and make a new one.
+        <strong>You will not see this PIN again.</strong> Give it to {personName} now. The hub keeps no copy
+        it could read, only copies sealed to each door's lock, so nobody, not even the hub, can show it later.
+        If it is lost, revoke it and make a new one.
       </Alert>
     </section>
   );

@@ -482,7 +482,7 @@ function NewCredential({
       {kind === "card" ? (
         <TextField
           label="Card number"
-          hint="As printed or read from the card: 4 to 64 hexadecimal characters. The hub keeps only a keyed fingerprint and the last four."
+          hint="As printed or read from the card: 4 to 64 hexadecimal characters. The hub keeps only the last four; each lock keeps the card for itself."
           value={card}
           onChange={setCard}
           maxLength={64}
