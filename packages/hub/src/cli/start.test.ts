@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "./start.js";
+import { selfSignedCertificate } from "../testing/tls.js";
 
 const BIN = fileURLToPath(new URL("../../bin/latchkey.js", import.meta.url));
 const dirs: string[] = [];
@@ -109,29 +110,7 @@ describe("latchkey start (real processes)", () => {
     a.child.kill("SIGKILL");
     await a.exited;
     // Restart after kill -9 (no stale lock), this time over HTTPS.
-    const cert = join(dataDir, "cert.pem");
-    const key = join(dataDir, "key.pem");
-    execFileSync(
-      "openssl",
-      [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-      ],
-      { stdio: "ignore" },
-    );
+    const { cert, key } = selfSignedCertificate(dataDir);
     const c = launch(["--data-dir", dataDir, "--tls-cert", cert, "--tls-key", key]);
     const [, httpsUrl] = await waitFor(c, /listening on (https:\/\/\S+)/);
     // A restart without an owner issues a new setup link, replacing the old one.

@@ -4,7 +4,6 @@
  * `X-Content-Type-Options: nosniff`; pages and assets keep their own caching but are never
  * sniffed; a hub serving TLS adds `Strict-Transport-Security`.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import type { LightMyRequestResponse } from "fastify";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, type SignedIn } from "../testing/flows.js";
+import { selfSignedCertificate } from "../testing/tls.js";
 
 function expectApiHeaders(res: LightMyRequestResponse, label: string): void {
   expect(res.headers["cache-control"], label).toBe("no-store");
@@ -72,22 +72,7 @@ describe("response headers under TLS", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "latchkey-tls-"));
-    const cert = join(dir, "cert.pem");
-    const key = join(dir, "key.pem");
-    execFileSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"].concat([
-        "-keyout",
-        key,
-        "-out",
-        cert,
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-      ]),
-      { stdio: "ignore" },
-    );
+    const { cert, key } = selfSignedCertificate(dir);
     t = await startTestHub("sqlite", { tlsCert: cert, tlsKey: key });
   });
   afterAll(async () => {
