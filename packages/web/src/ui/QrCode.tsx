@@ -1,11 +1,11 @@
-/** A QR code as an SVG (black on white with the quiet zone), drawn by our own encoder. */
+/** A QR code as an SVG (black on white with the quiet zone). */
 import { useMemo } from "react";
-import { encodeQr, qrPath } from "../qr/qr.js";
+import { encodeQr, qrPath, QUIET_ZONE } from "../qr/qr.js";
 
 export function QrCode({ text, label }: { text: string; label: string }) {
   const { size, path } = useMemo(() => {
     const m = encodeQr(text);
-    return { size: m.size + 8, path: qrPath(m) };
+    return { size: m.size + 2 * QUIET_ZONE, path: qrPath(m) };
   }, [text]);
   return (
     <svg
