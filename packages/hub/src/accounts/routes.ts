@@ -8,7 +8,8 @@ import { Type } from "@fastify/type-provider-typebox";
 import { LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "../authz/route-table.js";
 import type { HubContext } from "../server/context.js";
-import type { AccountTable, SessionTable } from "../db/schema.js";
+import type { Kysely } from "kysely";
+import type { AccountTable, Database, OneTimeLinkTable, SessionTable } from "../db/schema.js";
 import { Name, Ok, PasswordInput, SessionInfo, Strict, Username, errorResponses } from "../server/schemas.js";
 import { ACCOUNT_POLICY, ADDRESS_POLICY } from "../abuse/rate-limit.js";
 import { recordAudit } from "../audit/audit.js";
@@ -206,6 +207,20 @@ async function enrolFactor(
  * password, throttled like sign-in; the account then gets the role and, like after sign-in, must
  * prove its second factor.
  */
+/** The site role an invitation names, for this account (replacing any it had there). */
+async function setSiteRole(trx: Kysely<Database>, accountId: string, link: OneTimeLinkTable, now: number) {
+  if (link.site_id === null || link.role === null) return;
+  await trx
+    .deleteFrom("site_roles")
+    .where("account_id", "=", accountId)
+    .where("site_id", "=", link.site_id)
+    .execute();
+  await trx
+    .insertInto("site_roles")
+    .values({ account_id: accountId, site_id: link.site_id, role: link.role, created_at: now })
+    .execute();
+}
+
 async function createAccountWithSession(
   call: Call<RouteSchema>,
   purpose: "setup" | "invite",
@@ -245,17 +260,7 @@ async function createAccountWithSession(
         id = taken.id;
         joined = true;
         // The owner already holds every role; anyone else gets this site's role from the link.
-        if (taken.is_owner !== 1 && link.site_id !== null && link.role !== null) {
-          await trx
-            .deleteFrom("site_roles")
-            .where("account_id", "=", id)
-            .where("site_id", "=", link.site_id)
-            .execute();
-          await trx
-            .insertInto("site_roles")
-            .values({ account_id: id, site_id: link.site_id, role: link.role, created_at: now })
-            .execute();
-        }
+        if (taken.is_owner !== 1) await setSiteRole(trx, id, link, now);
         await recordAudit(trx, now, {
           actorAccountId: id,
           action: "account.invite.accept",
@@ -290,12 +295,7 @@ async function createAccountWithSession(
           .values({ id: randomUUID(), name: organisationName ?? "My organisation", created_at: now })
           .execute();
       }
-      if (purpose === "invite" && link.site_id !== null && link.role !== null) {
-        await trx
-          .insertInto("site_roles")
-          .values({ account_id: id, site_id: link.site_id, role: link.role, created_at: now })
-          .execute();
-      }
+      if (purpose === "invite") await setSiteRole(trx, id, link, now);
       await recordAudit(trx, now, {
         actorAccountId: id,
         action: purpose === "setup" ? "account.owner.create" : "account.invite.accept",

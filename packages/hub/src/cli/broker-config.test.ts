@@ -156,6 +156,21 @@ describe.runIf(MOSQUITTO !== null)("latchkey broker-config with a real Mosquitto
     return c;
   }
 
+  /**
+   * The command again, through its function (the running hub holds the SQLite file), as an
+   * owner would after a lock joins or leaves.
+   */
+  function rewriteConfig(): ReturnType<typeof writeMosquittoConfig> {
+    return writeMosquittoConfig({
+      db: t.hub.ledger.db,
+      hubNoiseSecret: loadOrCreateHubSecret(dataDir).noiseStaticSecret(),
+      outDir,
+      host: "127.0.0.1",
+      port,
+      topicPrefix,
+    });
+  }
+
   /** Messages a client receives, in order. */
   function inbox(c: MqttClient): { topic: string; payload: string }[] {
     const got: { topic: string; payload: string }[] = [];
@@ -190,14 +205,7 @@ describe.runIf(MOSQUITTO !== null)("latchkey broker-config with a real Mosquitto
     expect(r.statusCode, r.body).toBe(201);
     // The new lock's login reaches Mosquitto: the command again (here through its function, as
     // the running hub holds the SQLite file), then a reload.
-    await writeMosquittoConfig({
-      db: t.hub.ledger.db,
-      hubNoiseSecret: loadOrCreateHubSecret(dataDir).noiseStaticSecret(),
-      outDir,
-      host: "127.0.0.1",
-      port,
-      topicPrefix,
-    });
+    await rewriteConfig();
     broker?.kill("SIGHUP");
     await eventually("the lock connects to Mosquitto as itself", () => lock.state === "connected");
     return { lock, doorId: door };
@@ -339,25 +347,11 @@ describe.runIf(MOSQUITTO !== null)("latchkey broker-config with a real Mosquitto
     const lock = locks[0];
     if (lock === undefined) throw new Error("no lock was commissioned");
     const before = readFileSync(join(outDir, "passwords"), "utf8");
-    const again = await writeMosquittoConfig({
-      db: t.hub.ledger.db,
-      hubNoiseSecret: loadOrCreateHubSecret(dataDir).noiseStaticSecret(),
-      outDir,
-      host: "127.0.0.1",
-      port,
-      topicPrefix,
-    });
+    const again = await rewriteConfig();
     expect(again.changed).toBe(0);
     expect(readFileSync(join(outDir, "passwords"), "utf8")).toBe(before);
     await t.hub.locks.remove(lock.lockId);
-    await writeMosquittoConfig({
-      db: t.hub.ledger.db,
-      hubNoiseSecret: loadOrCreateHubSecret(dataDir).noiseStaticSecret(),
-      outDir,
-      host: "127.0.0.1",
-      port,
-      topicPrefix,
-    });
+    await rewriteConfig();
     expect(readFileSync(join(outDir, "passwords"), "utf8")).not.toContain(`${lock.lockId}:`);
     expect(readFileSync(join(outDir, "acl"), "utf8")).not.toContain(lock.lockId);
   });
