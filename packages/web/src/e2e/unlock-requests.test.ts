@@ -55,6 +55,14 @@ describe("unlock requests in the web app", () => {
       await page.getByRole("button", { name: "Continue" }).click();
       await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toBe("Dashboard");
 
+      // Presence comes from the lock's authenticated answers: wait until the dashboard shows the
+      // front door's lock online (a remote unlock needs it), as a person would.
+      await expect
+        .poll(() => page.locator('.door-tile[data-door="Front door"] [data-fact="online"]').textContent(), {
+          timeout: 30_000,
+        })
+        .toBe("Online");
+
       // The demo front door's virtual lock (found by the door's name), locked to start with.
       const demo = hub.hub.ctx.devices.demo;
       const doors = await page.evaluate(async (siteId) => {
