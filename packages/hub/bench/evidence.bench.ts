@@ -3,9 +3,14 @@
  * a heartbeat chain, each event with its inclusion proof in one checkpoint — verified end to end
  * (parse, canonical check, signatures, chain, proofs, seal) with node:crypto Ed25519, next to the
  * raw node:crypto Ed25519-verify and SHA-256 rates measured in the same run. Also the browser
- * path (@noble Ed25519) on a 2,000-event bundle (--quick: 500).
+ * path (@noble Ed25519) on a 2,000-event bundle (--quick: 500), and `latchkey verify` itself in a
+ * fresh process (read, verify, report, with the keys pinned): its time next to that many raw
+ * verifies, and its peak resident memory (goal for 100,000 events: under 10 s and 500 MB).
  */
+import { spawnSync } from "node:child_process";
 import { createPublicKey, hash, sign as nodeSign, createPrivateKey, verify as nodeVerify } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   ed25519NoteSigner,
   encodeEvidenceBundle,
@@ -20,6 +25,7 @@ import {
   lockIdBytesFromPublicKey,
   MemoryMerkleTree,
   nobleEd25519,
+  packHashes,
   signCheckpoint,
   signCommissioningRecord,
   toHex,
@@ -27,7 +33,7 @@ import {
   verifyEvidenceBundle,
   type BundleEvent,
 } from "@latchkey/protocol";
-import { nodeEd25519 } from "@latchkey/protocol/node";
+import { nodeEd25519, nodeSha256Parts } from "@latchkey/protocol/node";
 import { MemoryJournal } from "@latchkey/lock";
 import { median, rateRounds, type BenchResult, type BenchSuite } from "../../../bench/harness.js";
 import { nodeMerkleHasher } from "../src/ledger/index.js";
@@ -35,10 +41,13 @@ import { nodeMerkleHasher } from "../src/ledger/index.js";
 const ORIGIN = "bench.test/ledger";
 
 export function makeBundle(events: number): Uint8Array {
+  // One heartbeat a minute in one boot: the monotonic clock advances with the wall clock.
+  let uptimeMs = 0;
   const journal = new MemoryJournal({
     signingSeed: new Uint8Array(32).fill(1),
     bootId: new Uint8Array(16),
     ed25519: nodeEd25519,
+    monotonicMs: () => uptimeMs,
   });
   const lockId = lockIdBytesFromPublicKey(journal.publicKey);
   const tree = new MemoryMerkleTree(nodeMerkleHasher);
@@ -46,6 +55,7 @@ export function makeBundle(events: number): Uint8Array {
   const items: { record: Uint8Array; hubTimeMs: number; index: number }[] = [];
   for (let i = 0; i < events; i++) {
     const lockTime = t0 + i * 60_000;
+    uptimeMs = i * 60_000;
     const e = journal.append(
       { kind: EventKind.Heartbeat, details: { lockState: "Locked", doorState: "Closed", battery: 90 } },
       epochMs(lockTime),
@@ -67,7 +77,7 @@ export function makeBundle(events: number): Uint8Array {
     leafIndex: it.index,
     hubTimeMs: epochMs(it.hubTimeMs),
     record: it.record,
-    proof: tree.inclusionProof(it.index),
+    proof: packHashes(tree.inclusionProof(it.index)),
   }));
   const unsealed = {
     format: EVIDENCE_FORMAT,
@@ -113,7 +123,7 @@ function verifyRate(bytes: Uint8Array, events: number, ed = nodeEd25519, rounds 
     const t = performance.now();
     const result = verifyEvidenceBundle(bytes, {
       ed25519: ed,
-      ...(ed === nodeEd25519 ? { hasher: nodeMerkleHasher } : {}),
+      ...(ed === nodeEd25519 ? { hasher: nodeMerkleHasher, sha256: nodeSha256Parts } : {}),
     });
     const ms = performance.now() - t;
     if (result.status !== "valid") throw new Error(`bench bundle did not verify: ${result.failure.message}`);
@@ -152,6 +162,45 @@ const suite: BenchSuite = {
     const nodeMedian = median(rates);
     const small = ctx.quick ? 500 : 2000;
     const nobleMedian = median(verifyRate(makeBundle(small), small, nobleEd25519, ctx.quick ? 1 : 2));
+
+    // The command a user runs, in a fresh process, keys pinned (as in the key card).
+    const bundlePath = join(ctx.tmpDir, "bundle.json");
+    writeFileSync(bundlePath, bytes);
+    const { ledger, owner } = JSON.parse(new TextDecoder().decode(bytes)) as {
+      ledger: { publicKey: string };
+      owner: { publicKey: string };
+    };
+    const runs: { ms: number; peakRssMiB: number }[] = [];
+    for (let r = 0; r < (ctx.quick ? 1 : 3); r++) {
+      const out = join(ctx.tmpDir, `verify-${r}.json`);
+      const child = spawnSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          join(import.meta.dirname, "evidence-verify-child.ts"),
+          out,
+          bundlePath,
+          "--owner-key",
+          owner.publicKey,
+          "--ledger-key",
+          ledger.publicKey,
+        ],
+        { stdio: ["ignore", "ignore", "inherit"], cwd: import.meta.dirname },
+      );
+      const run = JSON.parse(readFileSync(out, "utf8")) as {
+        exitCode: number;
+        ms: number;
+        peakRssMiB: number;
+      };
+      if (child.status !== 0 || run.exitCode !== 0) throw new Error(`latchkey verify exited ${run.exitCode}`);
+      runs.push(run);
+    }
+    const cliMs = median(runs.map((r) => r.ms));
+    const rawMs = (n / edRate) * 1000;
+    ctx.log(
+      `latchkey verify: ${runs.map((r) => `${(r.ms / 1000).toFixed(1)} s, ${r.peakRssMiB.toFixed(0)} MiB`).join("; ")}`,
+    );
     const results: BenchResult[] = [
       {
         name: `bundle verification, ${n.toLocaleString("en")} events, node:crypto (events/s; ratio = ÷ raw Ed25519 verifies/s)`,
@@ -176,6 +225,26 @@ const suite: BenchSuite = {
         p99: null,
         reference: { name: "node:crypto Ed25519 verify", median: edRate, unit: "verifies/s" },
         ratio: nobleMedian / edRate,
+      },
+      {
+        name: `latchkey verify, ${n.toLocaleString("en")} events, fresh process, keys pinned (s; ratio = ÷ time of ${n.toLocaleString("en")} raw Ed25519 verifies)`,
+        unit: "s",
+        median: cliMs / 1000,
+        p99: Math.max(...runs.map((r) => r.ms)) / 1000,
+        reference: {
+          name: `${n.toLocaleString("en")} raw node:crypto Ed25519 verifies`,
+          median: rawMs / 1000,
+          unit: "s",
+        },
+        ratio: cliMs / rawMs,
+      },
+      {
+        name: `latchkey verify, ${n.toLocaleString("en")} events: peak resident memory of the process (MiB; ratio = ÷ bundle size)`,
+        unit: "MiB",
+        median: median(runs.map((r) => r.peakRssMiB)),
+        p99: Math.max(...runs.map((r) => r.peakRssMiB)),
+        reference: { name: "bundle file size", median: bytes.length / 2 ** 20, unit: "MiB" },
+        ratio: median(runs.map((r) => r.peakRssMiB)) / (bytes.length / 2 ** 20),
       },
     ];
     return Promise.resolve(results);

@@ -8,11 +8,13 @@ export * from "./journal/codec.js";
 export * from "./journal/verify.js";
 export * from "./merkle/index.js";
 export * from "./note/index.js";
+export * from "./witness/index.js";
 export * from "./spake2plus/index.js";
 export * from "./commissioning/index.js";
 export * from "./messages/index.js";
 export * from "./certificates/index.js";
 export * from "./webauthn/index.js";
+export * from "./authority/index.js";
 export * from "./sealed-secret/index.js";
 export * from "./credentials/pin-policy.js";
 export {

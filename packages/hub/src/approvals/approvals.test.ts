@@ -21,9 +21,11 @@ import {
   decodeDigitalKey,
   decodeSignedLockEvent,
   fromHex,
+  remoteUnlockChallenge,
   toHex,
   verifyDigitalKey,
   type EpochMs,
+  type RemoteUnlockIntent,
 } from "@latchkey/protocol";
 import { startTestHub, TEST_ORIGIN, type TestClient, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, invite, stepUp, type SignedIn } from "../testing/flows.js";
@@ -31,7 +33,14 @@ import { SoftAuthenticator } from "../testing/soft-authenticator.js";
 import { SimLock } from "../sim/sim-lock.js";
 import { eventually, FAST_SYNC } from "../sync/test-support.js";
 import { siteOwnerKey } from "../locks/site-keys.js";
-import { MAX_PENDING_PER_DOOR, REQUEST_LIFETIME_MS, SNAPSHOT_MAX_BYTES } from "./service.js";
+import { lockService } from "../locks/routes.js";
+import {
+  MAX_PENDING_PER_DOOR,
+  REQUEST_LIFETIME_MS,
+  SNAPSHOT_MAX_BYTES,
+  unlockRequests,
+  type UnlockRequest,
+} from "./service.js";
 
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -53,6 +62,25 @@ interface View {
   snapshotHash: string;
   snapshot: string | null;
   lockId: string;
+}
+
+/**
+ * What the approver's browser signs: SHA-256 of the remote-unlock intent built from the lock's
+ * challenge, the request's id, the SHA-256 of the snapshot bytes it displays (hashed here from
+ * the data: URL, not taken from the hub's `snapshotHash`) and the lock's id.
+ */
+function intentOf(offer: Offer, req: View, over: Partial<RemoteUnlockIntent> = {}): string {
+  const shown = req.snapshot === null ? null : Buffer.from(req.snapshot.split(",")[1] ?? "", "base64");
+  return Buffer.from(
+    remoteUnlockChallenge({
+      nonce: new Uint8Array(Buffer.from(offer.challenge, "base64url")),
+      proposalId: fromHex(req.id),
+      snapshotHash:
+        shown === null ? new Uint8Array(32) : new Uint8Array(createHash("sha256").update(shown).digest()),
+      doorId: fromHex(req.lockId),
+      ...over,
+    }),
+  ).toString("base64url");
 }
 
 type Assertion = ReturnType<SoftAuthenticator["authenticate"]>;
@@ -193,7 +221,7 @@ describe("remote unlock with a human in the loop", () => {
       }).ok,
     ).toBe(true);
 
-    const assertion = passkey.authenticate({ challenge: offer.challenge, rpId: offer.rpId });
+    const assertion = passkey.authenticate({ challenge: intentOf(offer, req), rpId: offer.rpId });
     const r = await approve(c, req.id, body(assertion));
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json<View>()).toMatchObject({ id: req.id, status: "approved", result: "OK" });
@@ -249,7 +277,7 @@ describe("remote unlock with a human in the loop", () => {
   /** Asks, gets a challenge, sends `tamper(assertion)`: the LOCK refuses with `refusal` and journals it. */
   async function refusedByLock(
     refusal: string,
-    tamper: (a: Assertion, offer: Offer) => unknown,
+    tamper: (a: Assertion, offer: Offer, req: View) => unknown,
   ): Promise<View> {
     const c = owner.client;
     const lock = lockOf(front);
@@ -257,8 +285,8 @@ describe("remote unlock with a human in the loop", () => {
     const before = lock.lock.runtime.journal.nextSeq;
     const req = await ask(c, front);
     const offer = await challenge(c, req.id);
-    const a = passkey.authenticate({ challenge: offer.challenge, rpId: offer.rpId });
-    const r = await approve(c, req.id, await tamper(a, offer));
+    const a = passkey.authenticate({ challenge: intentOf(offer, req), rpId: offer.rpId });
+    const r = await approve(c, req.id, await tamper(a, offer, req));
     expect(r.statusCode, r.body).toBe(403);
     expect(r.json()).toMatchObject({ code: "LOCK_ACCESS_DENIED", details: { requestId: req.id } });
     expect(lock.lock.runtime.boltState).toBe("Locked");
@@ -313,19 +341,31 @@ describe("remote unlock with a human in the loop", () => {
 
   it("the lock refuses a passkey that is not the certified one", async () => {
     const stranger = new SoftAuthenticator(TEST_ORIGIN);
-    await refusedByLock("bad-signature", (a, offer) => {
-      const s = stranger.authenticate({ challenge: offer.challenge, rpId: offer.rpId });
+    await refusedByLock("bad-signature", (a, offer, req) => {
+      const s = stranger.authenticate({ challenge: intentOf(offer, req), rpId: offer.rpId });
       return { ...body(s), credentialId: a.id };
     });
   });
 
   it("the lock refuses another lock's challenge", async () => {
     const c = owner.client;
-    await refusedByLock("foreign-challenge", async (_a) => {
-      // The back door's lock issues a challenge; the passkey signs it; it is sent to the front lock.
+    await refusedByLock("challenge-mismatch", async (_a) => {
+      // The back door's lock issues a challenge; the passkey approves the back door's request; it
+      // is sent as an approval of the front door's request, to the front lock.
       const other = await ask(c, back);
       const offer = await challenge(c, other.id);
-      return body(passkey.authenticate({ challenge: offer.challenge, rpId: offer.rpId }));
+      return body(passkey.authenticate({ challenge: intentOf(offer, other), rpId: offer.rpId }));
+    });
+    // Forwarded whole (the back lock's nonce and certificate) to the front lock: its certificate
+    // names another door, and the front lock never issued that nonce.
+    const other = await ask(c, back);
+    const offer = await challenge(c, other.id);
+    const a = passkey.authenticate({ challenge: intentOf(offer, other), rpId: offer.rpId });
+    const certificate = offer.certificateFor[a.id] ?? "";
+    const before = lockOf(front).lock.runtime.journal.nextSeq;
+    expect(await forward(front, other, offer, a, certificate)).toBe("LOCK_ACCESS_DENIED");
+    expect(lockOf(front).lock.runtime.journal.read(before)[0]?.details).toMatchObject({
+      refusal: "wrong-door",
     });
   });
 
@@ -335,10 +375,98 @@ describe("remote unlock with a human in the loop", () => {
     lock.lock.runtime.lockButton();
     const first = await ask(c, front);
     const offer = await challenge(c, first.id);
-    const used = body(passkey.authenticate({ challenge: offer.challenge, rpId: offer.rpId }));
+    const a = passkey.authenticate({ challenge: intentOf(offer, first), rpId: offer.rpId });
+    const used = body(a);
     expect((await approve(c, first.id, used)).statusCode).toBe(200);
     expect(lock.lock.runtime.boltState).toBe("Unlocked");
-    await refusedByLock("reused-challenge", () => used);
+    lock.lock.runtime.lockButton();
+    // Through the API the hub pairs an assertion with the request's own, new challenge: no match.
+    await refusedByLock("challenge-mismatch", () => used);
+    // A hub replaying the whole approved message (the same nonce, proposal and snapshot).
+    const before = lock.lock.runtime.journal.nextSeq;
+    expect(await forward(front, first, offer, a, offer.certificateFor[a.id] ?? "")).toBe(
+      "LOCK_ACCESS_DENIED",
+    );
+    expect(lock.lock.runtime.boltState).toBe("Locked");
+    expect(lock.lock.runtime.journal.read(before)[0]?.details).toMatchObject({ refusal: "reused-challenge" });
+  });
+
+  /**
+   * What a compromised hub can do: send the lock any UnlockWithAssertion it likes over its own
+   * session (the approve route's checks skipped). `over` changes fields after the person signed.
+   */
+  async function forward(
+    doorId: string,
+    req: View,
+    offer: Offer,
+    a: Assertion,
+    certificate: string,
+    over: { proposalId?: Uint8Array; snapshotHash?: Uint8Array } = {},
+  ): Promise<string> {
+    const lockId = lockOf(doorId).lockId;
+    return lockService(t.hub.ctx).engine.withClient(lockId, (client) =>
+      client.unlockWithAssertion({
+        challenge: new Uint8Array(Buffer.from(offer.challenge, "base64url")),
+        proposalId: over.proposalId ?? fromHex(req.id),
+        snapshotHash: over.snapshotHash ?? fromHex(req.snapshotHash),
+        certificate: new Uint8Array(Buffer.from(certificate, "base64url")),
+        authenticatorData: new Uint8Array(Buffer.from(a.response.authenticatorData, "base64url")),
+        clientDataJSON: new Uint8Array(Buffer.from(a.response.clientDataJSON, "base64url")),
+        signature: new Uint8Array(Buffer.from(a.response.signature, "base64url")),
+      }),
+    );
+  }
+
+  it("what the approver saw is what the lock records: a changed proposal id or snapshot opens nothing", async () => {
+    const c = owner.client;
+    // Earlier tests' pending requests expire, so the door's limit does not interfere.
+    t.clock.now += REQUEST_LIFETIME_MS + 1;
+    const lock = lockOf(front);
+    lock.lock.runtime.lockButton();
+    const snap = pngDataUrl(512);
+    const req = await ask(c, front, { snapshot: snap.url });
+    const offer = await challenge(c, req.id);
+    // The approver's browser signs the intent for this request and the picture it displayed.
+    const a = passkey.authenticate({ challenge: intentOf(offer, req), rpId: offer.rpId });
+    const certificate = offer.certificateFor[a.id] ?? "";
+    const other = await ask(c, front, { snapshot: pngDataUrl(512).url });
+    const swaps = [
+      { proposalId: fromHex(other.id) },
+      { snapshotHash: fromHex(other.snapshotHash) },
+      { snapshotHash: new Uint8Array(32) },
+    ];
+    for (const over of swaps) {
+      const before = lock.lock.runtime.journal.nextSeq;
+      expect(await forward(front, req, offer, a, certificate, over)).toBe("LOCK_ACCESS_DENIED");
+      expect(lock.lock.runtime.boltState).toBe("Locked");
+      const events = lock.lock.runtime.journal.read(before);
+      expect(events.map((e) => e.kind)).toEqual([EventKind.LockOperationError]);
+      expect(events[0]?.details).toMatchObject({ refusal: "challenge-mismatch", authority: "passkey" });
+    }
+
+    // The hub swaps the stored picture after the person signed, then forwards through the
+    // approve route: the lock refuses, the request stays open, nothing opened.
+    const stored = unlockRequests(t.hub.ctx).get(siteId, req.id) as {
+      -readonly [K in keyof UnlockRequest]: UnlockRequest[K];
+    };
+    const real = stored.snapshotHash;
+    stored.snapshotHash = fromHex(other.snapshotHash);
+    const swapped = await approve(c, req.id, body(a));
+    expect(swapped.json()).toMatchObject({ code: "LOCK_ACCESS_DENIED" });
+    expect(lock.lock.runtime.boltState).toBe("Locked");
+    expect(lastEvent(lock)?.details).toMatchObject({ refusal: "challenge-mismatch" });
+    stored.snapshotHash = real;
+
+    // Untouched, the same signature opens (the refusals spent no challenge), and the lock's event
+    // names the request and the hash of the picture the approver's browser displayed.
+    expect(await forward(front, req, offer, a, certificate)).toBe("OK");
+    expect(lock.lock.runtime.boltState).toBe("Unlocked");
+    expect(lastEvent(lock)?.details).toMatchObject({
+      operation: "Unlock",
+      authority: "passkey",
+      proposalId: fromHex(req.id),
+      snapshotHash: new Uint8Array(createHash("sha256").update(snap.bytes).digest()),
+    });
   });
 
   it("three refusals close a request as failed", async () => {
@@ -347,7 +475,7 @@ describe("remote unlock with a human in the loop", () => {
     const req = await ask(c, front);
     for (let i = 1; i <= 3; i++) {
       const offer = await challenge(c, req.id);
-      const a = body(passkey.authenticate({ challenge: offer.challenge, rpId: offer.rpId }));
+      const a = body(passkey.authenticate({ challenge: intentOf(offer, req), rpId: offer.rpId }));
       const r = await approve(c, req.id, { ...a, clientDataJSON: Buffer.from("{}").toString("base64url") });
       expect(r.json().code).toBe("LOCK_ACCESS_DENIED");
     }
@@ -453,7 +581,7 @@ describe("remote unlock with a human in the loop", () => {
     expect(noKey.json().code).toBe("HUB_UNLOCK_NO_PASSKEY");
     // A challenge issued to the owner is not usable by another approver.
     const offer = await challenge(c, req.id);
-    const a = body(passkey.authenticate({ challenge: offer.challenge, rpId: offer.rpId }));
+    const a = body(passkey.authenticate({ challenge: intentOf(offer, req), rpId: offer.rpId }));
     expect((await approve(manager.client, req.id, a)).json().code).toBe("HUB_UNLOCK_NO_CHALLENGE");
     // The manager may deny.
     const denied = await manager.client.post(`/api/v1/sites/${siteId}/unlock-requests/${req.id}/deny`);
@@ -544,7 +672,7 @@ describe("remote unlock with a human in the loop", () => {
     const approved = await approve(
       c,
       requestId,
-      body(passkey.authenticate({ challenge: offer.challenge, rpId: offer.rpId })),
+      body(passkey.authenticate({ challenge: intentOf(offer, req as View), rpId: offer.rpId })),
     );
     expect(approved.json<View>()).toMatchObject({ status: "approved", result: "OK" });
     expect(lock.lock.runtime.boltState).toBe("Unlocked");

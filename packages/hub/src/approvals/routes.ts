@@ -310,7 +310,7 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
     method: "POST",
     url: "/api/v1/sites/:siteId/unlock-requests/:requestId/approve",
     summary:
-      "Approve with your passkey's assertion over the lock's challenge; the hub forwards it and the lock decides",
+      "Approve with your passkey's assertion over the remote-unlock intent (the lock's challenge, this request, the snapshot's SHA-256, the lock); the hub forwards it and the lock decides",
     tags: ["unlock-requests"],
     access: { kind: "site", permission: "site.manage", site: { param: "siteId", table: "sites" } },
     schema: {

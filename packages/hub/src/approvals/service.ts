@@ -6,12 +6,15 @@
  * 2-minute life. An approver with `site.manage` asks for the lock's one-time challenge; the hub
  * fetches it from THE LOCK over its session and hands the approver short-lived (5 min)
  * digital-key certificates, signed with the site owner key, for each of the approver's P-256
- * passkeys, naming this door and only the RemoteUnlock permission. The browser signs the lock's
- * challenge with the passkey; the hub forwards the assertion, the certificate, the proposal id
- * and the snapshot hash to the lock unchanged (UnlockWithAssertion). The lock alone decides: it
- * checks the owner's signature on the certificate, the door, the validity window, its own
- * challenge (fresh, unused, its own), the relying party and the passkey's signature, and journals
- * a signed event naming the proposal and the snapshot hash — or a signed refusal. The hub never
+ * passkeys, naming this door and only the RemoteUnlock permission. The browser hashes the
+ * snapshot bytes it displays and has the passkey sign the remote-unlock intent (the lock's
+ * challenge ‖ proposal id ‖ snapshot hash ‖ lock id, docs/digital-keys.md); the hub forwards the
+ * assertion, the certificate, the challenge, the proposal id and the snapshot hash to the lock
+ * unchanged (UnlockWithAssertion). The lock alone decides: it checks the owner's signature on the
+ * certificate, the door, the validity window, its own challenge (fresh, unused, its own), the
+ * relying party and the passkey's signature over the intent it rebuilds, and journals a signed
+ * event naming the proposal and the snapshot hash the person signed — or a signed refusal. A hub
+ * that sends another proposal id or snapshot hash than the approver saw is refused. The hub never
  * verifies the assertion itself and never opens anything: a forged, replayed or misdirected
  * assertion is refused by the lock, not by a check here that a compromised hub could skip.
  *
@@ -368,6 +371,7 @@ export class UnlockRequests {
     try {
       answer = await lockService(this.ctx).engine.withClient(r.lockId, (client) =>
         client.unlockWithAssertion({
+          challenge: c.challenge,
           proposalId: fromHex(r.id),
           snapshotHash: r.snapshotHash,
           certificate,

@@ -49,6 +49,11 @@ export async function run(argv: string[]): Promise<number> {
   console.log(
     `Latchkey hub listening on ${config.tlsCert === undefined ? "http" : "https"}://${config.host}:${port} (data: ${config.dataDir}, database: ${hub.ctx.dialect})`,
   );
+  // Public: what a witness's operator passes to `latchkey witness serve --log` (docs/witness.md).
+  console.log(`Ledger verifier key: ${hub.ledger.verifierKey}`);
+  const witnesses = config.witnesses ?? [];
+  if (witnesses.length > 0)
+    console.log(`Witnesses: ${witnesses.map((w) => `${w.name} at ${w.url}`).join(", ")}`);
   if (config.demo) {
     try {
       const brokerUrl = config.broker ?? `ws://127.0.0.1:${port}/mqtt`;

@@ -6,6 +6,7 @@ import type { SyncPolicy } from "../sync/engine.js";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { LatchkeyError } from "@latchkey/protocol";
+import { parseWitnessEndpoint, type WitnessEndpoint } from "../witness/config.js";
 
 export interface Argon2Params {
   readonly memoryCost: number;
@@ -46,6 +47,8 @@ export interface HubConfig {
   readonly commissioningClientsPerSource: number;
   /** Device gateway: the MQTT topic prefix (default latchkey/v1); hubs sharing a broker need their own. */
   readonly topicPrefix: string | undefined;
+  /** Witnesses that cosign the ledger's checkpoints (`--witness URL=VKEY`, repeatable). */
+  readonly witnesses?: readonly WitnessEndpoint[];
   /** Tests only: sync engine timings (backoff, breaker, intervals). */
   readonly syncPolicy?: Partial<SyncPolicy>;
   /** Tests only: a PostgreSQL schema to isolate one test file. */
@@ -62,6 +65,8 @@ interface FlagSpec {
   readonly type: "string" | "boolean";
   readonly help: string;
   readonly default: string;
+  /** Repeatable flag; its variable takes the values separated by spaces. */
+  readonly multiple?: true;
 }
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -191,7 +196,19 @@ export const GATEWAY_FLAGS: readonly FlagSpec[] = [
   },
 ];
 
-const ALL_FLAGS: readonly FlagSpec[] = [...FLAGS, ...LEDGER_FLAGS, ...GATEWAY_FLAGS];
+/** Witnesses (own table, joined like LEDGER_FLAGS). */
+export const WITNESS_FLAGS: readonly FlagSpec[] = [
+  {
+    flag: "witness",
+    env: "LATCHKEY_WITNESSES",
+    type: "string",
+    multiple: true,
+    default: "(none)",
+    help: "A witness that cosigns the ledger's checkpoints: URL=VKEY, the verifier key `latchkey witness init` printed (repeat the flag for several; the variable takes them separated by spaces).",
+  },
+];
+
+const ALL_FLAGS: readonly FlagSpec[] = [...FLAGS, ...LEDGER_FLAGS, ...GATEWAY_FLAGS, ...WITNESS_FLAGS];
 
 export function helpText(): string {
   const lines = ["Usage: latchkey start [options]", "", "Options (each also as an environment variable):"];
@@ -207,9 +224,12 @@ const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", 
 
 /** Parses flags and environment into a config; throws HUB_CONFIG_INVALID naming the bad option. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): HubConfig & { help: boolean } {
-  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
-  for (const f of ALL_FLAGS) options[f.flag] = { type: f.type };
-  let values: Record<string, string | boolean | undefined>;
+  const options: Record<string, { type: "string" | "boolean"; multiple?: boolean }> = {
+    help: { type: "boolean" },
+  };
+  for (const f of ALL_FLAGS)
+    options[f.flag] = { type: f.type, ...(f.multiple === true ? { multiple: true } : {}) };
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (e) {
@@ -218,7 +238,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Hu
   const get = (flag: string): string | boolean | undefined => {
     const spec = ALL_FLAGS.find((f) => f.flag === flag);
     const fromFlag = values[flag];
-    if (fromFlag !== undefined) return fromFlag;
+    if (fromFlag !== undefined && !Array.isArray(fromFlag)) return fromFlag;
     const fromEnv = spec === undefined ? undefined : env[spec.env];
     if (fromEnv === undefined || fromEnv === "") return undefined;
     if (spec?.type === "boolean") {
@@ -292,6 +312,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Hu
     commissioningClients: bounded("commissioning-clients", 64, 100_000),
     commissioningClientsPerSource: bounded("commissioning-per-source", 4, 100_000),
     topicPrefix: str("topic-prefix"),
+    witnesses: witnessConfig(values.witness, env),
   };
 }
 
@@ -327,4 +348,16 @@ function gatewayConfig(str: (flag: string) => string | undefined): Pick<HubConfi
     );
   }
   return { broker, mqttPort: Number(portText) };
+}
+
+/** `--witness URL=VKEY` (repeatable) or LATCHKEY_WITNESSES (space-separated); flags win. */
+function witnessConfig(flags: unknown, env: NodeJS.ProcessEnv): WitnessEndpoint[] {
+  const texts = Array.isArray(flags)
+    ? (flags as string[])
+    : (env.LATCHKEY_WITNESSES ?? "").split(/\s+/).filter((t) => t !== "");
+  const out = texts.map((t) => parseWitnessEndpoint(t, "HUB_CONFIG_INVALID"));
+  const names = out.map((w) => w.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new LatchkeyError("HUB_CONFIG_INVALID", `--witness ${twice} is given twice`);
+  return out;
 }

@@ -40,15 +40,19 @@ async function setup(
     ed: nodeEd25519,
     checkpointEvery: { entries: Number.MAX_SAFE_INTEGER },
   });
+  // The lock's monotonic clock runs with its wall clock (no one sets it here): ms since T0.
+  let mono = 0;
   const journal = new MemoryJournal({
     signingSeed: lockSeed,
     bootId: new Uint8Array(16),
     ed25519: nodeEd25519,
+    monotonicMs: () => mono,
   });
   const events: SignedLockEvent[] = [];
   // A heartbeat every 5 minutes for 2 hours (locked, closed), except while "silent".
   for (let t = T0; t <= T0 + 120 * MIN; t += 5 * MIN) {
     if (opts.silentFrom !== undefined && t > opts.silentFrom && t < (opts.silentTo ?? 0)) continue;
+    mono = t - T0;
     events.push(
       journal.append(
         { kind: EventKind.Heartbeat, details: { lockState: "Locked", doorState: "Closed" } },

@@ -18,6 +18,7 @@ import {
   LatchkeyError,
   LedgerLeafKind,
   lockIdBytesFromPublicKey,
+  packHashes,
   toHex,
   unsealedBundleBytes,
   type BundleEvent,
@@ -48,6 +49,12 @@ export interface ExportEvidenceOptions {
   readonly now?: () => number;
   /** Ledger leaves read per batch while scanning (default 10,000). */
   readonly batch?: number;
+  /**
+   * How long to wait for the hub's witnesses to cosign the latest checkpoint before reading it
+   * (default 5000 ms; docs/witness.md). A witness that is down does not stop the export: the
+   * bundle then carries the cosignatures there are.
+   */
+  readonly witnessWaitMs?: number;
 }
 
 interface Found {
@@ -147,6 +154,8 @@ export async function exportEvidenceBundle(
   if (!equalBytes(opts.signer.publicKey, ledger.publicKey)) {
     throw new LatchkeyError("NOTE_KEY_MALFORMED", "the sealing key must be the ledger's checkpoint key");
   }
+  // The head's witness cosignatures are what lets a verifier pin witnesses: let them arrive.
+  await ledger.checkpointWorkSettled(opts.witnessWaitMs ?? 5000);
   const head = await ledger.latestCheckpoint();
   if (head === undefined) throw incomplete("the ledger has no signed checkpoint yet");
   const ids = opts.locks.map((l) => toHex(lockIdBytesFromPublicKey(l.publicKey)));
@@ -183,7 +192,7 @@ export async function exportEvidenceBundle(
         leafIndex: f.leafIndex,
         hubTimeMs: f.hubTimeMs,
         record: f.record,
-        proof: [...proof.hashes],
+        proof: packHashes(proof.hashes),
       });
     }
     locks.push({

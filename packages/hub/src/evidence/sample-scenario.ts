@@ -30,6 +30,7 @@ import {
   ed25519NoteSigner,
   encodeSignedLockEvent,
   epochMs,
+  LatchkeyError,
   LedgerLeafKind,
   lockIdBytesFromPublicKey,
   nobleX25519,
@@ -94,13 +95,36 @@ export interface SampleOptions {
   readonly lockRandomness?: string;
   /** Use this commissioning record instead of signing one for the lock (impostor tests). */
   readonly commissioning?: Uint8Array;
+  /**
+   * The hub bends the lock's clock around a valid PIN entry (issue 13, "time the hub cannot
+   * bend"). At 00:30 it asks the lock to jump to the target (refused when beyond the lock's
+   * 5-minute bound), then walks the clock there in 5-minute steps two seconds apart (each
+   * accepted and journaled), lets the resident's valid PIN unlock the door, and walks it back.
+   * "past-window": to 04:00, so the entry lies after the window's end by the lock's clock;
+   * "within-window": one step of 5 minutes, within the bound.
+   */
+  readonly clockAttack?: "past-window" | "within-window";
 }
+
+/** The clock attack's timing (real times; see `SampleOptions.clockAttack`). */
+export const CLOCK_ATTACK = {
+  startsAt: Date.UTC(2026, 2, 7, 0, 30, 0),
+  target: {
+    "past-window": Date.UTC(2026, 2, 7, 4, 0, 0),
+    "within-window": Date.UTC(2026, 2, 7, 0, 35, 0),
+  },
+  stepMs: 5 * 60_000,
+  everyMs: 2000,
+} as const;
 
 export async function runSampleScenario(options: SampleOptions = {}): Promise<SampleEvidence> {
   const dir = mkdtempSync(join(tmpdir(), "latchkey-evidence-sample-"));
   const db = new Database(join(dir, "ledger.sqlite"));
   try {
     const clock = new VirtualClock(START);
+    // The hub's own time: the virtual clock's monotonic reading started at START. (The lock's wall
+    // clock is the same until someone sets it.)
+    const hubNow = (): number => START + clock.monotonicMs();
     const hardware = new SeededHardware(clock, options.lockRandomness ?? SAMPLE_DEMO_SEEDS.lockRandomness);
     const runtime = LockRuntime.start({
       dir: join(dir, "lock"),
@@ -119,7 +143,7 @@ export async function runSampleScenario(options: SampleOptions = {}): Promise<Sa
       ed: nodeEd25519,
       hasher: nodeMerkleHasher,
       checkpointEvery: { entries: Number.MAX_SAFE_INTEGER, seconds: 86_400 },
-      now: () => clock.wallMs() ?? START,
+      now: hubNow,
     });
     const lockId = lockIdBytesFromPublicKey(runtime.publicKey);
     const lockIdHex = runtime.lockId;
@@ -131,7 +155,8 @@ export async function runSampleScenario(options: SampleOptions = {}): Promise<Sa
       for (const e of events) {
         await ledger.append({
           kind: LedgerLeafKind.LockEvent,
-          hubTimeMs: epochMs((e.lockTime ?? clock.wallMs() ?? START) + 500),
+          // When the event happened by the hub's clock (its monotonic reading since START).
+          hubTimeMs: epochMs(START + (e.monotonicMs ?? clock.monotonicMs()) + 500),
           lockId,
           record: encodeSignedLockEvent(e),
         });
@@ -144,14 +169,14 @@ export async function runSampleScenario(options: SampleOptions = {}): Promise<Sa
      */
     const advanceTo = async (target: number): Promise<void> => {
       for (;;) {
-        const now = clock.wallMs() ?? START;
+        const now = hubNow();
         const nextBeat = (Math.floor(now / HEARTBEAT_MS) + 1) * HEARTBEAT_MS;
         if (nextBeat > target) break;
         clock.advance(nextBeat - now);
         await ingest();
         if (nextBeat % 3_600_000 === 0) await checkpointAndAck();
       }
-      clock.advance(target - (clock.wallMs() ?? START));
+      clock.advance(target - hubNow());
       await ingest();
     };
     /** The hub signs a checkpoint; the lock acknowledges it 2 s later in its own journal. */
@@ -210,6 +235,31 @@ export async function runSampleScenario(options: SampleOptions = {}): Promise<Sa
     await advanceTo(at(21, 59, 58));
     hardware.door.open = false;
     runtime.doorChanged(false);
+    if (options.clockAttack !== undefined) {
+      const target = CLOCK_ATTACK.target[options.clockAttack];
+      await advanceTo(CLOCK_ATTACK.startsAt); // the auto-lock fires at 22:00:14 on the way
+      const lockClock = (): number => runtime.wallMs ?? hubNow();
+      /** The hub's SetTime, as its sync would send it: the lock takes it or refuses it. */
+      const setLockClock = (to: number): void => {
+        try {
+          runtime.setTime(epochMs(to), "hub");
+        } catch (e) {
+          if (!(e instanceof LatchkeyError && e.code === "LOCK_CLOCK_STEP_REFUSED")) throw e;
+        }
+      };
+      setLockClock(target); // past the bound: refused, and a ClockSetRefused is journaled
+      while (lockClock() < target) {
+        await advanceTo(hubNow() + CLOCK_ATTACK.everyMs);
+        setLockClock(Math.min(lockClock() + CLOCK_ATTACK.stepMs, target));
+      }
+      await advanceTo(hubNow() + 30_000);
+      runtime.attemptPin("582039", "Keypad"); // granted, at a time of the hub's choosing
+      await advanceTo(hubNow() + 40_000); // the auto-lock at 30 s
+      while (lockClock() > hubNow() + 1000) {
+        await advanceTo(hubNow() + CLOCK_ATTACK.everyMs);
+        setLockClock(Math.max(lockClock() - CLOCK_ATTACK.stepMs, hubNow()));
+      }
+    }
     await advanceTo(at(3, 12, 40)); // the auto-lock fires at 22:00:14 on the way
     hardware.door.open = true;
     runtime.doorChanged(true);
@@ -249,14 +299,15 @@ export function sampleKeys(): { hubSeed: Uint8Array; ownerSeed: Uint8Array } {
 }
 
 /**
- * The sample with one byte changed inside the first event's signed record: a lock time moved
- * by 256 ms. Every verifier must reject it, naming that event.
+ * The sample with one byte changed inside the first event's signed record: its lock time moved
+ * by a few seconds at most. Every verifier must reject it, naming that event.
  */
 export function tamperedSample(bytes: Uint8Array): Uint8Array {
   const text = new TextDecoder().decode(bytes);
   const at = text.indexOf('"record":"') + '"record":"'.length;
-  // Base64 characters 58–59 hold the record's bytes 43–44 (flags and the top of lockTime).
-  const i = at + 60;
+  // Base64 character 78 holds the low 4 bits of the record's byte 58 and the top 2 of byte 59:
+  // the low bytes of lockTime (offsets 52–59 in journal format v2).
+  const i = at + 78;
   const out = bytes.slice();
   out[i] = out[i] === 0x41 ? 0x42 : 0x41;
   return out;

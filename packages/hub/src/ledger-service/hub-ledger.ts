@@ -28,6 +28,8 @@ import { loadOrCreateCheckpointKey } from "../keys/checkpoint-key.js";
 import { AuditFeed } from "./audit-feed.js";
 import { Exclusive } from "./exclusive.js";
 import { ensurePrivateFile } from "../config/data-dir.js";
+import type { WitnessEndpoint } from "../witness/config.js";
+import { WitnessSubmitter } from "./witnesses.js";
 
 export const LEDGER_SQLITE_FILE = "ledger.sqlite";
 
@@ -45,6 +47,8 @@ export interface HubLedgerOptions {
   readonly log: Logger;
   /** How often rows recorded outside a request reach the ledger (default 1000 ms). */
   readonly auditFlushMs?: number;
+  /** Witnesses to submit every checkpoint to (`--witness`); none by default. */
+  readonly witnesses?: readonly WitnessEndpoint[];
 }
 
 export class HubLedger {
@@ -60,6 +64,8 @@ export class HubLedger {
     private readonly release: () => Promise<void>,
     private readonly log: Logger,
     auditFlushMs: number,
+    /** Submits checkpoints to the configured witnesses; null without any. */
+    readonly witnesses: WitnessSubmitter | null,
   ) {
     this.#stopTimer = ledger.startCheckpointTimer((e) => log.error({ err: e }, "ledger checkpoint failed"));
     this.#auditTimer = setInterval(() => {
@@ -93,6 +99,7 @@ export class HubLedger {
       };
     }
     let ledger: Ledger;
+    let witnesses: WitnessSubmitter | null = null;
     try {
       ledger = await Ledger.open({
         store,
@@ -102,9 +109,21 @@ export class HubLedger {
         checkpointEvery: opts.checkpointEvery,
         now: opts.now,
       });
+      if (opts.witnesses !== undefined && opts.witnesses.length > 0) {
+        const submitter = new WitnessSubmitter({
+          ledger,
+          witnesses: opts.witnesses,
+          log: opts.log.child({ part: "witness" }),
+        });
+        ledger.onCheckpoint((cp) => submitter.submit(cp));
+        witnesses = submitter;
+      }
       // A verifier always finds a signed checkpoint, even of the empty log.
-      if ((await ledger.latestCheckpoint()) === undefined) await ledger.checkpoint();
+      const latest = (await ledger.latestCheckpoint()) ?? (await ledger.checkpoint());
+      // Whatever a witness missed while the hub was down (or failed last time) goes now.
+      void witnesses?.submit(latest);
     } catch (e) {
+      await witnesses?.close();
       await release();
       throw e;
     } finally {
@@ -123,10 +142,19 @@ export class HubLedger {
       release,
       opts.log,
       opts.auditFlushMs ?? 1000,
+      witnesses,
     );
     // Catch up audit rows a crash left outside the ledger before anything new happens.
     await hubLedger.flushAudit();
-    opts.log.info({ origin: key.origin, size: await ledger.size() }, "ledger open");
+    opts.log.info(
+      {
+        origin: key.origin,
+        size: await ledger.size(),
+        verifierKey: hubLedger.verifierKey,
+        witnesses: opts.witnesses?.map((w) => w.name) ?? [],
+      },
+      "ledger open",
+    );
     return hubLedger;
   }
 
@@ -154,6 +182,8 @@ export class HubLedger {
     await this.exclusive.drain();
     // Queued behind any append or checkpoint in flight inside the ledger, so those finish first.
     await this.ledger.checkpointIfDue().catch(() => undefined);
+    // Requests in flight are abandoned; the next start submits the latest checkpoint again.
+    await this.witnesses?.close();
     await this.release();
     this.log.debug("ledger closed");
   }

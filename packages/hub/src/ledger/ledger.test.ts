@@ -186,6 +186,49 @@ function ledgerSuite(name: string, backend: () => Backend, available: () => bool
       );
     });
 
+    it("finds the latest checkpoint every named witness cosigned, and tells listeners of each checkpoint", async () => {
+      const { store } = await backend().fresh();
+      const ledger = await open(store, { checkpointEvery: { entries: 1_000_000 } });
+      const seen: number[] = [];
+      const stop = ledger.onCheckpoint((cp) => {
+        seen.push(cp.size);
+        return new Promise((resolve) => setTimeout(resolve, 30));
+      });
+      const seed2 = new Uint8Array(32).fill(0x58);
+      const w2 = cosignerOf("witness.test/w2", nodeEd25519.publicKey(seed2));
+      const cosign = async (size: number, who: typeof witness, seed: Uint8Array) => {
+        const text = parseNote((await ledger.getCheckpoint(size)).note).text;
+        await ledger.addWitnessCosignature(size, signCosignature(text, who.name, seed, 1, nodeEd25519), who);
+      };
+      for (const n of [2, 4, 6]) {
+        await ledger.appendMany([0, 1].map((i) => sampleLeaf(n + i)));
+        await ledger.checkpoint();
+      }
+      expect(seen).toEqual([2, 4, 6]);
+      expect(await ledger.checkpointWorkSettled(5_000)).toBe(true);
+      stop();
+      await ledger.checkpoint();
+      expect(seen).toEqual([2, 4, 6]);
+      expect(await ledger.latestCosignedSize([witness.name])).toBeUndefined();
+      await cosign(2, witness, WITNESS_SEED);
+      await cosign(4, witness, WITNESS_SEED);
+      await cosign(6, w2, seed2);
+      expect(await ledger.latestCosignedSize([witness.name])).toBe(4);
+      expect(await ledger.latestCosignedSize([w2.name])).toBe(6);
+      expect(await ledger.latestCosignedSize([witness.name, w2.name])).toBeUndefined();
+      await cosign(2, w2, seed2);
+      expect(await ledger.latestCosignedSize([witness.name, w2.name, witness.name])).toBe(2);
+      expect(await ledger.latestCosignedSize([])).toBeUndefined();
+      // A lock's acknowledgement is not a witness cosignature.
+      await ledger.addLockAck(
+        6,
+        "witness.test/w1",
+        checkpointTextHash(parseNote((await ledger.getCheckpoint(6)).note).text),
+        Uint8Array.of(1),
+      );
+      expect(await ledger.latestCosignedSize([witness.name])).toBe(4);
+    });
+
     it("continues after reopening and with two writers on one database", async () => {
       const { store, again } = await backend().fresh();
       const a = await open(store);

@@ -115,6 +115,9 @@ export class Ledger {
   private lastCheckpoint: { size: number; at: number } = { size: 0, at: 0 };
   /** Appends wait for each other in this process so checkpoint decisions see a settled size. */
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly checkpointListeners = new Set<(cp: StoredCheckpoint) => void | Promise<unknown>>();
+  /** Work listeners started (witness submissions), until it settles. */
+  private readonly listenerWork = new Set<Promise<unknown>>();
 
   private constructor(private readonly opts: LedgerOptions) {
     this.hasher = opts.hasher ?? nodeMerkleHasher;
@@ -260,7 +263,53 @@ export class Ledger {
       );
     }
     if (size >= this.lastCheckpoint.size) this.lastCheckpoint = { size, at: stored.createdAt };
+    for (const listener of this.checkpointListeners) {
+      try {
+        const work = listener(stored);
+        if (work instanceof Promise) {
+          const settled: Promise<unknown> = work
+            .catch(() => undefined)
+            .finally(() => this.listenerWork.delete(settled));
+          this.listenerWork.add(settled);
+        }
+      } catch {
+        // A listener (witness submission) must never fail or delay the ledger.
+      }
+    }
     return stored;
+  }
+
+  /**
+   * Calls `listener` with every checkpoint this process signs (also one re-signed at an unchanged
+   * size). It runs inside the checkpoint step, so it must only start work: a promise it returns
+   * is not awaited here, only by `checkpointWorkSettled`.
+   */
+  onCheckpoint(listener: (cp: StoredCheckpoint) => void | Promise<unknown>): () => void {
+    this.checkpointListeners.add(listener);
+    return () => {
+      this.checkpointListeners.delete(listener);
+    };
+  }
+
+  /**
+   * Waits at most `timeoutMs` for the work listeners started for the checkpoints signed so far
+   * (witnesses cosigning them). True if all of it finished.
+   */
+  async checkpointWorkSettled(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      for (;;) {
+        const pending = [...this.listenerWork];
+        if (pending.length === 0) return true;
+        const done = await Promise.race([Promise.all(pending).then(() => true as const), timeout]);
+        if (!done) return false;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Signs and stores a checkpoint of the current tree now (idempotent at an unchanged size). */
@@ -367,6 +416,11 @@ export class Ledger {
 
   cosignatures(size: number): Promise<StoredCosignature[]> {
     return this.opts.store.listCosignatures(size);
+  }
+
+  /** The largest checkpoint size cosigned by every named witness (none: undefined). */
+  latestCosignedSize(witnessNames: readonly string[]): Promise<number | undefined> {
+    return this.opts.store.latestCosignedSize(witnessNames);
   }
 
   /** The checkpoint note at `size` with every stored witness cosignature appended (C2SP format). */

@@ -77,6 +77,7 @@ export class PgLedgerStore implements LedgerStore {
           kind TEXT NOT NULL CHECK (kind IN ('witness', 'lock-ack')),
           signer TEXT NOT NULL, key_id BIGINT, timestamp BIGINT, signature BYTEA NOT NULL, received_at BIGINT NOT NULL,
           PRIMARY KEY (checkpoint_size, kind, signer));
+        CREATE INDEX IF NOT EXISTS ledger_cosignature_signer ON ${t("ledger_cosignature")} (kind, signer, checkpoint_size);
         CREATE OR REPLACE FUNCTION ${t("ledger_append_only")}() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$;
       `);
@@ -253,6 +254,20 @@ export class PgLedgerStore implements LedgerStore {
          timestamp = excluded.timestamp, signature = excluded.signature, received_at = excluded.received_at`,
       [c.checkpointSize, c.kind, c.signer, c.keyId, c.timestamp, buf(c.signature), c.receivedAt],
     );
+  }
+
+  async latestCosignedSize(signers: readonly string[]): Promise<number | undefined> {
+    const unique = [...new Set(signers)];
+    if (unique.length === 0) return undefined;
+    // The primary key makes COUNT(*) count distinct signers per checkpoint.
+    const res = await this.pool.query<{ checkpoint_size: string }>(
+      `SELECT checkpoint_size FROM ${this.t("ledger_cosignature")}
+       WHERE kind = 'witness' AND signer = ANY($1::text[])
+       GROUP BY checkpoint_size HAVING COUNT(*) = $2 ORDER BY checkpoint_size DESC LIMIT 1`,
+      [unique, unique.length],
+    );
+    const r = res.rows[0];
+    return r === undefined ? undefined : num(r.checkpoint_size);
   }
 
   async listCosignatures(checkpointSize: number): Promise<StoredCosignature[]> {

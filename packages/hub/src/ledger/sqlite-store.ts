@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS ledger_cosignature (
   received_at INTEGER NOT NULL,
   PRIMARY KEY (checkpoint_size, kind, signer)
 );
+CREATE INDEX IF NOT EXISTS ledger_cosignature_signer ON ledger_cosignature (kind, signer, checkpoint_size);
 CREATE TRIGGER IF NOT EXISTS ledger_leaf_no_update BEFORE UPDATE ON ledger_leaf
   BEGIN SELECT RAISE(ABORT, 'ledger_leaf is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_leaf_no_delete BEFORE DELETE ON ledger_leaf
@@ -163,6 +164,14 @@ export class SqliteLedgerStore implements LedgerStore {
          ON CONFLICT (checkpoint_size, kind, signer) DO UPDATE SET key_id = excluded.key_id,
            timestamp = excluded.timestamp, signature = excluded.signature, received_at = excluded.received_at`,
       ),
+      // Signers are deduplicated by the caller; the primary key makes COUNT(*) count signers.
+      latestCosigned: db
+        .prepare(
+          `SELECT checkpoint_size FROM ledger_cosignature
+           WHERE kind = 'witness' AND signer IN (SELECT value FROM json_each(?))
+           GROUP BY checkpoint_size HAVING COUNT(*) = ? ORDER BY checkpoint_size DESC LIMIT 1`,
+        )
+        .pluck() as Statement<[string, number], number | undefined>,
       cosignatures: db.prepare<[number], CosignatureRow>(
         `SELECT checkpoint_size, kind, signer, key_id, timestamp, signature, received_at
          FROM ledger_cosignature WHERE checkpoint_size = ? ORDER BY kind, signer`,
@@ -282,6 +291,12 @@ export class SqliteLedgerStore implements LedgerStore {
       c.receivedAt,
     );
     return Promise.resolve();
+  }
+
+  latestCosignedSize(signers: readonly string[]): Promise<number | undefined> {
+    const unique = [...new Set(signers)];
+    if (unique.length === 0) return Promise.resolve(undefined);
+    return Promise.resolve(this.st.latestCosigned.get(JSON.stringify(unique), unique.length));
   }
 
   listCosignatures(checkpointSize: number): Promise<StoredCosignature[]> {

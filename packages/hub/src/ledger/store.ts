@@ -80,4 +80,9 @@ export interface LedgerStore {
   /** Inserts or replaces the cosignature of (checkpoint, kind, signer). */
   putCosignature(c: StoredCosignature): Promise<void>;
   listCosignatures(checkpointSize: number): Promise<StoredCosignature[]>;
+  /**
+   * The largest checkpoint size carrying a witness cosignature from every one of `signers`
+   * (witness key names), or undefined (also for an empty list).
+   */
+  latestCosignedSize(signers: readonly string[]): Promise<number | undefined>;
 }

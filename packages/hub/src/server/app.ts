@@ -147,6 +147,7 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
       dataDir: config.dataDir,
       publicUrl: config.publicUrl,
       ledgerOrigin: config.ledgerOrigin,
+      ...(config.witnesses === undefined ? {} : { witnesses: config.witnesses }),
       checkpointEvery: config.checkpointEvery,
       databaseUrl,
       pgSchema: config.pgSchema,

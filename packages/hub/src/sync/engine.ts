@@ -86,8 +86,19 @@ export interface SyncPolicy {
    * each agent spreads it by ±10 % so a fleet's reads do not bunch up.
    */
   readonly stateEveryMs: number;
-  /** Clock difference above which the hub sets the lock's clock. */
+  /**
+   * Clock difference above which the hub sets the lock's clock. Every step is a signed ClockSet
+   * that voids any absence claim across it (evidence-format.md, "Time rules"), so the hub lets a
+   * lock drift this far first: about one correction a fortnight for a 20 ppm clock, and 30 s is
+   * nothing to a schedule.
+   */
   readonly clockToleranceMs: number;
+  /**
+   * Largest clock step the hub asks of a lock (the lock's own bound is 5 min by default): a
+   * bigger difference is not drift but a wrong clock on one side, and a lock refuses such a step
+   * without a person's authorisation. The hub then leaves the clock alone and says so.
+   */
+  readonly clockStepMaxMs: number;
   /**
    * How long a connected lock may stay silent before the agent asks it a GetState (its
    * heartbeat); each agent spreads it over ×0.67–1.33 (30–60 s by default). A lock is shown
@@ -119,7 +130,8 @@ export const DEFAULT_SYNC_POLICY: SyncPolicy = {
   maxBreakerCooldownMs: 10 * 60_000,
   reconcileEveryMs: 30_000,
   stateEveryMs: 5 * 60_000,
-  clockToleranceMs: 2_000,
+  clockToleranceMs: 30_000,
+  clockStepMaxMs: 5 * 60_000,
   checkpointAckEveryMs: 15 * 60_000,
   heartbeatEveryMs: 45_000,
   offlineAlertAfterMs: 2 * 60_000,
@@ -153,6 +165,8 @@ export interface LockCondition {
   readonly appliedTimeZone: string | null;
   /** The PIN policy the lock reported (absent in rows written before locks reported one). */
   readonly pinPolicy?: PinPolicy;
+  /** The lock's clock is off by more than a drift step: a person must authorise setting it. */
+  readonly clockNeedsAuthorisation?: boolean;
 }
 
 type Row = CredentialSyncTable;
@@ -423,6 +437,8 @@ export class LockAgent {
   readonly #stateEveryMs: number;
   #checkpointAckAt = 0;
   #checkpointAckSize = -1;
+  /** The clock difference that needs a person (set when first seen; cleared once the clocks agree). */
+  #clockNeedsPerson: number | null = null;
   #idle: Promise<void> = Promise.resolve();
   /** Serializes passes and `withClient` calls: one request at a time per lock. */
   #chain: Promise<unknown> = Promise.resolve();
@@ -867,9 +883,23 @@ export class LockAgent {
     let drift = report.lockTimeMs === null ? null : report.lockTimeMs - hubNow;
     if (drift === null) this.engine.clockDrift.delete(this.lockId);
     else this.engine.clockDrift.set(this.lockId, drift);
-    if (drift === null || Math.abs(drift) > this.engine.policy.clockToleranceMs) {
-      const code = await this.#ask(() => client.setTime(now(), 0));
+    const policy = this.engine.policy;
+    if (drift !== null && Math.abs(drift) <= policy.clockToleranceMs) this.#clockNeedsPerson = null;
+    else if (this.#clockNeedsPerson === null) {
+      // Small steps only, and never again once refused: each refusal is a signed event at the
+      // lock, and walking its clock in allowed steps is exactly what the bound is there to stop.
+      const code =
+        drift !== null && Math.abs(drift) > policy.clockStepMaxMs
+          ? "LOCK_CLOCK_STEP_REFUSED"
+          : await this.#ask(() => client.setTime(now(), 0));
       if (code === "OK") drift = 0;
+      else if (code === "LOCK_CLOCK_STEP_REFUSED") {
+        this.#clockNeedsPerson = drift ?? 0;
+        this.engine.opts.log.warn(
+          { lockId: this.lockId, driftMs: drift, code },
+          "clock needs authorisation: the lock's clock differs from the hub's by more than a drift step",
+        );
+      } else this.engine.opts.log.warn({ lockId: this.lockId, code }, "lock refused the time");
     }
     let appliedTimeZone = previous?.appliedTimeZone ?? null;
     if (appliedTimeZone !== timeZone) {
@@ -897,6 +927,7 @@ export class LockAgent {
       revocationVersion,
       appliedTimeZone,
       pinPolicy: report.pinPolicy,
+      ...(this.#clockNeedsPerson === null ? {} : { clockNeedsAuthorisation: true }),
     };
     await db
       .updateTable("locks")

@@ -1,6 +1,7 @@
 /**
- * Stamps and signs the lock's events: the next seq, the boot id, the lock time, the hash link to
- * the previous event. Shared by every `Journal` implementation so they produce identical chains.
+ * Stamps and signs the lock's events: the next seq, the boot id, the monotonic reading (ms since
+ * boot), the lock time, the hash link to the previous event. Events are written in format
+ * version 2 (docs/journal-format.md). Shared by every `Journal` implementation so they produce identical chains.
  * The signing seed is kept in a private field: it never appears in inspection, logs or errors.
  */
 import {
@@ -31,6 +32,11 @@ export interface JournalIdentity {
   readonly bootId?: Uint8Array;
   /** Default: node:crypto (`nodeEd25519`). */
   readonly ed25519?: Ed25519;
+  /**
+   * The lock's monotonic clock, ms since this boot (the runtime passes its hardware clock's).
+   * Default: ms since this journal was opened, from the process's monotonic timer.
+   */
+  readonly monotonicMs?: () => number;
 }
 
 // RFC 8410 PKCS#8 prefix of a raw 32-byte Ed25519 seed.
@@ -61,6 +67,7 @@ export class EventSealer {
   readonly lockIdBytes: Uint8Array;
   readonly lockId: LockId;
   readonly bootId: Uint8Array;
+  readonly #monotonicMs: () => number;
   #nextSeq: number;
   #prevHash: Uint8Array;
 
@@ -96,6 +103,11 @@ export class EventSealer {
       });
     }
     this.bootId = bootId.slice();
+    if (identity.monotonicMs !== undefined) this.#monotonicMs = identity.monotonicMs;
+    else {
+      const origin = performance.now();
+      this.#monotonicMs = () => Math.floor(performance.now() - origin);
+    }
     this.#nextSeq = next.seq;
     this.#prevHash = next.prevHash.slice();
   }
@@ -120,6 +132,7 @@ export class EventSealer {
         lockId: this.lockIdBytes,
         seq: this.#nextSeq,
         bootId: this.bootId,
+        monotonicMs: Math.floor(this.#monotonicMs()),
         lockTime,
         kind: input.kind,
         actor: { ...(input.actor ?? {}) },

@@ -20,6 +20,7 @@ import {
   signRevocationList,
   toHex,
   verifyJournalEvents,
+  type RemoteUnlockIntent,
   type SignedLockEvent,
 } from "@latchkey/protocol";
 import { ChannelSession, clockHandshakeCounter } from "@latchkey/protocol";
@@ -36,6 +37,7 @@ import {
   newHub,
   newOwner,
   newPhone,
+  personApproval,
   phoneSession,
   startLinkedLock,
   type TestHub,
@@ -134,14 +136,8 @@ async function recordedSession(s: Setup) {
   expect(await client.setPin(1, 2, "740193")).toBe("OK");
   const passkey = new SoftwareAuthenticator();
   const ch = await client.requestChallenge();
-  const assertion = passkey.assert({
-    challenge: ch.challenge,
-    origin: TEST_RELYING_PARTY.origins[0],
-    rpId: TEST_RELYING_PARTY.rpId,
-  });
-  expect(
-    await client.unlockWithAssertion({ ...claim, certificate: passkeyCert(s, passkey), ...assertion }),
-  ).toBe("OK");
+  const approval = personApproval(passkey, ch.challenge, s.identity.lockId, claim);
+  expect(await client.unlockWithAssertion({ certificate: passkeyCert(s, passkey), ...approval })).toBe("OK");
   expect(s.lock.runtime.boltState).toBe("Unlocked");
   s.lock.runtime.lockButton();
   const frames = conn.link.captured.filter((f) => f.from === "a").map((f) => f.bytes);
@@ -479,8 +475,8 @@ describe("remote unlock by passkey", () => {
     const hub = await hubSession(s.lock, s.hub, s.identity);
     const passkey = new SoftwareAuthenticator();
     const cert = passkeyCert(s, passkey);
-    const sign = (challenge: Uint8Array) =>
-      passkey.assert({ challenge, origin: TEST_RELYING_PARTY.origins[0], rpId: TEST_RELYING_PARTY.rpId });
+    const sign = (nonce: Uint8Array, o: { origin?: string; signed?: Partial<RemoteUnlockIntent> } = {}) =>
+      personApproval(passkey, nonce, s.identity.lockId, { ...claim, ...o });
     const before = snapshot(s.lock);
     const refusal = async (
       req: Parameters<LockClient["unlockWithAssertion"]>[0],
@@ -496,37 +492,65 @@ describe("remote unlock by passkey", () => {
     // Different challenge: the lock issued one, the passkey signed another.
     await hub.requestChallenge();
     await refusal(
-      { ...claim, certificate: cert, ...sign(new Uint8Array(32).fill(5)) },
+      { certificate: cert, ...sign(new Uint8Array(32).fill(5)) },
       "foreign-challenge",
       DenyReason.StaleChallenge,
     );
     // Reused: a valid unlock, then the same assertion again.
     const ch = await hub.requestChallenge();
-    const assertion = sign(ch.challenge);
-    expect(await hub.unlockWithAssertion({ ...claim, certificate: cert, ...assertion })).toBe("OK");
+    const approval = sign(ch.challenge);
+    expect(await hub.unlockWithAssertion({ certificate: cert, ...approval })).toBe("OK");
     s.lock.runtime.lockButton();
-    await refusal(
-      { ...claim, certificate: cert, ...assertion },
-      "reused-challenge",
-      DenyReason.StaleChallenge,
-    );
+    await refusal({ certificate: cert, ...approval }, "reused-challenge", DenyReason.StaleChallenge);
     // A certificate for phone unlocks only (no remote-unlock permission).
     const ch2 = await hub.requestChallenge();
     const unlockOnly = passkeyCert(s, passkey, { serial: 51n, permissions: DigitalKeyPermission.Unlock });
     await refusal(
-      { ...claim, certificate: unlockOnly, ...sign(ch2.challenge) },
+      { certificate: unlockOnly, ...sign(ch2.challenge) },
       "permission-missing",
       DenyReason.InvalidCertificate,
     );
     // An assertion for another relying party.
     const ch3 = await hub.requestChallenge();
-    const phished = passkey.assert({
-      challenge: ch3.challenge,
-      origin: "https://evil.test",
-      rpId: TEST_RELYING_PARTY.rpId,
-    });
-    await refusal({ ...claim, certificate: cert, ...phished }, "wrong-origin", DenyReason.BadSignature);
+    const phished = sign(ch3.challenge, { origin: "https://evil.test" });
+    await refusal({ certificate: cert, ...phished }, "wrong-origin", DenyReason.BadSignature);
     expect(snapshot(s.lock)).toBe(before);
+  });
+
+  it("a hub that changes the proposal or the snapshot after the person signed opens nothing", async () => {
+    const s = await commissioned();
+    const hub = await hubSession(s.lock, s.hub, s.identity);
+    const passkey = new SoftwareAuthenticator();
+    const cert = passkeyCert(s, passkey);
+    const before = snapshot(s.lock);
+    const ch = await hub.requestChallenge();
+    // The person approved proposal 0x01… showing a picture whose SHA-256 is 0x02….
+    const signed = personApproval(passkey, ch.challenge, s.identity.lockId, claim);
+    const tampered = [
+      { ...signed, proposalId: new Uint8Array(16).fill(0x0f) },
+      { ...signed, snapshotHash: new Uint8Array(32).fill(0x0e) },
+      { ...signed, snapshotHash: new Uint8Array(32) },
+    ];
+    for (const t of tampered) {
+      const seq = s.lock.runtime.journal.nextSeq;
+      expect(await hub.unlockWithAssertion({ certificate: cert, ...t })).toBe("LOCK_ACCESS_DENIED");
+      expect(s.lock.runtime.boltState).toBe("Locked");
+      const refused = s.lock.runtime.journal.read(seq);
+      expect(refused.map((e) => e.kind)).toEqual([EventKind.LockOperationError]);
+      // The refusal journals what the hub claimed, beside the reason it was not the person's.
+      expect(refused[0]?.details).toMatchObject({
+        refusal: "challenge-mismatch",
+        reason: DenyReason.BadSignature,
+        proposalId: t.proposalId,
+        snapshotHash: t.snapshotHash,
+      });
+    }
+    expect(snapshot(s.lock)).toBe(before);
+    // The refusals spent nothing: the request as signed opens, and its event names what was signed.
+    expect(await hub.unlockWithAssertion({ certificate: cert, ...signed })).toBe("OK");
+    const opened = s.lock.runtime.journal.read(s.lock.runtime.journal.nextSeq - 1, 1)[0];
+    expect(opened?.kind).toBe(EventKind.LockOperation);
+    expect(opened?.details).toMatchObject({ authority: "passkey", ...claim });
   });
 });
 

@@ -1,8 +1,9 @@
 /**
  * One decoded request from an authenticated peer → the lock's reply. The lock decides everything
  * itself: the hub's KK session may administer (users, credentials, schedules, time, revocation,
- * events, checkpoints) but can only *lock*; opening needs a person — a passkey assertion over a
- * challenge this lock issued (UnlockWithAssertion), or a phone's own key in its XX session.
+ * events, checkpoints) but can only *lock*; opening needs a person — a passkey assertion over an
+ * intent naming a challenge this lock issued, the proposal and its snapshot (UnlockWithAssertion),
+ * or a phone's own key in its XX session.
  * Every reply is the request's typed answer or a `Result` with a stable code; refused access
  * attempts are also journaled by the runtime as signed LockOperationError events.
  */
@@ -281,7 +282,13 @@ export function handleRequest(env: DispatcherEnv, ctx: RequestContext, m: Messag
       );
       return ok();
     case "SetTime":
-      rt.setTime(epochMs(m.utcMs), "hub");
+      try {
+        rt.setTime(epochMs(m.utcMs), "hub");
+      } catch (e) {
+        // A step beyond the lock's bound needs a person; the refusal is journaled by the runtime.
+        if (e instanceof LatchkeyError && e.code === "LOCK_CLOCK_STEP_REFUSED") return code(e.code);
+        throw e;
+      }
       c.setUtcOffsetMinutes(m.utcOffsetMinutes);
       return ok();
     case "GetState":
@@ -328,6 +335,7 @@ function unlockWithAssertion(
 ): Reply {
   const c = rt.commissioning;
   const owner = c.ownerPublicKey;
+  // A refusal names what the request claimed; only a verified request's fields are the person's.
   const claim = { proposalId: m.proposalId.slice(), snapshotHash: m.snapshotHash.slice() };
   const now = rt.wallMs;
   if (owner === null || now === null) {
@@ -337,6 +345,9 @@ function unlockWithAssertion(
   const verdict = verifyRemoteUnlock(
     {
       certificate: m.certificate,
+      challenge: m.challenge,
+      proposalId: m.proposalId,
+      snapshotHash: m.snapshotHash,
       authenticatorData: m.authenticatorData,
       clientDataJSON: m.clientDataJSON,
       signature: m.signature,
@@ -364,10 +375,12 @@ function unlockWithAssertion(
     return code("LOCK_ACCESS_DENIED");
   }
   c.setSignCount(verdict.key.serial, verdict.signCount);
+  // The event names the proposal and snapshot the person's passkey signed (through the intent).
   const r = rt.remoteUnlockByPerson({
     certificateSerial: verdict.key.serial,
     subjectId: verdict.key.subjectId,
-    ...claim,
+    proposalId: verdict.proposalId,
+    snapshotHash: verdict.snapshotHash,
   });
   return r.granted ? ok() : code("LOCK_ACCESS_DENIED");
 }

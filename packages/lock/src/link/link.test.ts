@@ -25,12 +25,12 @@ import { fileJournalFactory } from "../runtime/lock-runtime.js";
 import type { VirtualLock } from "../virtual/virtual-lock.js";
 import { LockClient } from "./client.js";
 import {
-  TEST_RELYING_PARTY,
   ackOf,
   certificate,
   newHub,
   newOwner,
   newPhone,
+  personApproval,
   phoneProof,
   startLinkedLock,
 } from "./testing.js";
@@ -76,6 +76,12 @@ describe("a virtual lock over TCP", () => {
     cleanup.push(() => hub.close());
     const now = Date.UTC(2026, 2, 2, 10, 0);
     expect(await hub.setTime(now, 60)).toBe("OK");
+    // A step beyond the lock's bound is refused with a stable code (the lock journals it); the clock stays.
+    expect(await hub.setTime(now + 3_600_000, 60)).toBe("LOCK_CLOCK_STEP_REFUSED");
+    expect(lock.runtime.wallMs).toBe(now);
+    expect(lock.runtime.journal.read(lock.runtime.journal.nextSeq - 1)[0]?.kind).toBe(
+      EventKind.ClockSetRefused,
+    );
     expect(
       await hub.setUser({
         userIndex: 1,
@@ -169,16 +175,13 @@ describe("a virtual lock over TCP", () => {
       now,
     );
     const challenge = await hub.requestChallenge();
-    const assertion = passkey.assert({
-      challenge: challenge.challenge,
-      origin: TEST_RELYING_PARTY.origins[0],
-      rpId: TEST_RELYING_PARTY.rpId,
-    });
     const proposalId = new Uint8Array(16).fill(0x11);
     const snapshotHash = new Uint8Array(32).fill(0x22);
-    expect(
-      await hub.unlockWithAssertion({ proposalId, snapshotHash, certificate: personCert, ...assertion }),
-    ).toBe("OK");
+    const approval = personApproval(passkey, challenge.challenge, identity.lockId, {
+      proposalId,
+      snapshotHash,
+    });
+    expect(await hub.unlockWithAssertion({ certificate: personCert, ...approval })).toBe("OK");
     expect(lock.runtime.boltState).toBe("Unlocked");
     const remoteEvent = lock.runtime.journal.read(lock.runtime.journal.nextSeq - 1, 1)[0];
     expect(remoteEvent?.details).toMatchObject({

@@ -8,8 +8,11 @@ import {
   HolderKeyType,
   SoftwareAuthenticator,
   decodeSignedLockEvent,
+  remoteUnlockChallenge,
   signDigitalKey,
   type DigitalKeyFields,
+  type MessageOf,
+  type RemoteUnlockIntent,
 } from "@latchkey/protocol";
 import { nodeEd25519, nodeX25519 } from "@latchkey/protocol/node";
 import { memoryJournalFactory } from "../runtime/lock-runtime.js";
@@ -128,6 +131,37 @@ export function phoneSession(
     lock: { channelPublicKey: identity.channelPublicKey, lockId: identity.lockId },
     timeoutMs: 500,
   });
+}
+
+/**
+ * A person approving a remote unlock, as the web app does: the passkey signs SHA-256 of the intent
+ * (the lock's nonce, the proposal, the snapshot hash, the lock's id). Returns UnlockWithAssertion's
+ * fields but the certificate. `signed` overrides what the passkey signs, to build tampered requests.
+ */
+export function personApproval(
+  passkey: SoftwareAuthenticator,
+  nonce: Uint8Array,
+  lockId: Uint8Array,
+  o: {
+    readonly proposalId: Uint8Array;
+    readonly snapshotHash: Uint8Array;
+    readonly origin?: string;
+    readonly signed?: Partial<RemoteUnlockIntent>;
+  },
+): Omit<MessageOf<"UnlockWithAssertion">, "kind" | "certificate"> {
+  const intent = {
+    nonce,
+    proposalId: o.proposalId,
+    snapshotHash: o.snapshotHash,
+    doorId: lockId,
+    ...o.signed,
+  };
+  const assertion = passkey.assert({
+    challenge: remoteUnlockChallenge(intent),
+    origin: o.origin ?? TEST_RELYING_PARTY.origins[0],
+    rpId: TEST_RELYING_PARTY.rpId,
+  });
+  return { challenge: nonce, proposalId: o.proposalId, snapshotHash: o.snapshotHash, ...assertion };
 }
 
 export function passkeyHolder(): { authenticator: SoftwareAuthenticator; holderKeyType: HolderKeyType } {

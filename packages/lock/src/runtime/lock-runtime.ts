@@ -106,6 +106,8 @@ export interface JournalParams {
   readonly signingSeed: Uint8Array;
   readonly bootId: Uint8Array;
   readonly ed25519: Ed25519;
+  /** The hardware's monotonic clock (ms since boot): stamped on every event (journal format v2). */
+  readonly monotonicMs: () => number;
 }
 
 /** A journal the runtime may close on shutdown (file journals hold the directory). */
@@ -116,11 +118,29 @@ export type JournalFactory = (params: JournalParams) => RuntimeJournal;
 
 /** The default: the durable file journal in the lock's directory. */
 export const fileJournalFactory: JournalFactory = (p) =>
-  FileJournal.open({ dir: p.dir, signingSeed: p.signingSeed, bootId: p.bootId, ed25519: p.ed25519 });
+  FileJournal.open({
+    dir: p.dir,
+    signingSeed: p.signingSeed,
+    bootId: p.bootId,
+    ed25519: p.ed25519,
+    monotonicMs: p.monotonicMs,
+  });
 
 /** In-memory journal (benchmarks, throwaway demos): nothing survives a restart. */
 export const memoryJournalFactory: JournalFactory = (p) =>
-  new MemoryJournal({ signingSeed: p.signingSeed, bootId: p.bootId, ed25519: p.ed25519 });
+  new MemoryJournal({
+    signingSeed: p.signingSeed,
+    bootId: p.bootId,
+    ed25519: p.ed25519,
+    monotonicMs: p.monotonicMs,
+  });
+
+/**
+ * Largest clock step (either way) the lock takes from the hub once it knows the time: drift
+ * correction needs seconds; anything bigger could move a signed event in or out of an evidence
+ * window, so it needs a person's authorisation (`setTimeByPerson`). docs/lock-runtime.md.
+ */
+export const CLOCK_STEP_LIMIT_MS = 5 * 60_000;
 
 export interface LockRuntimeOptions {
   readonly dir: string;
@@ -136,13 +156,15 @@ export interface LockRuntimeOptions {
   readonly bootReason?: "power-on" | "reset" | "watchdog";
   /** Manufacture-time choices for a new lock's commissioning (setup code, PBKDF2 cost, window). */
   readonly commissioning?: LockCommissioningOptions;
+  /** Manufacture-time clock step bound (default CLOCK_STEP_LIMIT_MS); no message can change it. */
+  readonly clockStepLimitMs?: number;
 }
 
 /** A remote unlock a person authorised with a verified passkey assertion (see link/). */
 export interface PersonAuthorization {
   readonly certificateSerial: bigint;
   readonly subjectId: Uint8Array;
-  /** The hub's proposal and snapshot hash, named in the event (not covered by the signature). */
+  /** The proposal and snapshot hash the person's passkey signed (via the unlock intent), named in the event. */
   readonly proposalId: Uint8Array;
   readonly snapshotHash: Uint8Array;
 }
@@ -183,6 +205,7 @@ export class LockRuntime implements LockInputs {
   readonly #capacity: LockCapacity;
   readonly #phonePolicy: PhoneKeyPolicy;
   readonly #commissioning: LockCommissioning;
+  readonly #clockStepLimitMs: number;
   readonly #users = new Map<number, User>();
   readonly #credentials: CredentialStore;
   readonly #schedules = new ScheduleBook();
@@ -225,6 +248,7 @@ export class LockRuntime implements LockInputs {
     this.lockId = toHex(this.lockIdBytes) as LockId;
     this.bootId = this.#hw.randomBytes(16);
     this.#capacity = { ...DEFAULT_CAPACITY, ...opts.capacity };
+    this.#clockStepLimitMs = opts.clockStepLimitMs ?? CLOCK_STEP_LIMIT_MS;
     this.#credentials = new CredentialStore(this.#capacity.credentialsPerType);
     this.#commissioning = LockCommissioning.open({
       dir: opts.dir,
@@ -252,6 +276,7 @@ export class LockRuntime implements LockInputs {
       signingSeed: keys.signingSeed,
       bootId: this.bootId,
       ed25519,
+      monotonicMs: () => this.#hw.clock.monotonicMs(),
     });
     this.#persist();
     this.#emit(EventKind.Boot, {}, { reason: opts.bootReason ?? "power-on", bootCount: this.#bootCount });
@@ -563,21 +588,45 @@ export class LockRuntime implements LockInputs {
     this.updateSettings({ operatingMode: mode });
   }
 
-  /** Sets the real-time clock (from the hub, a phone, NTP); journals ClockSet with old and new time. */
+  /** The largest clock step `setTime` takes without a person's authorisation. */
+  get clockStepLimitMs(): number {
+    return this.#clockStepLimitMs;
+  }
+
+  /**
+   * Sets the real-time clock (from the hub, a phone, NTP); journals ClockSet with the old and new
+   * time. A clock the lock does not know may be set to anything; a known clock moves at most
+   * `clockStepLimitMs` either way per call. A larger step changes nothing, journals a signed
+   * ClockSetRefused (the attempt itself is evidence) and throws LOCK_CLOCK_STEP_REFUSED: only a
+   * person may authorise it (`setTimeByPerson`).
+   */
   setTime(ms: EpochMs, source: string): void {
     this.#alive();
+    this.#checkTime(ms);
+    const from = this.#hw.clock.wallMs();
+    const src = source.slice(0, 32);
+    if (from !== null && Math.abs(ms - from) > this.#clockStepLimitMs) {
+      this.#emit(
+        EventKind.ClockSetRefused,
+        {},
+        { fromMs: from, toMs: ms, source: src, limitMs: this.#clockStepLimitMs },
+      );
+      throw new LatchkeyError(
+        "LOCK_CLOCK_STEP_REFUSED",
+        `a clock step of ${Math.round((ms - from) / 1000)} s is larger than the lock's bound of ${this.#clockStepLimitMs / 1000} s; a person must authorise it`,
+        { fromMs: from, toMs: ms, limitMs: this.#clockStepLimitMs },
+      );
+    }
+    this.#hw.clock.setWallMs(ms);
+    this.#emit(EventKind.ClockSet, {}, { ...(from === null ? {} : { fromMs: from }), toMs: ms, source: src });
+  }
+
+  #checkTime(ms: EpochMs): void {
     if (!Number.isSafeInteger(ms) || ms < 0) {
       throw new LatchkeyError("LOCK_SETTING_INVALID", "time must be a non-negative epoch millisecond", {
         setting: "time",
       });
     }
-    const from = this.#hw.clock.wallMs();
-    this.#hw.clock.setWallMs(ms);
-    this.#emit(
-      EventKind.ClockSet,
-      {},
-      { ...(from === null ? {} : { fromMs: from }), toMs: ms, source: source.slice(0, 32) },
-    );
   }
 
   // ---------------------------------------------------------------- commissioning and trust

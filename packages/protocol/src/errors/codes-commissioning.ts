@@ -102,4 +102,10 @@ export const COMM_ERRORS = {
     blame: "input",
     description: "A WebAuthn assertion's authenticatorData, clientDataJSON or DER signature does not parse.",
   },
+  WEBAUTHN_INTENT_INVALID: {
+    status: 400,
+    blame: "input",
+    description:
+      "A remote-unlock intent has a field of the wrong length (nonce 32, proposal id 16, snapshot hash 32, door id 16 bytes).",
+  },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -37,6 +37,12 @@ export const EVIDENCE_ERRORS = {
     description:
       "A commissioning record to encode is invalid (wrong key length, a name or time zone too long or empty).",
   },
+  EVIDENCE_TRUST_INVALID: {
+    status: 400,
+    blame: "input",
+    description:
+      "A trust file or pinned key (`latchkey verify --trust/--owner-key/--ledger-key`, the offline page) is not usable: not JSON, not marked `latchkey-trust` version 1, a field unknown, missing or of the wrong type, or a key that is not 32 bytes in hex or base64 (a fingerprint is for comparing by eye, never for pinning); the details name the field (the CLI exits with 2).",
+  },
   EVIDENCE_EXPORT_INCOMPLETE: {
     status: 409,
     blame: "caller",

@@ -88,6 +88,12 @@ export const LOCK_ERRORS = {
     description:
       "A sealed secret (PIN or credential data sealed to the lock's X25519 key) is malformed, of an unknown version, or does not open under its context.",
   },
+  LOCK_CLOCK_STEP_REFUSED: {
+    status: 409,
+    blame: "caller",
+    description:
+      "The lock refused to step its known clock by more than its bound (5 min by default) without a person's authorisation; it journals a signed ClockSetRefused event. Drift correction in small steps is unaffected.",
+  },
   LOCK_ACCESS_DENIED: {
     status: 403,
     blame: "caller",

@@ -13,6 +13,7 @@ import { COMM_ERRORS } from "./codes-commissioning.js";
 import { LEDGER_ERRORS } from "./codes-ledger.js";
 import { EVIDENCE_ERRORS } from "./codes-evidence.js";
 import { HUB_ERRORS } from "./codes-hub.js";
+import { AUTHORITY_ERRORS } from "./codes-authority.js";
 
 export const ERROR_AREAS = [
   { title: "Common", errors: COMMON_ERRORS },
@@ -20,6 +21,7 @@ export const ERROR_AREAS = [
   { title: "Lock runtime", errors: LOCK_ERRORS },
   { title: "Secure channel (Noise)", errors: NOISE_ERRORS },
   { title: "Commissioning, messages, certificates", errors: COMM_ERRORS },
+  { title: "Authority keys and signatures", errors: AUTHORITY_ERRORS },
   { title: "Ledger", errors: LEDGER_ERRORS },
   { title: "Evidence bundles", errors: EVIDENCE_ERRORS },
   { title: "Hub", errors: HUB_ERRORS },
@@ -31,6 +33,7 @@ export const ERROR_DEFINITIONS = {
   ...LOCK_ERRORS,
   ...NOISE_ERRORS,
   ...COMM_ERRORS,
+  ...AUTHORITY_ERRORS,
   ...LEDGER_ERRORS,
   ...EVIDENCE_ERRORS,
   ...HUB_ERRORS,

@@ -197,7 +197,7 @@ describe("verifier and report (pure, noble Ed25519 as in browsers)", () => {
     );
     expect(report.doors[0]?.timeline.every((e) => e.assurance === "sealed-by-lock")).toBe(true);
     const html = renderEvidenceReportHtml(report);
-    expect(html).toContain('data-verdict="valid"');
+    expect(html).toContain('data-verification="valid"');
     expect(html).not.toMatch(/<script|https?:\/\//);
   });
 

@@ -3,3 +3,5 @@ export * from "./commissioning-record.js";
 export * from "./bundle.js";
 export * from "./verify.js";
 export * from "./report.js";
+export * from "./trust.js";
+export * from "./verdict.js";

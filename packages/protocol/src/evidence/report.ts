@@ -3,9 +3,10 @@
  * as a self-contained HTML page (`renderEvidenceReportHtml`) and as terminal text
  * (`renderEvidenceReportText`). It says what happened at each door and exactly what is proven,
  * with the assurance level of each fact. "No valid credential was used between A and B" is only
- * stated when the lock's signed sequence is gapless (checked by the verifier) and its events —
- * heartbeats while idle — are never more than HEARTBEAT_MAX_GAP_MS apart across [A, B], with a
- * known, non-decreasing lock clock; otherwise the report says what cannot be proven and why.
+ * stated when, over the events between A and B in seq order, nothing breaks it: no declared
+ * missing range, no clock change, no reboot without heartbeat cover, no silence longer than
+ * HEARTBEAT_MAX_GAP_MS (on the lock's monotonic clock), no wall-clock jump that no ClockSet
+ * explains; otherwise the report says exactly what breaks it (docs/evidence-format.md "Time rules").
  */
 import { toHex } from "../encoding/bytes.js";
 import { encodeBase64 } from "../note/base64.js";
@@ -18,6 +19,7 @@ import {
   type VerifiedBundle,
   type VerifiedEvent,
 } from "./verify.js";
+import { evidenceVerdict, type EvidenceVerdict } from "./verdict.js";
 
 export type ReportAssurance = "sealed-by-lock" | "observed-by-hub";
 
@@ -68,6 +70,12 @@ export interface DoorReport {
 export interface EvidenceReport {
   readonly format: "latchkey-evidence-report";
   readonly version: 1;
+  /**
+   * What may be relied on (verdict.ts): proven / not-conclusive / invalid / unreadable, with the
+   * reasons and the key fingerprints to compare. Read this, not `verdict`.
+   */
+  readonly conclusion: EvidenceVerdict;
+  /** The bundle's internal check only: "valid" even for a bundle made from an attacker's keys. */
   readonly verdict: "valid" | "invalid" | "unreadable";
   readonly failure: EvidenceFailure | null;
   readonly window: { readonly from: string; readonly to: string } | null;
@@ -177,7 +185,7 @@ function source(e: VerifiedEvent): string {
 const join = (...parts: string[]): string => parts.filter((p) => p !== "").join(" ");
 
 /** "locked 22:00:14 by auto-lock": what happened, with the time where it reads naturally. */
-function describeAt(e: VerifiedEvent, t: string): string {
+function describeAt(e: VerifiedEvent, t: string, f?: Fmt): string {
   const d = e.details;
   switch (e.kind) {
     case EventKind.LockOperation: {
@@ -226,8 +234,32 @@ function describeAt(e: VerifiedEvent, t: string): string {
       return `lock started ${t} (${str(d.reason ?? "power-on")})`;
     case EventKind.JournalRecovered:
       return `journal recovered after a crash ${t}`;
-    case EventKind.ClockSet:
-      return `clock set ${t}${d.source !== undefined ? ` (${str(d.source)})` : ""}`;
+    case EventKind.ClockSet: {
+      // Old and new readings, so a reader sees how far the clock moved (Time rules).
+      const when = (ms: unknown): string =>
+        typeof ms !== "number" ? "" : f === undefined ? iso(ms) : full(f, ms);
+      const by =
+        d.source === "hub"
+          ? "by the hub"
+          : d.source === "person"
+            ? "authorised by a person"
+            : str(d.source ?? "");
+      return join(
+        "clock set",
+        typeof d.fromMs === "number" ? `from ${when(d.fromMs)}` : "(time was unknown)",
+        typeof d.toMs === "number" ? `to ${when(d.toMs)}` : t,
+        by === "" ? "" : `(${by})`,
+      );
+    }
+    case EventKind.ClockSetRefused: {
+      const when = (ms: unknown): string =>
+        typeof ms !== "number" ? "?" : f === undefined ? iso(ms) : full(f, ms);
+      return join(
+        `clock change refused ${t}:`,
+        `${d.source === "hub" ? "the hub" : str(d.source ?? "someone")} asked to set it from ${when(d.fromMs)} to ${when(d.toMs)},`,
+        `more than the lock's bound of ${typeof d.limitMs === "number" ? minutes(d.limitMs) : "?"} without a person's authorisation (clock unchanged)`,
+      );
+    }
     case EventKind.FactoryReset:
       return `factory reset ${t}`;
     case EventKind.Commissioned:
@@ -254,7 +286,7 @@ function describeAt(e: VerifiedEvent, t: string): string {
 }
 
 /** "when DoorForcedOpen was raised": the event as the end of a quiet period. */
-function describeWhen(e: VerifiedEvent): string {
+function describeWhen(e: VerifiedEvent, f?: Fmt): string {
   const d = e.details;
   if (e.kind === EventKind.Alarm) {
     const a = str(d.alarm);
@@ -280,7 +312,7 @@ function describeWhen(e: VerifiedEvent): string {
       source(e),
     );
   }
-  return "when " + describeAt(e, "").replace(/\s+/g, " ").replace(/ :/, ":").trim();
+  return "when " + describeAt(e, "", f).replace(/\s+/g, " ").replace(/ :/, ":").trim();
 }
 
 const KIND_NAMES = new Map<number, string>(Object.entries(EventKind).map(([k, v]) => [v, k]));
@@ -334,45 +366,151 @@ function isGrantedAccess(e: VerifiedEvent): boolean {
 }
 
 /**
- * Whether the lock's events prove silence over [a, b]: from the last event at or before `a` to
- * the first at or after `b`, every event has a known time, times never go backwards, and no two
- * consecutive events are more than HEARTBEAT_MAX_GAP_MS apart. (The chain itself — gapless,
- * linked, signed — was checked by the verifier.)
+ * Largest disagreement, within one boot, between how far the lock's wall clock moved and how far
+ * its monotonic clock moved (1 s plus 0.1 % of the elapsed time: far above a real-time clock's
+ * drift) before the report calls it a clock jump that no ClockSet explains.
+ */
+export const WALL_CLOCK_SLACK_MS = 1000;
+export const WALL_CLOCK_SLACK_RATIO = 0.001;
+
+/** At most this many reasons are spelled out for one claim (the rest are counted). */
+const MAX_REASONS = 6;
+
+function clockSetter(e: VerifiedEvent): string {
+  const s = e.details.source;
+  return s === "hub"
+    ? "by the hub"
+    : s === "person"
+      ? "authorised by a person's passkey"
+      : s === undefined
+        ? "source not given"
+        : `source "${str(s)}"`;
+}
+
+/**
+ * "the lock's clock was set from 00:30:00 to 00:35:00 (by the hub) at seq 41", or for a run of
+ * steps (clock walked in small steps) "… was set 42 times (by the hub) between seq 41 and seq 82,
+ * from 00:30:00 to 04:00:00"; always ending "no claim across it".
+ */
+function clockSetWords(run: readonly VerifiedEvent[], f: Fmt): string {
+  const first = run[0]!;
+  const last = run[run.length - 1]!;
+  const by = [...new Set(run.map(clockSetter))].join(", ");
+  const to =
+    typeof last.details.toMs === "number"
+      ? full(f, last.details.toMs)
+      : last.lockTime === null
+        ? "?"
+        : full(f, last.lockTime);
+  const from =
+    typeof first.details.fromMs === "number"
+      ? `from ${full(f, first.details.fromMs)}`
+      : "(it did not know the time)";
+  return run.length === 1
+    ? `the lock's clock was set ${from} to ${to} (${by}) at seq ${first.seq}: no claim across it`
+    : `the lock's clock was set ${run.length} times (${by}) between seq ${first.seq} and seq ${last.seq}, ${from} to ${to}: no claim across it`;
+}
+
+/**
+ * Whether the lock's events prove silence between events `i0` and `i1` (indexes into the lock's
+ * events in seq order: the last event at or before the claim's start, the first at or after its
+ * end). docs/evidence-format.md "Time rules". Every reason that breaks the claim is given:
+ *
+ * - a declared missing range (a seq gap) inside it;
+ * - an event whose lock time is unknown;
+ * - a ClockSet after `i0` up to and including `i1` (its wall times cannot be compared across it);
+ * - a reboot (a new bootId) not covered by heartbeats: the last event before it and the new
+ *   boot's first event must both have known times at most HEARTBEAT_MAX_GAP_MS apart;
+ * - silence: two consecutive events more than HEARTBEAT_MAX_GAP_MS apart, measured on the
+ *   lock's monotonic clock within one boot (format v2), else on its wall clock;
+ * - a wall clock that moved differently from the monotonic clock within one boot (a jump no
+ *   ClockSet explains), or either clock going backwards.
+ *
+ * The chain itself (gapless but for declared ranges, linked, signed) was checked by the verifier.
  */
 function coverage(
   events: readonly VerifiedEvent[],
-  a: number,
-  b: number,
+  i0: number,
+  i1: number,
   f: Fmt,
 ): { ok: true } | { ok: false; why: string } {
-  let start = -1;
-  for (let i = 0; i < events.length; i++) {
-    const t = events[i]!.lockTime;
-    if (t !== null && t <= a) start = i;
-  }
-  if (start < 0) return { ok: false, why: `the bundle has no lock event at or before ${hms(f, a)}` };
-  for (let i = start; i < events.length; i++) {
-    const e = events[i]!;
-    if (e.lockTime === null) return { ok: false, why: `the lock did not know the time at seq ${e.seq}` };
-    if (i > start) {
-      const before = events[i - 1]!;
-      if (e.seq !== before.seq + 1)
-        return {
-          ok: false,
-          why: `events seq ${before.seq + 1}–${e.seq - 1} are missing from the hub's ledger`,
-        };
-      const prev = before.lockTime!;
-      if (e.lockTime < prev) return { ok: false, why: `the lock's clock went backwards at seq ${e.seq}` };
-      if (e.lockTime - prev > HEARTBEAT_MAX_GAP_MS) {
-        return {
-          ok: false,
-          why: `the lock was silent for ${minutes(e.lockTime - prev)} from ${hms(f, prev)} to ${hms(f, e.lockTime)} (heartbeats must be at most ${minutes(HEARTBEAT_MAX_GAP_MS)} apart)`,
-        };
-      }
+  if (i0 < 0) return { ok: false, why: "the bundle has no lock event before this span" };
+  if (i1 >= events.length || i1 < 0)
+    return { ok: false, why: "the lock's events end before the end of this span" };
+  const reasons: string[] = [];
+  // Clock changes come first; steps with only heartbeats between them are told as one run.
+  const clockRuns: VerifiedEvent[][] = [];
+  let runEnd = -1;
+  const first = events[i0]!;
+  if (first.lockTime === null) reasons.push(`the lock did not know the time at seq ${first.seq}`);
+  for (let k = i0 + 1; k <= i1; k++) {
+    const prev = events[k - 1]!;
+    const e = events[k]!;
+    if (e.seq !== prev.seq + 1)
+      reasons.push(`events seq ${prev.seq + 1}–${e.seq - 1} are missing from the hub's ledger`);
+    if (e.lockTime === null) {
+      reasons.push(`the lock did not know the time at seq ${e.seq}`);
+      continue;
     }
-    if (e.lockTime >= b) return { ok: true };
+    if (e.kind === EventKind.ClockSet) {
+      const run = clockRuns[clockRuns.length - 1];
+      const quietSince =
+        run !== undefined && events.slice(runEnd + 1, k).every((x) => QUIET_KINDS.has(x.kind));
+      if (run !== undefined && quietSince) run.push(e);
+      else clockRuns.push([e]);
+      runEnd = k;
+      continue;
+    }
+    if (prev.lockTime === null) continue;
+    const wall = e.lockTime - prev.lockTime;
+    const sameBoot = equalBootIds(prev.bootId, e.bootId);
+    if (!sameBoot) {
+      // A reboot: the monotonic clock restarted, so only the wall clock spans it.
+      if (wall < 0 || wall > HEARTBEAT_MAX_GAP_MS)
+        reasons.push(
+          `the lock restarted at seq ${e.seq} (${hms(f, e.lockTime)}) and the time it was off is not covered by heartbeats (last event before it at ${hms(f, prev.lockTime)}, seq ${prev.seq})`,
+        );
+      continue;
+    }
+    if (prev.monotonicMs === undefined || e.monotonicMs === undefined) {
+      // Version 1 events: wall time only.
+      if (wall < 0) reasons.push(`the lock's clock went backwards at seq ${e.seq}`);
+      else if (wall > HEARTBEAT_MAX_GAP_MS) reasons.push(silence(f, prev.lockTime, e.lockTime, wall));
+      continue;
+    }
+    const mono = e.monotonicMs - prev.monotonicMs;
+    if (mono < 0) {
+      reasons.push(`the lock's monotonic clock went backwards at seq ${e.seq}`);
+      continue;
+    }
+    if (mono > HEARTBEAT_MAX_GAP_MS) reasons.push(silence(f, prev.lockTime, e.lockTime, mono));
+    if (Math.abs(wall - mono) > WALL_CLOCK_SLACK_MS + WALL_CLOCK_SLACK_RATIO * mono)
+      reasons.push(
+        `the lock's wall clock moved ${signedDuration(wall)} between seq ${prev.seq} and seq ${e.seq} while its monotonic clock moved ${signedDuration(mono)}, and no ClockSet explains it`,
+      );
   }
-  return { ok: false, why: `the lock's events end before ${hms(f, b)}` };
+  reasons.unshift(...clockRuns.map((run) => clockSetWords(run, f)));
+  if (reasons.length === 0) return { ok: true };
+  const unique = [...new Set(reasons)];
+  const shown = unique.slice(0, MAX_REASONS);
+  if (unique.length > MAX_REASONS) shown.push(`and ${unique.length - MAX_REASONS} more`);
+  return { ok: false, why: shown.join("; ") };
+}
+
+function silence(f: Fmt, from: number, to: number, ms: number): string {
+  return `the lock was silent for ${minutes(ms)} from ${hms(f, from)} to ${hms(f, to)} (heartbeats must be at most ${minutes(HEARTBEAT_MAX_GAP_MS)} apart)`;
+}
+
+function signedDuration(ms: number): string {
+  const sign = ms < 0 ? "back " : "";
+  const a = Math.abs(ms);
+  return a < 120_000 ? `${sign}${Math.round(a / 1000)} s` : `${sign}${minutes(a)}`;
+}
+
+function equalBootIds(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 interface DoorState {
@@ -410,6 +548,9 @@ function doorReport(
   const events = lock.events;
   const name = rec.doorName;
   const state: DoorState = { bolt: null, door: null, asOfSeq: null };
+  // Events are taken in seq order (the lock's order), never sorted by their wall times: the window
+  // runs from the first event after its start to the last one at or before its end, and an event
+  // whose clock was moved outside the window in between still counts, in its place.
   let firstIn = events.length;
   for (let i = 0; i < events.length; i++) {
     const t = events[i]!.lockTime;
@@ -419,18 +560,31 @@ function doorReport(
     }
     applyState(state, events[i]!);
   }
+  let lastIn = firstIn - 1;
+  for (let i = events.length - 1; i >= firstIn; i--) {
+    const t = events[i]!.lockTime;
+    if (t !== null && t <= to) {
+      lastIn = i;
+      break;
+    }
+  }
+  // The claim up to the window's end runs to the first event at or after it (seq order).
+  const windowEnd = lastIn >= 0 && events[lastIn]!.lockTime === to ? lastIn : lastIn + 1;
   const stateAtStart = { ...state };
-  const inWindow = events.slice(firstIn).filter((e) => e.lockTime === null || e.lockTime <= to);
+  const inWindow = events.slice(firstIn, lastIn + 1);
+  /** Index (into `events`) of the window's k-th event. */
+  const at = (k: number): number => firstIn + k;
 
   // The narrative.
   const phrases: string[] = [
     `was ${state.bolt === null ? "in an unknown state" : state.bolt.toLowerCase()}${state.door === null ? "" : ` with the door ${state.door.toLowerCase()}`} at ${hms(f, from)}`,
   ];
-  const notable = inWindow.filter((e) => !QUIET_KINDS.has(e.kind));
+  const notable = inWindow.map((e, k) => ({ e, i: at(k) })).filter(({ e }) => !QUIET_KINDS.has(e.kind));
   let lastTime = from;
+  let lastIndex = firstIn - 1;
   for (let k = 0; k < notable.length; k++) {
-    const e = notable[k]!;
-    const next = notable[k + 1];
+    const { e, i } = notable[k]!;
+    const next = notable[k + 1]?.e;
     // A forced-open or ajar door change is followed by its alarm: tell it once.
     if (
       e.kind === EventKind.DoorStateChange &&
@@ -440,44 +594,65 @@ function doorReport(
     ) {
       continue;
     }
+    // A clock walked in steps is told once, as one run.
+    let runEnd = k;
+    while (e.kind === EventKind.ClockSet && notable[runEnd + 1]?.e.kind === EventKind.ClockSet) runEnd++;
+    if (runEnd > k) {
+      const run = notable.slice(k, runEnd + 1);
+      const end = run[run.length - 1]!;
+      const c = state.bolt === "Locked" ? coverage(events, lastIndex, end.i, f) : null;
+      const endTime = end.e.lockTime ?? lastTime;
+      phrases.push(
+        c !== null && !c.ok
+          ? `whether a credential was used before ${hms(f, endTime)} cannot be proven (${c.why})`
+          : clockSetWords(
+              run.map((x) => x.e),
+              f,
+            ).replace(/: no claim across it$/, ""),
+      );
+      lastTime = endTime;
+      lastIndex = end.i;
+      k = runEnd;
+      continue;
+    }
     const t = e.lockTime;
     if (t === null) {
       phrases.push(describeAt(e, "at an unknown time"));
       continue;
     }
-    if (state.bolt === "Locked" && t - lastTime >= 60_000) {
-      const c = coverage(events, lastTime, t, f);
-      if (c.ok) phrases.push(`no valid credential used until ${hms(f, t)}, ${describeWhen(e)}`);
-      else
-        phrases.push(
-          `whether a credential was used before ${hms(f, t)} cannot be proven (${c.why})`,
-          describeAt(e, hms(f, t)),
-        );
-    } else {
-      phrases.push(describeAt(e, hms(f, t)));
-    }
+    const c = state.bolt === "Locked" ? coverage(events, lastIndex, i, f) : null;
+    if (c !== null && !c.ok)
+      phrases.push(
+        `whether a credential was used before ${hms(f, t)} cannot be proven (${c.why})`,
+        // A clock change is already named in the reason.
+        ...(e.kind === EventKind.ClockSet ? [] : [describeAt(e, hms(f, t), f)]),
+      );
+    else if (c !== null && t - lastTime >= 60_000)
+      phrases.push(`no valid credential used until ${hms(f, t)}, ${describeWhen(e, f)}`);
+    else phrases.push(describeAt(e, hms(f, t), f));
     applyState(state, e);
     lastTime = t;
+    lastIndex = i;
   }
-  if (state.bolt === "Locked" && to - lastTime >= 60_000) {
-    const c = coverage(events, lastTime, to, f);
-    phrases.push(
-      c.ok
-        ? `no valid credential used until the end of the window (${hms(f, to)})`
-        : `whether a credential was used before ${hms(f, to)} cannot be proven (${c.why})`,
-    );
+  if (state.bolt === "Locked") {
+    const c = coverage(events, lastIndex, windowEnd, f);
+    if (!c.ok) phrases.push(`whether a credential was used before ${hms(f, to)} cannot be proven (${c.why})`);
+    else if (to - lastTime >= 60_000)
+      phrases.push(`no valid credential used until the end of the window (${hms(f, to)})`);
   }
   const summary = `${name} ${phrases.join("; ")}.`;
 
   // Statements: each stretch while the bolt was locked, from the window's start or a lock event to
-  // the next granted access or the window's end.
+  // the next granted access or the window's end, each checked over the events between (by seq).
   const periods: ReportPeriod[] = [];
   const bolt: DoorState = { ...stateAtStart };
-  let lockedSince: number | null = bolt.bolt === "Locked" ? from : null;
-  const close = (b: number): void => {
-    if (lockedSince === null || b <= lockedSince) return;
-    const a = lockedSince;
-    const c = coverage(events, a, b, f);
+  let lockedSince: { time: number; index: number } | null =
+    bolt.bolt === "Locked" ? { time: from, index: firstIn - 1 } : null;
+  const close = (b: number, endIndex: number): void => {
+    if (lockedSince === null) return;
+    const a = lockedSince.time;
+    const c = coverage(events, lockedSince.index, endIndex, f);
+    if (c.ok && b <= a) return;
     const span = `between ${full(f, a)} and ${full(f, b)} (${f.zone}), while it was locked`;
     periods.push(
       c.ok
@@ -495,15 +670,17 @@ function doorReport(
           },
     );
   };
-  for (const e of inWindow) {
+  for (let k = 0; k < inWindow.length; k++) {
+    const e = inWindow[k]!;
     if (e.lockTime === null) continue;
     applyState(bolt, e);
     if (isGrantedAccess(e)) {
-      close(e.lockTime);
+      close(e.lockTime, at(k));
       lockedSince = null;
-    } else if (bolt.bolt === "Locked" && lockedSince === null) lockedSince = e.lockTime;
+    } else if (bolt.bolt === "Locked" && lockedSince === null)
+      lockedSince = { time: e.lockTime, index: at(k) };
   }
-  close(to);
+  close(to, windowEnd);
   if (bolt.bolt !== "Locked" && lockedSince === null && periods.length === 0) {
     periods.push({
       from: iso(from),
@@ -526,7 +703,7 @@ function doorReport(
     time: e.lockTime === null ? null : iso(e.lockTime),
     local: e.lockTime === null ? null : full(f, e.lockTime),
     kind: KIND_NAMES.get(e.kind) ?? String(e.kind),
-    text: describeAt(e, "").replace(/\s+/g, " ").replace(/ :/, ":").trim(),
+    text: describeAt(e, "", f).replace(/\s+/g, " ").replace(/ :/, ":").trim(),
     assurance: "sealed-by-lock",
     leafIndex: e.leafIndex,
   }));
@@ -563,11 +740,18 @@ function doorReport(
   };
 }
 
-/** The report of a verification: full facts when valid, the failure otherwise. */
-export function buildEvidenceReport(result: EvidenceVerification): EvidenceReport {
+/**
+ * The report of a verification: full facts when valid, the failure otherwise. `conclusion` is the
+ * verdict given what the verifier pinned (default: nothing pinned, so at best not conclusive).
+ */
+export function buildEvidenceReport(
+  result: EvidenceVerification,
+  conclusion: EvidenceVerdict = evidenceVerdict(result),
+): EvidenceReport {
   const base = {
     format: "latchkey-evidence-report" as const,
     version: 1 as const,
+    conclusion,
     heartbeatMaxGapMinutes: HEARTBEAT_MAX_GAP_MS / 60_000,
   };
   if (result.status !== "valid") {
@@ -603,6 +787,11 @@ export function buildEvidenceReport(result: EvidenceVerification): EvidenceRepor
   });
   const ownerFp = keyFingerprint(b.owner.publicKey);
   const proven = [
+    ...(conclusion.keys?.owner.pinned === true && conclusion.keys.ledger.pinned
+      ? [
+          `The owner key ${ownerFp} and the ledger key ${keyFingerprint(b.ledger.publicKey)} are the ones you pinned: the bundle speaks for the site whose key card you hold.`,
+        ]
+      : []),
     ...doors.flatMap((d) => d.proven),
     `Every event is a leaf of the hub's append-only ledger "${b.ledger.origin}": each has an inclusion proof in its checkpoint of size ${head.size}, signed by the ledger key ${keyFingerprint(b.ledger.publicKey)}.`,
     ...(v.checkpoints.length > 1
@@ -615,6 +804,10 @@ export function buildEvidenceReport(result: EvidenceVerification): EvidenceRepor
       const last = own[own.length - 1]!;
       return `${door}'s lock itself acknowledged the ledger checkpoint${own.length > 1 ? "s" : ""} of size ${own.map((a) => a.treeSize).join(", ")} (the last at seq ${last.seq}${last.local === null ? "" : `, ${last.local}`}), and the head checkpoint extends ${own.length > 1 ? "them" : "it"}: the hub cannot have shown the lock a different history.`;
     }),
+    ...(v.witnesses.at(-1)?.cosigned ?? []).map(
+      (w) =>
+        `Witness ${w.name}, whose key you pinned, cosigned the head checkpoint (size ${head.size}) at ${iso(w.timestamp * 1000)}: it had checked that this history extends everything it cosigned before, so the hub cannot rewrite it without that witness noticing.`,
+    ),
   ];
   const notProven = [
     ...doors.flatMap((d) => d.notProven),
@@ -624,12 +817,21 @@ export function buildEvidenceReport(result: EvidenceVerification): EvidenceRepor
         ]
       : []),
     "Who was at the door: the lock proves which credential was used (for example user #1's PIN), not which person held it.",
-    `Trust rests on the owner key ${ownerFp}: compare it with the fingerprint the owner gave you independently (\`latchkey verify --owner-key\`).`,
-    ...(v.head.otherSignatures.length > 0
-      ? [
-          `Cosignatures by ${v.head.otherSignatures.join(", ")} are present but were not checked (no witness keys are pinned).`,
-        ]
-      : []),
+    ...(conclusion.keys?.owner.pinned === true && conclusion.keys.ledger.pinned
+      ? []
+      : [
+          `Whose lock and ledger these are: the owner key ${ownerFp} and ledger key ${keyFingerprint(b.ledger.publicKey)} were not both pinned; compare them with the owner's key card and verify again with \`latchkey verify --trust\`.`,
+        ]),
+    ...(() => {
+      // Cosignatures on the head that no pinned witness accounts for were not checked.
+      const checked = new Set((v.witnesses.at(-1)?.cosigned ?? []).map((w) => w.name));
+      const unchecked = v.head.otherSignatures.filter((name) => !checked.has(name));
+      return unchecked.length > 0
+        ? [
+            `Cosignatures by ${unchecked.join(", ")} are present but were not checked (those witnesses' keys are not pinned).`,
+          ]
+        : [];
+    })(),
   ];
   return {
     ...base,
@@ -656,13 +858,19 @@ export function buildEvidenceReport(result: EvidenceVerification): EvidenceRepor
 // ---------------------------------------------------------------- rendering
 
 export function renderEvidenceReportText(r: EvidenceReport): string {
-  const lines: string[] = [];
-  if (r.verdict !== "valid") {
-    lines.push(`${r.verdict === "invalid" ? "INVALID" : "UNREADABLE"}: ${r.failure?.message ?? ""}`);
-    if (r.failure !== null) lines.push(`  first failing element: ${r.failure.element} (${r.failure.reason})`);
+  const c = r.conclusion;
+  const lines: string[] = [c.headline];
+  // A refused bundle tells no story: only why it was refused.
+  const refusal = c.verdict === "invalid" || c.verdict === "unreadable" ? (c.reasons[0] ?? null) : null;
+  if (refusal !== null || r.verdict !== "valid") {
+    if (refusal !== null) lines.push(`  first failing element: ${refusal.element} (${refusal.code})`);
     return lines.join("\n") + "\n";
   }
-  lines.push(`VALID evidence bundle: ${r.window?.from ?? ""} to ${r.window?.to ?? ""}`);
+  for (const x of c.reasons) lines.push(`  - ${x.message}`);
+  lines.push("");
+  lines.push(
+    `The bundle is internally consistent (every signature, hash link and proof checks out): ${r.window?.from ?? ""} to ${r.window?.to ?? ""}`,
+  );
   for (const d of r.doors) lines.push("", d.summary);
   lines.push("", "Proven:");
   for (const p of r.proven) lines.push(`  - ${p}`);
@@ -687,26 +895,62 @@ const esc = (s: string): string =>
 
 export const REPORT_CSS = `body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
 .verdict{padding:1rem 1.25rem;border-radius:8px;font-size:1.2rem;font-weight:600}
-.valid{background:#e6f4ea;border:2px solid #1e7b34}.invalid,.unreadable{background:#fdecea;border:2px solid #b3261e}
+.proven{background:#e6f4ea;border:2px solid #1e7b34}.invalid,.unreadable{background:#fdecea;border:2px solid #b3261e}
+.not-conclusive{background:#fff4e5;border:2px solid #8a5300}.verdict-name{font-size:1.5rem}.verdict p,.verdict ul{font-size:1rem;font-weight:400;margin:.4rem 0}
 .summary{font-size:1.1rem;background:#f5f5f5;padding:.75rem 1rem;border-left:4px solid #555}
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-bottom:1px solid #ddd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 .heartbeat{color:#777}.tag{font-size:.75rem;background:#eee;border-radius:4px;padding:0 .3rem;white-space:nowrap}
 code{font-size:.85rem}li{margin:.25rem 0}`;
 
+const VERDICT_TITLES = {
+  proven: "Proven",
+  "not-conclusive": "Not conclusive",
+  invalid: "Invalid evidence bundle",
+  unreadable: "Not a readable evidence bundle",
+} as const;
+
+/**
+ * The verdict, first and unmistakable: its name, the one-line headline, the reasons (each with
+ * its stable code) and, when the bundle was read, the key fingerprints to compare.
+ */
+export function renderVerdictBanner(c: EvidenceVerdict): string {
+  const out = [
+    `<div class="verdict ${c.verdict}" data-verdict="${c.verdict}" data-exit-code="${c.exitCode}">`,
+    `<div class="verdict-name">${VERDICT_TITLES[c.verdict]}</div>`,
+    `<p data-headline>${esc(c.headline)}</p>`,
+  ];
+  if (c.verdict !== "proven" && c.reasons.length > 0)
+    out.push(
+      "<ul data-reasons>",
+      ...c.reasons.map(
+        (x) =>
+          `<li data-reason-code="${esc(x.code)}" data-reason-element="${esc(x.element)}">${esc(x.message)}</li>`,
+      ),
+      "</ul>",
+    );
+  if (c.keys !== null)
+    out.push(
+      `<p class="keys">Owner key <code data-owner-fingerprint>${esc(c.keys.owner.fingerprint)}</code> (${c.keys.owner.pinned ? "pinned" : "not pinned"}); ledger <code>${esc(c.keys.ledger.origin)}</code> key <code data-ledger-fingerprint>${esc(c.keys.ledger.fingerprint)}</code> (${c.keys.ledger.pinned ? "pinned" : "not pinned"}).</p>`,
+    );
+  out.push("</div>");
+  return out.join("");
+}
+
 /** The report as an HTML fragment (the page body), every value escaped. */
 export function renderEvidenceReportBody(r: EvidenceReport): string {
-  const out: string[] = [];
-  if (r.verdict !== "valid") {
+  const c = r.conclusion;
+  const out: string[] = [renderVerdictBanner(c)];
+  // A refused bundle tells no story: only why it was refused.
+  const refusal = c.verdict === "invalid" || c.verdict === "unreadable" ? (c.reasons[0] ?? null) : null;
+  if (refusal !== null || r.verdict !== "valid") {
     out.push(
-      `<div class="verdict ${r.verdict}" data-verdict="${r.verdict}">${r.verdict === "invalid" ? "Invalid evidence bundle" : "Not a readable evidence bundle"}</div>`,
-      `<p>First failing element: <code data-element>${esc(r.failure?.element ?? "")}</code> — <span data-reason>${esc(r.failure?.reason ?? "")}</span></p>`,
-      `<p>${esc(r.failure?.message ?? "")}</p>`,
+      `<p>First failing element: <code data-element>${esc(refusal?.element ?? "")}</code> — <span data-reason>${esc(refusal?.code ?? "")}</span></p>`,
       `<p>Nothing in this file may be relied on.</p>`,
     );
     return out.join("\n");
   }
   out.push(
-    `<div class="verdict valid" data-verdict="valid">Valid evidence bundle — every signature, hash link and proof checks out</div>`,
+    `<p data-verification="valid">The bundle is internally consistent: every signature, hash link and proof checks out.</p>`,
     `<p>Window: ${esc(r.window?.from ?? "")} to ${esc(r.window?.to ?? "")} (UTC). Exported ${esc(r.generatedAt ?? "")}.</p>`,
   );
   for (const d of r.doors)
@@ -759,7 +1003,7 @@ export function renderEvidenceReportBody(r: EvidenceReport): string {
 /** A complete, self-contained HTML page (no scripts, no external resources). */
 export function renderEvidenceReportHtml(r: EvidenceReport): string {
   const title =
-    r.verdict === "valid"
+    r.verdict === "valid" && r.conclusion.verdict !== "invalid"
       ? `Evidence report: ${r.doors.map((d) => d.door).join(", ")}`
       : "Evidence report: invalid bundle";
   return `<!doctype html>

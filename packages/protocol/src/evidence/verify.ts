@@ -25,12 +25,15 @@ import type { SignedLockEvent } from "../journal/event.js";
 import { EventKind } from "../journal/kinds.js";
 import { verifyJournalRecords } from "../journal/verify.js";
 import { sha256MerkleHasher, type MerkleHasher } from "../merkle/hasher.js";
-import { encodeLedgerLeaf, LedgerLeafKind } from "../merkle/leaf.js";
-import { verifyConsistency, verifyInclusion } from "../merkle/verify.js";
+import { encodeLockEventLeaf } from "../merkle/leaf.js";
+import { InclusionBatchVerifier } from "../merkle/inclusion-batch.js";
+import { verifyConsistency } from "../merkle/verify.js";
 import { checkpointTextHash, openCheckpoint, type Checkpoint } from "../note/checkpoint.js";
 import { encodeBase64 } from "../note/base64.js";
 import type { NoteSignature } from "../note/signed-note.js";
 import type { EpochMs } from "../units.js";
+import type { PinnedWitness } from "../witness/witness.js";
+import { checkBundleWitnesses, type CheckpointWitnesses } from "./witnesses.js";
 import { EVIDENCE_SEAL_TAG, parseEvidenceBundle, type EvidenceBundle } from "./bundle.js";
 import {
   decodeCommissioningRecord,
@@ -83,6 +86,8 @@ export interface VerifiedBundle {
   readonly head: VerifiedCheckpoint;
   readonly locks: readonly VerifiedLock[];
   readonly acks: readonly VerifiedAck[];
+  /** Per checkpoint, which pinned witnesses cosigned it (empty without `witnessKeys`). */
+  readonly witnesses: readonly CheckpointWitnesses[];
 }
 
 export type EvidenceVerification =
@@ -95,11 +100,22 @@ export interface EvidenceVerifyOptions {
   readonly ed25519: Ed25519;
   /** Default: the pure SHA-256 RFC 6962 hasher. */
   readonly hasher?: MerkleHasher;
-  /** Default: @noble SHA-256 (for the seal). */
-  readonly sha256?: (data: Uint8Array) => Uint8Array;
+  /**
+   * SHA-256 of the concatenation of `parts` (for the seal, over the whole file but its seal
+   * member: hashed in pieces so a 100 MB bundle is not copied). Default: @noble's; in Node pass
+   * `nodeSha256Parts` from "@latchkey/protocol/node", several times faster on large files.
+   */
+  readonly sha256?: (parts: readonly Uint8Array[]) => Uint8Array;
   /** Refuse unless the owner / ledger key is exactly this one (obtained out of band). */
   readonly expectOwnerKey?: Uint8Array;
   readonly expectLedgerKey?: Uint8Array;
+  /**
+   * Pinned witnesses (docs/witness.md): the head checkpoint must carry a valid cosignature/v1
+   * from each — or from `witnessThreshold` of them — else `not-witnessed`; a pinned witness's
+   * cosignature that does not verify on any checkpoint is `bad-signature`.
+   */
+  readonly witnessKeys?: readonly PinnedWitness[];
+  readonly witnessThreshold?: number;
 }
 
 class Failure extends Error {
@@ -121,8 +137,18 @@ export function evidenceSealMessage(
   unsealed: Uint8Array,
   hash: (d: Uint8Array) => Uint8Array = (d) => sha256(d),
 ): Uint8Array {
+  return sealMessageOfDigest(hash(unsealed));
+}
+
+function sealMessageOfDigest(digest: Uint8Array): Uint8Array {
   // The 0x00 byte can never occur in a signed note, so a seal can never pass as a checkpoint.
-  return concatBytes(new TextEncoder().encode(EVIDENCE_SEAL_TAG), Uint8Array.of(0), hash(unsealed));
+  return concatBytes(new TextEncoder().encode(EVIDENCE_SEAL_TAG), Uint8Array.of(0), digest);
+}
+
+function nobleSha256Parts(parts: readonly Uint8Array[]): Uint8Array {
+  const h = sha256.create();
+  for (const part of parts) h.update(part);
+  return h.digest();
 }
 
 /** Short public-key fingerprint for people: SHA-256(key), first 8 bytes, hex in groups of 4. */
@@ -130,12 +156,13 @@ export function keyFingerprint(publicKey: Uint8Array): string {
   return (toHex(sha256(publicKey).slice(0, 8)).match(/.{4}/g) ?? []).join(" ");
 }
 
-function unsealedFromFile(file: Uint8Array, seal: Uint8Array): Uint8Array {
+/** The file without its seal member, as the two pieces around it (the seal's hash covers them). */
+function unsealedFromFile(file: Uint8Array, seal: Uint8Array): [Uint8Array, Uint8Array] {
   // The file is canonical, so the seal member is exactly this text, once, at the top level.
   const member = new TextEncoder().encode(`,"seal":"${encodeBase64(seal)}"`);
   outer: for (let i = file.length - member.length; i >= 0; i--) {
     for (let j = 0; j < member.length; j++) if (file[i + j] !== member[j]) continue outer;
-    return concatBytes(file.subarray(0, i), file.subarray(i + member.length));
+    return [file.subarray(0, i), file.subarray(i + member.length)];
   }
   return fail("seal", "malformed", "the seal member is not where the canonical form puts it");
 }
@@ -207,6 +234,22 @@ function openCheckpoints(b: EvidenceBundle, opts: EvidenceVerifyOptions): Verifi
   return out;
 }
 
+/** Step 4b: the pinned witnesses' cosignatures (./witnesses.ts). */
+function checkWitnesses(
+  b: EvidenceBundle,
+  checkpoints: readonly VerifiedCheckpoint[],
+  opts: EvidenceVerifyOptions,
+): readonly CheckpointWitnesses[] {
+  const r = checkBundleWitnesses(
+    b.checkpoints,
+    checkpoints.map((c) => c.checkpoint.size),
+    opts.witnessKeys ?? [],
+    opts.witnessThreshold,
+    opts.ed25519,
+  );
+  return "failure" in r ? fail(r.failure.element, r.failure.reason, r.failure.detail) : r.facts;
+}
+
 function recordSeq(record: Uint8Array): number {
   // The seq sits at a fixed offset (19, u64); an unreadable one is left for the decoder to name.
   if (record.length < 27) return 0;
@@ -234,7 +277,12 @@ function checkChain(b: EvidenceBundle, i: number, opts: EvidenceVerifyOptions): 
     const segment = lock.events.slice(start, end);
     const result = verifyJournalRecords(
       segment.map((e) => e.record),
-      { publicKey: lock.publicKey, ed25519: opts.ed25519, firstSeq },
+      {
+        publicKey: lock.publicKey,
+        ed25519: opts.ed25519,
+        firstSeq,
+        ...(opts.sha256 === undefined ? {} : { sha256: (d: Uint8Array) => opts.sha256!([d]) }),
+      },
     );
     if (result.fault !== null) {
       const f = result.fault;
@@ -246,7 +294,8 @@ function checkChain(b: EvidenceBundle, i: number, opts: EvidenceVerifyOptions): 
     }
     result.events.forEach((e, k) => {
       const src = lock.events[start + k]!;
-      out.push({ ...e, leafIndex: src.leafIndex, hubTimeMs: src.hubTimeMs });
+      // The journal verifier's events are ours: extend them rather than copy 100,000 objects.
+      out.push(Object.assign(e, { leafIndex: src.leafIndex, hubTimeMs: src.hubTimeMs }));
     });
     if (range === undefined) break;
     start = end;
@@ -313,6 +362,7 @@ function verifyParsed(b: EvidenceBundle, file: Uint8Array, opts: EvidenceVerifyO
   });
   const records = b.locks.map((_, i) => checkCommissioning(b, i, opts));
   const checkpoints = openCheckpoints(b, opts);
+  const witnesses = checkWitnesses(b, checkpoints, opts);
   const head = checkpoints[checkpoints.length - 1]!;
   const chains = b.locks.map((_, i) => checkChain(b, i, opts));
   const acks = chains.flatMap((events, i) => checkAcks(events, i, checkpoints));
@@ -325,29 +375,20 @@ function verifyParsed(b: EvidenceBundle, file: Uint8Array, opts: EvidenceVerifyO
       proofFailure(`consistency[${j}]`, e);
     }
   });
+  // One verifier for every event: neighbouring leaves share their paths (inclusion-batch.ts).
+  const inclusion = new InclusionBatchVerifier(hasher, head.checkpoint.size, head.checkpoint.rootHash);
   b.locks.forEach((lock, i) => {
+    const lockId = lockIdBytesFromPublicKey(lock.publicKey);
     lock.events.forEach((e, k) => {
       const el = `locks[${i}].events[${k}]`;
       let leaf: Uint8Array;
       try {
-        leaf = encodeLedgerLeaf({
-          kind: LedgerLeafKind.LockEvent,
-          hubTimeMs: e.hubTimeMs,
-          lockId: lockIdBytesFromPublicKey(lock.publicKey),
-          record: e.record,
-        });
+        leaf = encodeLockEventLeaf(e.hubTimeMs, lockId, e.record);
       } catch (err) {
         return fail(el, "malformed", isLatchkeyError(err) ? err.message : "not a ledger leaf");
       }
       try {
-        verifyInclusion(
-          hasher,
-          e.leafIndex,
-          head.checkpoint.size,
-          hasher.hashLeaf(leaf),
-          e.proof,
-          head.checkpoint.rootHash,
-        );
+        inclusion.verify(e.leafIndex, hasher.hashLeaf(leaf), e.proof);
       } catch (err) {
         fail(
           el,
@@ -373,8 +414,8 @@ function verifyParsed(b: EvidenceBundle, file: Uint8Array, opts: EvidenceVerifyO
         `end at seq ${last.seq}, before the window's end: later events are missing`,
       );
   });
-  const unsealed = unsealedFromFile(file, b.seal);
-  if (!opts.ed25519.verify(b.ledger.publicKey, evidenceSealMessage(unsealed, opts.sha256), b.seal))
+  const digest = (opts.sha256 ?? nobleSha256Parts)(unsealedFromFile(file, b.seal));
+  if (!opts.ed25519.verify(b.ledger.publicKey, sealMessageOfDigest(digest), b.seal))
     fail(
       "seal",
       "bad-signature",
@@ -386,7 +427,7 @@ function verifyParsed(b: EvidenceBundle, file: Uint8Array, opts: EvidenceVerifyO
     commissioning: records[i]!,
     events: chains[i]!,
   }));
-  return { bundle: b, checkpoints, head, locks, acks };
+  return { bundle: b, checkpoints, head, locks, acks, witnesses };
 }
 
 /** Verifies a bundle file's bytes. Never throws for bad input. */

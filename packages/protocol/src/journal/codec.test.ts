@@ -118,6 +118,62 @@ const DENIAL_SIGNATURE =
   "98be9bfca5a776f3d90f6b7c86723c43bc1344780ec196c6868772fc3f3ea3298c47edfe318e830e9b964c39eaa761267b2b06812ef6166ca862203e966cd608";
 const DENIAL_HASH = "4f95bb96b57515e07ff9228cbc27e6749741f5c8a15fa3ada18ba08d462b2ed1";
 
+// Version 2 (what locks write): version 1's fields plus the monotonic reading after bootId.
+const BOOT_EVENT_V2: LockEvent = { ...BOOT_EVENT, version: 2, monotonicMs: 1500 };
+const BOOT_BODY_V2 = [
+  "02", //                                  version 2
+  "0001", //                                kind 1 = Boot (u16)
+  "39f713d0a644253f04529421b9f51b9b", //    lockId (16)
+  "0000000000000001", //                    seq 1 (u64)
+  "00112233445566778899aabbccddeeff", //    bootId (16)
+  "00000000000005dc", //                    monotonicMs 1500: ms since this boot (u64)
+  "01", //                                  flags: 0x01 lockTime known; no actor fields
+  "0000019b76daa800", //                    lockTime 1767225600000 ms (u64)
+  "0000", //                                userIndex absent → 0
+  "00", //                                  credentialType absent → 0
+  "0000", //                                credentialIndex absent → 0
+  "00".repeat(32), //                       prevHash: zeros for seq 1
+  "02", //                                  2 details entries, keys in byte order
+  "09" + "626f6f74436f756e74", //           key "bootCount" (9 bytes)
+  "02" + "0000000000000001", //             int (0x02) 1 as i64
+  "06" + "726561736f6e", //                 key "reason" (6 bytes)
+  "01" + "0008" + "706f7765722d6f6e", //    string (0x01), 8 bytes "power-on"
+].join("");
+const BOOT_SIGNATURE_V2 =
+  "e3f96c618eda937bae35db64f731dbbd49ae19f2f229be0c4d8bbdabf63b352da0de5f78ad9c6a248ae4efa4f7fa22d145361469760261a02d01ca2c47d0740a";
+const BOOT_HASH_V2 = "0d7079c250ff8c58d4ef24ce0e2c912c2381398e1c1e354a6f22bdd078e094e2";
+
+const DENIAL_EVENT_V2: LockEvent = {
+  ...DENIAL_EVENT,
+  version: 2,
+  monotonicMs: 0x12_3456_789a,
+  prevHash: fromHex(BOOT_HASH_V2),
+};
+const DENIAL_BODY_V2 = [
+  "02", //                                   version 2
+  "0011", //                                 kind 17 = LockOperationError
+  "39f713d0a644253f04529421b9f51b9b", //     lockId
+  "0000000000000002", //                     seq 2
+  "00112233445566778899aabbccddeeff", //     bootId
+  "000000123456789a", //                     monotonicMs 78187493530 (about 905 days since boot)
+  "0e", //                                   flags: user index, credential type, credential index; time unknown
+  "0000000000000000", //                     lockTime unknown → 0
+  "0003", //                                 userIndex 3
+  "01", //                                   credentialType 1 = PIN (Matter numbering)
+  "0007", //                                 credentialIndex 7
+  BOOT_HASH_V2, //                           prevHash = hash of event 1
+  "06", //                                   6 entries, the same as in version 1
+  "04" + "626c6f62" + "06" + "0002" + "dead", // "blob": bytes (0x06), 2 bytes
+  "03" + "6e6567" + "02" + "fffffffffffffffe", // "neg": int -2 (two's complement)
+  "02" + "6f6b" + "04", //                   "ok": false (0x04, no payload)
+  "05" + "726174696f" + "03" + "3fe0000000000000", // "ratio": float64 0.5
+  "06" + "726561736f6e" + "01" + "0010" + "6f7574736964652d7363686564756c65", // "reason": "outside-schedule"
+  "06" + "736f75726365" + "01" + "0006" + "4b6579706164", // "source": "Keypad"
+].join("");
+const DENIAL_SIGNATURE_V2 =
+  "dbc5a91092772ff296767110436fa29cf8e6c5f368ee596a2351d9f9066f3ddfc5a008cf3e50cd8981c3e34cd5fdf4a0f8a9d8dd79f69b3c5640b4dbf7f51409";
+const DENIAL_HASH_V2 = "a87dae5267139c270f8dc025ce70f55a391bbbfa7b61281cf5fa844e180c062d";
+
 describe("lock event codec: golden bytes", () => {
   it("derives the lock id as the first 16 bytes of SHA-256 of the public key", () => {
     const expected = createHash("sha256").update(PUB).digest().subarray(0, 16);
@@ -130,9 +186,18 @@ describe("lock event codec: golden bytes", () => {
   });
 
   it.each([
-    ["Boot, time known, no actor", BOOT_EVENT, BOOT_BODY, BOOT_SIGNATURE, BOOT_HASH],
+    ["v2 Boot, time known, no actor", BOOT_EVENT_V2, BOOT_BODY_V2, BOOT_SIGNATURE_V2, BOOT_HASH_V2],
     [
-      "denial, time unknown, full actor, every value type",
+      "v2 denial, time unknown, full actor, every value type",
+      DENIAL_EVENT_V2,
+      DENIAL_BODY_V2,
+      DENIAL_SIGNATURE_V2,
+      DENIAL_HASH_V2,
+    ],
+    // Version 1 records (journals and bundles made before version 2) still decode and re-encode.
+    ["v1 Boot, time known, no actor", BOOT_EVENT, BOOT_BODY, BOOT_SIGNATURE, BOOT_HASH],
+    [
+      "v1 denial, time unknown, full actor, every value type",
       DENIAL_EVENT,
       DENIAL_BODY,
       DENIAL_SIGNATURE,
@@ -167,78 +232,90 @@ function withByte(record: Uint8Array, offset: number, value: number): Uint8Array
   return copy;
 }
 
-describe("lock event codec: decoder refusals", () => {
-  const boot = fromHex(BOOT_BODY + BOOT_SIGNATURE);
-  const denial = fromHex(DENIAL_BODY + DENIAL_SIGNATURE);
+describe.each([
+  // Field offsets after bootId move by 8 bytes in version 2 (the monotonic reading).
+  ["v2", BOOT_BODY_V2, BOOT_SIGNATURE_V2, DENIAL_BODY_V2, DENIAL_SIGNATURE_V2, 8],
+  ["v1", BOOT_BODY, BOOT_SIGNATURE, DENIAL_BODY, DENIAL_SIGNATURE, 0],
+])(
+  "lock event codec: decoder refusals (%s)",
+  (_v, bootBody, bootSignature, denialBody, denialSignature, x) => {
+    const boot = fromHex(bootBody + bootSignature);
+    const denial = fromHex(denialBody + denialSignature);
 
-  it("checks the total length before anything else", () => {
-    expect(codeOf(() => decodeSignedLockEvent(boot.subarray(0, EVENT_RECORD_MIN_BYTES - 1)))).toBe(
-      "JOURNAL_RECORD_SIZE",
-    );
-    expect(codeOf(() => decodeSignedLockEvent(new Uint8Array(EVENT_RECORD_MAX_BYTES + 1)))).toBe(
-      "JOURNAL_RECORD_SIZE",
-    );
-    expect(codeOf(() => decodeSignedLockEvent(new Uint8Array(0)))).toBe("JOURNAL_RECORD_SIZE");
-  });
+    it("checks the total length before anything else", () => {
+      expect(codeOf(() => decodeSignedLockEvent(boot.subarray(0, EVENT_RECORD_MIN_BYTES - 1)))).toBe(
+        "JOURNAL_RECORD_SIZE",
+      );
+      expect(codeOf(() => decodeSignedLockEvent(new Uint8Array(EVENT_RECORD_MAX_BYTES + 1)))).toBe(
+        "JOURNAL_RECORD_SIZE",
+      );
+      expect(codeOf(() => decodeSignedLockEvent(new Uint8Array(0)))).toBe("JOURNAL_RECORD_SIZE");
+    });
 
-  it("rejects an unknown version and an unknown kind with stable codes", () => {
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 0, 2)))).toBe("JOURNAL_UNSUPPORTED_VERSION");
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 0, 0)))).toBe("JOURNAL_UNSUPPORTED_VERSION");
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 2, 7)))).toBe("JOURNAL_UNKNOWN_KIND");
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 1, 1)))).toBe("JOURNAL_UNKNOWN_KIND");
-  });
+    it("rejects an unknown version and an unknown kind with stable codes", () => {
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 0, 3)))).toBe("JOURNAL_UNSUPPORTED_VERSION");
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 0, 0)))).toBe("JOURNAL_UNSUPPORTED_VERSION");
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 2, 8)))).toBe("JOURNAL_UNKNOWN_KIND");
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 1, 1)))).toBe("JOURNAL_UNKNOWN_KIND");
+    });
 
-  it("rejects every non-canonical form", () => {
-    // Reserved flag bit.
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 43, 0x11)))).toBe("JOURNAL_NON_CANONICAL");
-    // Time flagged unknown but a time present.
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 43, 0x00)))).toBe("JOURNAL_NON_CANONICAL");
-    // Actor fields present while flagged absent.
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 53, 1)))).toBe("JOURNAL_NON_CANONICAL");
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 54, 1)))).toBe("JOURNAL_NON_CANONICAL");
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 56, 1)))).toBe("JOURNAL_NON_CANONICAL");
-    // Keys out of order: "bootCount" renamed "zootCount" sorts after "reason".
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 91, 0x7a)))).toBe("JOURNAL_NON_CANONICAL");
-    // Repeated key: "reason" → "bootCo" is impossible (length differs), so build one: two "ok" keys.
-    const twice = fromHex(BOOT_BODY.slice(0, 89 * 2) + "02" + "026f6b04" + "026f6b05" + BOOT_SIGNATURE);
-    expect(codeOf(() => decodeSignedLockEvent(twice))).toBe("JOURNAL_NON_CANONICAL");
-    // An integer stored as a float: ratio 0.5 → 1.0.
-    const ratioAt = DENIAL_BODY.indexOf("3fe0000000000000") / 2;
-    expect(codeOf(() => decodeSignedLockEvent(withByte(denial, ratioAt + 1, 0xf0)))).toBe(
-      "JOURNAL_NON_CANONICAL",
-    );
-  });
+    it("rejects every non-canonical form", () => {
+      // Reserved flag bit.
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 43 + x, 0x11)))).toBe("JOURNAL_NON_CANONICAL");
+      // Time flagged unknown but a time present.
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 43 + x, 0x00)))).toBe("JOURNAL_NON_CANONICAL");
+      // Actor fields present while flagged absent.
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 53 + x, 1)))).toBe("JOURNAL_NON_CANONICAL");
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 54 + x, 1)))).toBe("JOURNAL_NON_CANONICAL");
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 56 + x, 1)))).toBe("JOURNAL_NON_CANONICAL");
+      // Keys out of order: "bootCount" renamed "zootCount" sorts after "reason".
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 91 + x, 0x7a)))).toBe("JOURNAL_NON_CANONICAL");
+      // Repeated key: "reason" → "bootCo" is impossible (length differs), so build one: two "ok" keys.
+      const twice = fromHex(bootBody.slice(0, (89 + x) * 2) + "02" + "026f6b04" + "026f6b05" + bootSignature);
+      expect(codeOf(() => decodeSignedLockEvent(twice))).toBe("JOURNAL_NON_CANONICAL");
+      // An integer stored as a float: ratio 0.5 → 1.0.
+      const ratioAt = denialBody.indexOf("3fe0000000000000") / 2;
+      expect(codeOf(() => decodeSignedLockEvent(withByte(denial, ratioAt + 1, 0xf0)))).toBe(
+        "JOURNAL_NON_CANONICAL",
+      );
+    });
 
-  it("rejects bad values with LK_DECODE_* naming the field", () => {
-    // seq 0
-    const seq0 = boot.slice();
-    seq0.fill(0, 19, 27);
-    expect(codeOf(() => decodeSignedLockEvent(seq0))).toBe("LK_DECODE_INVALID");
-    // Unknown credential type (0x42) in the denial.
-    expect(codeOf(() => decodeSignedLockEvent(withByte(denial, 54, 0x42)))).toBe("LK_DECODE_INVALID");
-    // Unknown value type tag for "bootCount".
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 100, 0x09)))).toBe("LK_DECODE_INVALID");
-    // More than 32 entries declared.
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 89, 33)))).toBe("LK_DECODE_INVALID");
-    // A key with a non-identifier byte.
-    expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 91, 0x5f)))).toBe("LK_DECODE_INVALID");
-    // One byte short: the signature is truncated; one byte more: trailing.
-    const short = boot.subarray(0, boot.length - 1);
-    const err = (() => {
-      try {
-        decodeSignedLockEvent(short);
-      } catch (e) {
-        return e as LatchkeyError;
-      }
-      return null;
-    })();
-    expect(err?.code).toBe("LK_DECODE_TRUNCATED");
-    expect(err?.message).toContain("signature");
-    const long = new Uint8Array(boot.length + 1);
-    long.set(boot);
-    expect(codeOf(() => decodeSignedLockEvent(long))).toBe("LK_DECODE_TRAILING");
-  });
-});
+    it("rejects bad values with LK_DECODE_* naming the field", () => {
+      // seq 0
+      const seq0 = boot.slice();
+      seq0.fill(0, 19, 27);
+      expect(codeOf(() => decodeSignedLockEvent(seq0))).toBe("LK_DECODE_INVALID");
+      // Unknown credential type (0x42) in the denial.
+      expect(codeOf(() => decodeSignedLockEvent(withByte(denial, 54 + x, 0x42)))).toBe("LK_DECODE_INVALID");
+      // Unknown value type tag for "bootCount".
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 100 + x, 0x09)))).toBe("LK_DECODE_INVALID");
+      // More than 32 entries declared.
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 89 + x, 33)))).toBe("LK_DECODE_INVALID");
+      // A key with a non-identifier byte.
+      expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 91 + x, 0x5f)))).toBe("LK_DECODE_INVALID");
+      // One byte short: the signature is truncated; one byte more: trailing.
+      const short = boot.subarray(0, boot.length - 1);
+      const err = (() => {
+        try {
+          decodeSignedLockEvent(short);
+        } catch (e) {
+          return e as LatchkeyError;
+        }
+        return null;
+      })();
+      expect(err?.code).toBe("LK_DECODE_TRUNCATED");
+      expect(err?.message).toContain("signature");
+      const long = new Uint8Array(boot.length + 1);
+      long.set(boot);
+      expect(codeOf(() => decodeSignedLockEvent(long))).toBe("LK_DECODE_TRAILING");
+    });
+
+    if (x > 0)
+      it("rejects a monotonic reading beyond 2^53-1", () => {
+        expect(codeOf(() => decodeSignedLockEvent(withByte(boot, 43, 0x01)))).toBe("LK_DECODE_INVALID");
+      });
+  },
+);
 
 describe("lock event codec: encoder refusals", () => {
   const bad = (patch: Partial<LockEvent>): string =>
@@ -246,8 +323,15 @@ describe("lock event codec: encoder refusals", () => {
   const details = (d: EventDetails): string => bad({ details: d });
 
   it("refuses out-of-range fields with JOURNAL_EVENT_INVALID", () => {
-    expect(bad({ kind: 7 as never })).toBe("JOURNAL_EVENT_INVALID");
-    expect(bad({ version: 2 as never })).toBe("JOURNAL_EVENT_INVALID");
+    expect(bad({ kind: 8 as never })).toBe("JOURNAL_EVENT_INVALID");
+    expect(bad({ version: 3 as never })).toBe("JOURNAL_EVENT_INVALID");
+    // Version 2 needs the monotonic reading; version 1 cannot carry one.
+    expect(bad({ version: 2 })).toBe("JOURNAL_EVENT_INVALID");
+    expect(bad({ monotonicMs: 5 })).toBe("JOURNAL_EVENT_INVALID");
+    expect(bad({ version: 2, monotonicMs: -1 })).toBe("JOURNAL_EVENT_INVALID");
+    expect(bad({ version: 2, monotonicMs: 1.5 })).toBe("JOURNAL_EVENT_INVALID");
+    expect(bad({ version: 2, monotonicMs: 2 ** 53 })).toBe("JOURNAL_EVENT_INVALID");
+    expect(bad({ version: 2, monotonicMs: Number.MAX_SAFE_INTEGER })).toBe("no error");
     expect(bad({ seq: 0 })).toBe("JOURNAL_EVENT_INVALID");
     expect(bad({ seq: 2 ** 53 })).toBe("JOURNAL_EVENT_INVALID");
     expect(bad({ seq: 1.5 })).toBe("JOURNAL_EVENT_INVALID");
@@ -285,8 +369,11 @@ describe("lock event codec: encoder refusals", () => {
         "y".repeat(256),
       ]),
     );
-    const { record } = signLockEvent({ ...BOOT_EVENT, details: largest }, SEED, nodeEd25519);
+    const { record } = signLockEvent({ ...BOOT_EVENT_V2, details: largest }, SEED, nodeEd25519);
     expect(record.length).toBe(EVENT_RECORD_MAX_BYTES);
+    expect(signLockEvent({ ...BOOT_EVENT, details: largest }, SEED, nodeEd25519).record.length).toBe(
+      EVENT_RECORD_MAX_BYTES - 8,
+    );
     expect(decodeSignedLockEvent(record).details).toEqual(largest);
   });
 });
@@ -301,7 +388,8 @@ const detailValue = fc.oneof(
   fc.uint8Array({ maxLength: 256 }),
 );
 const arbitraryLockEvent: fc.Arbitrary<LockEvent> = fc.record({
-  version: fc.constant(1 as const),
+  version: fc.constant(2 as const),
+  monotonicMs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   lockId: fc.uint8Array({ minLength: 16, maxLength: 16 }),
   seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   bootId: fc.uint8Array({ minLength: 16, maxLength: 16 }),
@@ -319,12 +407,18 @@ const arbitraryLockEvent: fc.Arbitrary<LockEvent> = fc.record({
   prevHash: fc.uint8Array({ minLength: 32, maxLength: 32 }),
 });
 
-describe("lock event codec: properties", () => {
-  const sealed = signLockEvent(DENIAL_EVENT, SEED, nodeEd25519).record;
+/** Version 1 events (no monotonic reading), as journals and bundles made before version 2 hold. */
+const arbitraryLockEventV1: fc.Arbitrary<LockEvent> = arbitraryLockEvent.map(
+  ({ monotonicMs: _mono, ...e }) => ({ ...e, version: 1 as const }),
+);
 
-  it("round-trips any valid event; re-encoding gives the same bytes", () => {
+describe("lock event codec: properties", () => {
+  const sealed = signLockEvent(DENIAL_EVENT_V2, SEED, nodeEd25519).record;
+  const sealedV1 = signLockEvent(DENIAL_EVENT, SEED, nodeEd25519).record;
+
+  it("round-trips any valid event of either version; re-encoding gives the same bytes", () => {
     fc.assert(
-      fc.property(arbitraryLockEvent, (event) => {
+      fc.property(fc.oneof(arbitraryLockEvent, arbitraryLockEventV1), (event) => {
         const { event: signed, record } = signLockEvent(event, SEED, nodeEd25519);
         const decoded: SignedLockEvent = decodeSignedLockEvent(record);
         expect(decoded).toEqual(signed);
@@ -356,8 +450,9 @@ describe("lock event codec: properties", () => {
           maxLength: 4,
         }),
         fc.integer({ min: -8, max: 8 }),
-        (mutations, resize) => {
-          let input = sealed.slice();
+        fc.boolean(),
+        (mutations, resize, v1) => {
+          let input = (v1 ? sealedV1 : sealed).slice();
           for (const [at, value] of mutations) if (at < input.length) input[at] = value;
           if (resize < 0) input = input.subarray(0, input.length + resize);
           else if (resize > 0) input = Uint8Array.from([...input, ...new Uint8Array(resize)]);

@@ -4,7 +4,7 @@
  * document produce the same bytes; the decoder accepts only canonical bytes, so
  * `encodeSignedLockEvent(decodeSignedLockEvent(r))` always equals `r`.
  *
- *   record    = body ‖ signature(64)
+ *   record    = body ‖ signature(64)       (body: version 1 or 2; the lock writes version 2)
  *   signature = Ed25519(lock signing key, "latchkey/lock-event/v1" ‖ body)
  *   hash      = SHA-256(record)            (the next event's prevHash)
  */
@@ -18,7 +18,10 @@ import { EventKind, type EventActor, type EventDetails } from "./kinds.js";
 
 /** Domain-separation tag prepended to the body before signing. */
 export const LOCK_EVENT_PURPOSE = "latchkey/lock-event/v1";
-export const LOCK_EVENT_VERSION = 1;
+/** The version the lock writes: 2 adds the monotonic reading (ms since boot). */
+export const LOCK_EVENT_VERSION = 2;
+/** Version 1 (no monotonic reading): still decoded and re-encoded, for journals and bundles made before. */
+export const LOCK_EVENT_VERSION_1 = 1;
 export const LOCK_ID_BYTES = 16;
 export const BOOT_ID_BYTES = 16;
 export const EVENT_HASH_BYTES = 32;
@@ -33,19 +36,19 @@ export const DETAILS_MAX_VALUE_BYTES = 256;
 /** Keys are ASCII identifiers so byte order, UTF-16 order and JSON all agree, and no key can be "__proto__". */
 const DETAIL_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
-/** Fixed part of the body (everything but the details entries), in bytes. */
-export const EVENT_FIXED_BODY_BYTES = 90;
-/** Smallest valid record: fixed body, no details, signature. */
-export const EVENT_RECORD_MIN_BYTES = EVENT_FIXED_BODY_BYTES + EVENT_SIGNATURE_BYTES;
-/** Largest valid record: 32 entries of the largest key and value. */
-export const EVENT_RECORD_MAX_BYTES =
-  EVENT_FIXED_BODY_BYTES +
-  DETAILS_MAX_ENTRIES * (1 + DETAILS_MAX_KEY_BYTES + 1 + 2 + DETAILS_MAX_VALUE_BYTES) +
-  EVENT_SIGNATURE_BYTES;
+/** Fixed part of the body (everything but the details entries), in bytes: version 2. */
+export const EVENT_FIXED_BODY_BYTES = 98;
+/** The same for version 1 (no 8-byte monotonic reading). */
+export const EVENT_FIXED_BODY_BYTES_V1 = 90;
+const DETAILS_MAX_BYTES = DETAILS_MAX_ENTRIES * (1 + DETAILS_MAX_KEY_BYTES + 1 + 2 + DETAILS_MAX_VALUE_BYTES);
+/** Smallest valid record of any version: a version-1 fixed body, no details, signature. */
+export const EVENT_RECORD_MIN_BYTES = EVENT_FIXED_BODY_BYTES_V1 + EVENT_SIGNATURE_BYTES;
+/** Largest valid record of any version: version 2 with 32 entries of the largest key and value. */
+export const EVENT_RECORD_MAX_BYTES = EVENT_FIXED_BODY_BYTES + DETAILS_MAX_BYTES + EVENT_SIGNATURE_BYTES;
 
 const PURPOSE_BYTES = new TextEncoder().encode(LOCK_EVENT_PURPOSE);
 
-/** Flags byte (offset 43). */
+/** Flags byte (offset 51 in version 2, 43 in version 1). */
 const FLAG_TIME_KNOWN = 0x01;
 const FLAG_USER_INDEX = 0x02;
 const FLAG_CREDENTIAL_TYPE = 0x04;
@@ -159,12 +162,22 @@ function writeDetailValue(w: ByteWriter, value: EventDetails[string]): void {
  * Throws JOURNAL_EVENT_INVALID naming the field when the event cannot be encoded.
  */
 export function encodeLockEventBody(event: LockEvent): Uint8Array {
-  if (event.version !== LOCK_EVENT_VERSION) invalid("version", "must be 1");
+  const version = event.version;
+  if (version !== LOCK_EVENT_VERSION && version !== LOCK_EVENT_VERSION_1)
+    invalid("version", "must be 1 or 2");
   if (!isEventKind(event.kind)) invalid("kind", `${String(event.kind)} is not a known event kind`);
   checkLength(event.lockId, LOCK_ID_BYTES, "lockId");
   if (!Number.isSafeInteger(event.seq) || event.seq < 1)
     invalid("seq", "must be an integer from 1 to 2^53-1");
   checkLength(event.bootId, BOOT_ID_BYTES, "bootId");
+  const mono = event.monotonicMs;
+  if (version === LOCK_EVENT_VERSION) {
+    if (mono === undefined || !Number.isSafeInteger(mono) || mono < 0) {
+      invalid("monotonicMs", "must be an integer number of ms since boot (version 2)");
+    }
+  } else if (mono !== undefined) {
+    invalid("monotonicMs", "cannot be carried by a version 1 event");
+  }
   const time = event.lockTime;
   if (time !== null && (!Number.isSafeInteger(time) || time < 0)) {
     invalid("lockTime", "must be null or an integer number of ms since the epoch");
@@ -190,12 +203,13 @@ export function encodeLockEventBody(event: LockEvent): Uint8Array {
   const details = canonicalDetails(event.details);
 
   const w = new ByteWriter()
-    .u8(LOCK_EVENT_VERSION)
+    .u8(version)
     .u16(event.kind)
     .bytes(event.lockId)
     .u64(event.seq)
-    .bytes(event.bootId)
-    .u8(flags)
+    .bytes(event.bootId);
+  if (version === LOCK_EVENT_VERSION) w.u64(mono ?? 0);
+  w.u8(flags)
     .u64(time ?? 0)
     .u16(actor.userIndex ?? 0)
     .u8(credentialCode)
@@ -269,13 +283,13 @@ function readDetailValue(r: ByteReader, key: string): string | number | boolean 
     case VALUE_TRUE:
       return true;
     case VALUE_INT: {
-      const v = BigInt.asIntN(64, r.u64(`details.${key}`));
-      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER)) {
+      const v = r.i64SafeNumber(`details.${key}`);
+      if (v === null) {
         throw new LatchkeyError("LK_DECODE_INVALID", `journal event: details.${key} is outside ±(2^53-1)`, {
           field: `details.${key}`,
         });
       }
-      return Number(v);
+      return v;
     }
     case VALUE_FLOAT: {
       const raw = r.bytesFixed(8, `details.${key}`);
@@ -306,8 +320,14 @@ function readDetailValue(r: ByteReader, key: string): string | number | boolean 
  * (JOURNAL_UNSUPPORTED_VERSION) and kind (JOURNAL_UNKNOWN_KIND), then every field; rejects
  * non-canonical bytes (JOURNAL_NON_CANONICAL) and bad values (LK_DECODE_*). Never throws anything
  * but a LatchkeyError. Does NOT verify the signature: use `verifyLockEventRecord` or `verify.ts`.
+ * The byte fields (lockId, bootId, prevHash, signature) are views of `record`, not copies: a
+ * verifier decodes 100,000 of them, and neither side ever writes to them.
  */
-export function decodeSignedLockEvent(record: Uint8Array): SignedLockEvent {
+export function decodeSignedLockEvent(
+  record: Uint8Array,
+  /** SHA-256 for the event's hash (default @noble's; verifiers in Node pass node:crypto's). */
+  sha256Fn: (data: Uint8Array) => Uint8Array = lockEventHash,
+): SignedLockEvent {
   if (record.length < EVENT_RECORD_MIN_BYTES || record.length > EVENT_RECORD_MAX_BYTES) {
     throw new LatchkeyError(
       "JOURNAL_RECORD_SIZE",
@@ -317,7 +337,7 @@ export function decodeSignedLockEvent(record: Uint8Array): SignedLockEvent {
   }
   const r = new ByteReader(record, "journal event");
   const version = r.u8("version");
-  if (version !== LOCK_EVENT_VERSION) {
+  if (version !== LOCK_EVENT_VERSION && version !== LOCK_EVENT_VERSION_1) {
     throw new LatchkeyError(
       "JOURNAL_UNSUPPORTED_VERSION",
       `journal event: version ${version} is not supported`,
@@ -330,11 +350,13 @@ export function decodeSignedLockEvent(record: Uint8Array): SignedLockEvent {
   if (!isEventKind(kind)) {
     throw new LatchkeyError("JOURNAL_UNKNOWN_KIND", `journal event: kind ${kind} is not known`, { kind });
   }
-  const lockId = r.bytesFixed(LOCK_ID_BYTES, "lockId");
+  const lockId = r.viewOf(LOCK_ID_BYTES, "lockId");
   const seq = r.u64Number("seq");
   if (seq < 1)
     throw new LatchkeyError("LK_DECODE_INVALID", "journal event: seq must be at least 1", { field: "seq" });
-  const bootId = r.bytesFixed(BOOT_ID_BYTES, "bootId");
+  const bootId = r.viewOf(BOOT_ID_BYTES, "bootId");
+  // Version 2: the lock's monotonic clock (ms since this boot), which no one but the lock can set.
+  const monotonicMs = version === LOCK_EVENT_VERSION ? r.u64Number("monotonicMs") : undefined;
   const flags = r.u8("flags");
   if ((flags & ~FLAGS_DEFINED) !== 0)
     nonCanonical(`reserved flag bits set (0x${flags.toString(16)})`, { flags });
@@ -365,7 +387,7 @@ export function decodeSignedLockEvent(record: Uint8Array): SignedLockEvent {
       );
     }
   }
-  const prevHash = r.bytesFixed(EVENT_HASH_BYTES, "prevHash");
+  const prevHash = r.viewOf(EVENT_HASH_BYTES, "prevHash");
   const count = r.u8("details count");
   if (count > DETAILS_MAX_ENTRIES) {
     throw new LatchkeyError("LK_DECODE_INVALID", `journal event: ${count} details, at most 32 allowed`, {
@@ -383,7 +405,7 @@ export function decodeSignedLockEvent(record: Uint8Array): SignedLockEvent {
         length: keyLength,
       });
     }
-    const keyBytes = r.bytesFixed(keyLength, `details[${i}] key`);
+    const keyBytes = r.viewOf(keyLength, `details[${i}] key`);
     const key = String.fromCharCode(...keyBytes);
     if (!DETAIL_KEY_PATTERN.test(key)) {
       throw new LatchkeyError(
@@ -400,7 +422,7 @@ export function decodeSignedLockEvent(record: Uint8Array): SignedLockEvent {
     previousKey = key;
     details[key] = readDetailValue(r, key);
   }
-  const signature = r.bytesFixed(EVENT_SIGNATURE_BYTES, "signature");
+  const signature = r.viewOf(EVENT_SIGNATURE_BYTES, "signature");
   r.end();
 
   const actor: { userIndex?: number; credentialType?: CredentialType; credentialIndex?: number } = {};
@@ -408,17 +430,18 @@ export function decodeSignedLockEvent(record: Uint8Array): SignedLockEvent {
   if (credentialType !== undefined) actor.credentialType = credentialType;
   if (flags & FLAG_CREDENTIAL_INDEX) actor.credentialIndex = credentialIndex;
   return {
-    version: LOCK_EVENT_VERSION,
+    version,
     lockId,
     seq,
     bootId,
+    ...(monotonicMs === undefined ? {} : { monotonicMs }),
     lockTime: flags & FLAG_TIME_KNOWN ? (rawTime as EpochMs) : null,
     kind,
     actor,
     details,
     prevHash,
     signature,
-    hash: lockEventHash(record),
+    hash: sha256Fn(record),
   };
 }
 

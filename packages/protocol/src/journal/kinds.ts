@@ -7,7 +7,10 @@ export const EventKind = {
   Boot: 1,
   /** The journal was found cut short after a crash and repaired; details: droppedBytes. */
   JournalRecovered: 2,
-  /** The lock's clock was set or corrected; details: fromMs (absent if unknown), toMs, source. */
+  /**
+   * The lock's clock was set or corrected; details: fromMs (absent if the clock was unknown), toMs,
+   * source ("hub", "person", …); a person-authorised step adds authority, certificateSerial, subjectId.
+   */
   ClockSet: 3,
   /** Signed every few minutes while idle so silence is provable; details: lockState, doorState, battery. */
   Heartbeat: 4,
@@ -15,6 +18,8 @@ export const EventKind = {
   FactoryReset: 5,
   /** The lock was commissioned; details: ownerKeyHash, hubKeyHash. */
   Commissioned: 6,
+  /** A clock step larger than the lock's bound was refused (the clock is unchanged); details: fromMs, toMs, source, limitMs. */
+  ClockSetRefused: 7,
   /** Matter LockOperation: details operation ("Lock" | "Unlock" | "Unlatch" | "NonAccessUserEvent" | "ForcedUserEvent"), source. */
   LockOperation: 16,
   /** Matter LockOperationError: an access attempt that was refused; details: reason (DenyReason), source. */

@@ -26,15 +26,19 @@ interface Chain {
   records: Uint8Array[];
 }
 
-/** A valid chain of `n` events signed by `seed`, starting at seq `from` after `prevHash`. */
-function chain(n: number, seed = SEED, from = 1, prevHash = ZERO_HASH): Chain {
+/**
+ * A valid chain of `n` events signed by `seed`, starting at seq `from` after `prevHash`, in
+ * format version 2 (or 1: journals written before).
+ */
+function chain(n: number, seed = SEED, from = 1, prevHash = ZERO_HASH, version: 1 | 2 = 2): Chain {
   const lockId = lockIdBytesFromPublicKey(nodeEd25519.publicKey(seed));
   const out: Chain = { events: [], records: [] };
   let prev = prevHash;
   for (let i = 0; i < n; i++) {
     const { event, record } = signLockEvent(
       {
-        version: 1,
+        version,
+        ...(version === 2 ? { monotonicMs: 5000 + i * 1000 } : {}),
         lockId,
         seq: from + i,
         bootId: new Uint8Array(16).fill(1),
@@ -133,12 +137,23 @@ describe("journal verifier: attacks are named at the first bad event", () => {
       reason: "malformed",
       decodeCode: "JOURNAL_RECORD_SIZE",
     });
-    const v2 = GOOD.records[0]!.slice();
-    v2[0] = 2;
-    expect(verifyJournalRecords([v2], OPTIONS).fault).toMatchObject({ reason: "unsupported-version" });
+    const v3 = GOOD.records[0]!.slice();
+    v3[0] = 3;
+    expect(verifyJournalRecords([v3], OPTIONS).fault).toMatchObject({ reason: "unsupported-version" });
     const kind = GOOD.records[0]!.slice();
     kind[2] = 200;
     expect(verifyJournalRecords([kind], OPTIONS).fault).toMatchObject({ reason: "unknown-kind" });
+  });
+
+  it("a journal written in version 1 and continued in version 2 (a firmware update) verifies as one chain", () => {
+    const old = chain(3, SEED, 1, ZERO_HASH, 1);
+    const next = chain(3, SEED, 4, old.events[2]!.hash, 2);
+    const result = verifyJournalRecords([...old.records, ...next.records], OPTIONS);
+    expect(result.ok).toBe(true);
+    expect(result.events.map((e) => e.version)).toEqual([1, 1, 1, 2, 2, 2]);
+    expect(result.events[0]!.monotonicMs).toBeUndefined();
+    expect(result.events[3]!.monotonicMs).toBe(5000);
+    expect(verifyJournalEvents([...old.events, ...next.events], OPTIONS).ok).toBe(true);
   });
 
   it("a chain that does not start at seq 1 with zero prevHash → gap / broken-link", () => {

@@ -6,6 +6,7 @@ import { epochMs } from "../units.js";
 import {
   decodeLedgerLeaf,
   encodeLedgerLeaf,
+  encodeLockEventLeaf,
   leafAssurance,
   LedgerLeafKind,
   type LedgerLeaf,
@@ -124,6 +125,35 @@ describe("ledger leaf codec", () => {
           } catch (e) {
             expect(isLatchkeyError(e)).toBe(true);
           }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("encodeLockEventLeaf (the verifier's one-allocation path)", () => {
+  it("writes exactly what encodeLedgerLeaf writes for a LockEvent, and refuses what it refuses", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.nat({ max: Number.MAX_SAFE_INTEGER }), fc.constant(-1), fc.constant(2 ** 53)),
+        fc.uint8Array({ minLength: 15, maxLength: 17 }),
+        fc.uint8Array({ minLength: 0, maxLength: 300 }),
+        (hubTimeMs, id, record) => {
+          const outcome = (fn: () => Uint8Array): string => {
+            try {
+              return toHex(fn());
+            } catch (e) {
+              if (!isLatchkeyError(e)) throw e;
+              return e.code;
+            }
+          };
+          const t = hubTimeMs as ReturnType<typeof epochMs>;
+          expect(outcome(() => encodeLockEventLeaf(t, id, record))).toBe(
+            outcome(() =>
+              encodeLedgerLeaf({ kind: LedgerLeafKind.LockEvent, hubTimeMs: t, lockId: id, record }),
+            ),
+          );
         },
       ),
       { numRuns: 500 },

@@ -107,6 +107,27 @@ function checkTime(field: string, t: number): void {
   if (!Number.isSafeInteger(t) || t < 0) throw invalid(`${field} must be a non-negative integer`, { field });
 }
 
+/**
+ * The LockEvent leaf's bytes, the same as `encodeLedgerLeaf` makes, written in one allocation:
+ * an evidence verifier builds one per event of a bundle.
+ */
+export function encodeLockEventLeaf(hubTimeMs: EpochMs, lockId: Uint8Array, record: Uint8Array): Uint8Array {
+  checkTime("hubTimeMs", hubTimeMs);
+  checkLen("lockId", lockId.length, 16, 16);
+  checkLen("record", record.length, MAX_LOCK_RECORD, 1);
+  const n = TAG_BYTES.length;
+  const out = new Uint8Array(n + 1 + 8 + 16 + 2 + record.length);
+  out.set(TAG_BYTES, 0);
+  out[n] = LedgerLeafKind.LockEvent;
+  const view = new DataView(out.buffer);
+  view.setUint32(n + 1, Math.floor(hubTimeMs / 0x1_0000_0000));
+  view.setUint32(n + 5, hubTimeMs >>> 0);
+  out.set(lockId, n + 9);
+  view.setUint16(n + 25, record.length);
+  out.set(record, n + 27);
+  return out;
+}
+
 /** Canonical encoding; throws LEDGER_LEAF_MALFORMED for out-of-range fields. */
 export function encodeLedgerLeaf(leaf: LedgerLeaf): Uint8Array {
   checkTime("hubTimeMs", leaf.hubTimeMs);

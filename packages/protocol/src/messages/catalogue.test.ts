@@ -191,6 +191,7 @@ const goldens: Golden[] = [
   {
     message: {
       kind: "UnlockWithAssertion",
+      challenge: fill(32, 0x0c),
       proposalId: fill(16, 0x01),
       snapshotHash: fill(32, 0x02),
       certificate: fill(2, 0x03),
@@ -203,8 +204,9 @@ const goldens: Golden[] = [
       ["01", "version 1"],
       ["0205", "type UnlockWithAssertion"],
       ["0000000b", "request id 11"],
-      ["01".repeat(16), "proposalId: 16 bytes"],
-      ["02".repeat(32), "snapshotHash: SHA-256, 32 bytes"],
+      ["0c".repeat(32), "challenge: the lock's nonce the intent was built on, 32 bytes"],
+      ["01".repeat(16), "proposalId: 16 bytes (covered by the passkey via the intent)"],
+      ["02".repeat(32), "snapshotHash: SHA-256, 32 bytes (covered by the passkey via the intent)"],
       ["0002", "certificate length 2"],
       ["0303", "certificate bytes (a digital key in reality)"],
       ["0025", "authenticatorData length 37"],

@@ -119,8 +119,14 @@ export type Message =
   | { kind: "Unlock"; timeoutSeconds: number; sealedPin: Uint8Array }
   | { kind: "UnlockChallengeRequest" }
   | { kind: "UnlockChallenge"; challenge: Uint8Array; validForMs: number }
+  /**
+   * A person's passkey approval of one proposal. The assertion's challenge is SHA-256 of the
+   * remote-unlock intent built from `challenge` (the lock's nonce), `proposalId`, `snapshotHash`
+   * and the lock's id (webauthn/unlock-intent.ts), so all three fields are covered by the signature.
+   */
   | {
       kind: "UnlockWithAssertion";
+      challenge: Uint8Array;
       proposalId: Uint8Array;
       snapshotHash: Uint8Array;
       certificate: Uint8Array;
@@ -445,6 +451,7 @@ const codecs: CodecTable = {
   },
   UnlockWithAssertion: {
     check: (m) => {
+      checkFixed(m.challenge, 32, "challenge");
       checkFixed(m.proposalId, 16, "proposalId");
       checkFixed(m.snapshotHash, 32, "snapshotHash");
       checkLength(m.certificate, 1, MESSAGE_LIMITS.certificate, "certificate");
@@ -453,12 +460,13 @@ const codecs: CodecTable = {
       checkLength(m.signature, 8, MESSAGE_LIMITS.derSignature, "signature");
     },
     write: (w, m) => {
-      w.bytes(m.proposalId).bytes(m.snapshotHash);
+      w.bytes(m.challenge).bytes(m.proposalId).bytes(m.snapshotHash);
       w.bytesVar16(m.certificate).bytesVar16(m.authenticatorData).bytesVar16(m.clientDataJSON);
       writeVar8(w, m.signature);
     },
     read: (r) => ({
       kind: "UnlockWithAssertion",
+      challenge: r.bytesFixed(32, "challenge"),
       proposalId: r.bytesFixed(16, "proposalId"),
       snapshotHash: r.bytesFixed(32, "snapshotHash"),
       certificate: r.bytesVar16("certificate", MESSAGE_LIMITS.certificate),

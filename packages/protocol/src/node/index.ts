@@ -1,5 +1,6 @@
 // Node-only helpers of the protocol package: `import … from "@latchkey/protocol/node"`.
 export { nodeEd25519 } from "./ed25519.js";
+export { nodeSha256, nodeSha256Parts } from "./sha256.js";
 export {
   TcpFrameTransport,
   connectTcp,

@@ -30,13 +30,13 @@ export function decodeBase64(text: string): Uint8Array | null {
   const pad = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
   const out = new Uint8Array((text.length / 4) * 3 - pad);
   let o = 0;
+  let n = 0;
   for (let i = 0; i < text.length; i += 4) {
-    let n = 0;
+    n = 0;
     for (let j = 0; j < 4; j++) {
       const c = text.charCodeAt(i + j);
-      const last = i + 4 === text.length;
       let v: number;
-      if (c === 0x3d /* = */ && last && j >= 4 - pad) v = 0;
+      if (c === 0x3d /* = */ && i + 4 === text.length && j >= 4 - pad) v = 0;
       else v = c < 128 ? (VALUE[c] as number) : -1;
       if (v < 0) return null;
       n = (n << 6) | v;
@@ -45,6 +45,9 @@ export function decodeBase64(text: string): Uint8Array | null {
     if (o < out.length) out[o++] = (n >> 8) & 0xff;
     if (o < out.length) out[o++] = n & 0xff;
   }
-  // Reject non-zero padding bits: only the canonical encoding is accepted.
-  return encodeBase64(out) === text ? out : null;
+  // Only the canonical encoding is accepted (RFC 4648 §3.5): the bits the padding leaves over in
+  // the last group must be zero — 4 bits with "==", 2 bits with "=".
+  if (pad === 2 && (n & 0xffff) !== 0) return null;
+  if (pad === 1 && (n & 0xff) !== 0) return null;
+  return out;
 }

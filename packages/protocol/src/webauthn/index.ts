@@ -21,6 +21,16 @@ export {
   type RemoteUnlockVerdict,
 } from "./remote-unlock.js";
 export {
+  PROPOSAL_ID_LENGTH,
+  REMOTE_UNLOCK_INTENT_LENGTH,
+  REMOTE_UNLOCK_INTENT_TAG,
+  SNAPSHOT_HASH_LENGTH,
+  encodeRemoteUnlockIntent,
+  isWellFormedIntent,
+  remoteUnlockChallenge,
+  type RemoteUnlockIntent,
+} from "./unlock-intent.js";
+export {
   signPhoneKeyUnlock,
   verifyPhoneKeyUnlock,
   type PhoneKeyRefusal,

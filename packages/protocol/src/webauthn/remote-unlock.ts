@@ -1,9 +1,11 @@
 /**
  * The lock's decision on a remote unlock by a person: their digital-key certificate (owner-signed,
  * for this door, valid now, not revoked, with the remote-unlock permission, holding a P-256
- * passkey) plus a WebAuthn assertion by that passkey over a challenge this lock issued, unused
- * and fresh. Only a request that passes every check spends the challenge; any refusal leaves the
- * challenge book untouched and names its reason.
+ * passkey) plus a WebAuthn assertion by that passkey whose challenge is SHA-256 of the unlock
+ * intent (unlock-intent.ts): the nonce this lock issued (unused, fresh), the proposal id, the
+ * snapshot hash and this door's id. Changing any of them after the person signed is a
+ * `challenge-mismatch`. Only a request that passes every check spends the nonce; any refusal
+ * leaves the challenge book untouched and names its reason.
  */
 import type { Ed25519 } from "../crypto/ed25519.js";
 import {
@@ -14,13 +16,9 @@ import {
   type DigitalKeyRefusal,
 } from "../certificates/digital-key.js";
 import type { RevocationList } from "../certificates/revocation.js";
-import {
-  parseClientData,
-  verifyAssertion,
-  type WebAuthnAssertion,
-  type WebAuthnRefusal,
-} from "./assertion.js";
+import { verifyAssertion, type WebAuthnAssertion, type WebAuthnRefusal } from "./assertion.js";
 import type { ChallengeBook, ChallengeStatus } from "./challenge-book.js";
+import { isWellFormedIntent, remoteUnlockChallenge } from "./unlock-intent.js";
 
 export type RemoteUnlockRefusal =
   DigitalKeyRefusal | WebAuthnRefusal | Exclude<ChallengeStatus, "ok"> | "wrong-key-type";
@@ -31,11 +29,20 @@ export type RemoteUnlockVerdict =
       readonly key: DigitalKey;
       /** Store per certificate serial; pass back as `previousSignCount` next time. */
       readonly signCount: number;
+      /** What the person's signature covers (copies of the request's fields), for the lock's event. */
+      readonly proposalId: Uint8Array;
+      readonly snapshotHash: Uint8Array;
     }
   | { readonly ok: false; readonly reason: RemoteUnlockRefusal; readonly key: DigitalKey | null };
 
 export interface RemoteUnlockRequest extends WebAuthnAssertion {
   readonly certificate: Uint8Array;
+  /** The lock's nonce the intent was built on (32 bytes). */
+  readonly challenge: Uint8Array;
+  /** The proposal the person approved (16 bytes). */
+  readonly proposalId: Uint8Array;
+  /** SHA-256 of the snapshot they were shown; 32 zero bytes when none. */
+  readonly snapshotHash: Uint8Array;
 }
 
 export interface RemoteUnlockContext {
@@ -68,13 +75,19 @@ export function verifyRemoteUnlock(req: RemoteUnlockRequest, ctx: RemoteUnlockCo
   const key = certVerdict.key;
   if (key.holderKeyType !== HolderKeyType.P256) return { ok: false, reason: "wrong-key-type", key };
 
-  const client = parseClientData(req.clientDataJSON);
-  if (client === null) return { ok: false, reason: "malformed", key };
-  const status = ctx.challenges.check(client.challenge);
+  const intent = {
+    nonce: req.challenge,
+    proposalId: req.proposalId,
+    snapshotHash: req.snapshotHash,
+    doorId: ctx.doorId,
+  };
+  if (!isWellFormedIntent(intent)) return { ok: false, reason: "malformed", key };
+  const status = ctx.challenges.check(req.challenge);
   if (status !== "ok") return { ok: false, reason: status, key };
 
+  // The signed challenge must be this intent's: another proposal, picture, door or nonce fails here.
   const verdict = verifyAssertion(req, key.holderKey, {
-    challenge: client.challenge,
+    challenge: remoteUnlockChallenge(intent),
     origins: ctx.origins,
     rpId: ctx.rpId,
     previousSignCount: ctx.previousSignCount(key.serial),
@@ -83,6 +96,12 @@ export function verifyRemoteUnlock(req: RemoteUnlockRequest, ctx: RemoteUnlockCo
       : { requireUserVerification: ctx.requireUserVerification }),
   });
   if (!verdict.ok) return { ok: false, reason: verdict.reason, key };
-  ctx.challenges.consume(client.challenge);
-  return { ok: true, key, signCount: verdict.signCount };
+  ctx.challenges.consume(req.challenge);
+  return {
+    ok: true,
+    key,
+    signCount: verdict.signCount,
+    proposalId: req.proposalId.slice(),
+    snapshotHash: req.snapshotHash.slice(),
+  };
 }

@@ -1,9 +1,10 @@
-import { createPublicKey, verify as nodeVerify } from "node:crypto";
+import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
 import { p256 } from "@noble/curves/nist.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { nobleEd25519 } from "../crypto/ed25519.js";
-import { concatBytes } from "../encoding/bytes.js";
+import { concatBytes, fromHex } from "../encoding/bytes.js";
+import { LatchkeyError } from "../errors/error.js";
 import {
   HolderKeyType,
   DigitalKeyPermission,
@@ -15,7 +16,13 @@ import { base64UrlDecode, base64UrlEncode, verifyAssertion } from "./assertion.j
 import { ChallengeBook } from "./challenge-book.js";
 import { signPhoneKeyUnlock, verifyPhoneKeyUnlock } from "./phone-key.js";
 import { verifyRemoteUnlock, type RemoteUnlockContext, type RemoteUnlockRequest } from "./remote-unlock.js";
-import { SoftwareAuthenticator } from "./software-authenticator.js";
+import { SoftwareAuthenticator, type AssertOptions } from "./software-authenticator.js";
+import {
+  REMOTE_UNLOCK_INTENT_LENGTH,
+  encodeRemoteUnlockIntent,
+  remoteUnlockChallenge,
+  type RemoteUnlockIntent,
+} from "./unlock-intent.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 
 const ORIGIN = "https://latchkey.home.arpa";
@@ -64,11 +71,38 @@ function world() {
   return { clock, challenges, signCounts, ctx };
 }
 
-function request(
-  cert: Uint8Array,
-  assertion: ReturnType<SoftwareAuthenticator["assert"]>,
-): RemoteUnlockRequest {
-  return { certificate: cert, ...assertion };
+/** The proposal and snapshot the approver was shown in these tests. */
+const PROPOSAL = new Uint8Array(16).fill(0x9a);
+const SNAPSHOT = sha256(new TextEncoder().encode("a picture of the doorstep"));
+
+type Approval = Omit<RemoteUnlockRequest, "certificate">;
+
+/**
+ * What the approver's browser does: build the intent from the lock's nonce (`options.challenge`),
+ * the proposal, the snapshot and the door, and have the passkey sign SHA-256 of it.
+ */
+function approve(
+  auth: SoftwareAuthenticator,
+  options: AssertOptions,
+  intent: Partial<RemoteUnlockIntent> = {},
+): Approval {
+  const fields = {
+    nonce: options.challenge,
+    proposalId: PROPOSAL,
+    snapshotHash: SNAPSHOT,
+    doorId: door,
+    ...intent,
+  };
+  return {
+    challenge: options.challenge,
+    proposalId: PROPOSAL,
+    snapshotHash: SNAPSHOT,
+    ...auth.assert({ ...options, challenge: remoteUnlockChallenge(fields) }),
+  };
+}
+
+function request(cert: Uint8Array, approval: Approval): RemoteUnlockRequest {
+  return { certificate: cert, ...approval };
 }
 
 /** Runs a request expected to be refused and checks the challenge book did not change. */
@@ -88,35 +122,35 @@ describe("remote unlock: attacks", () => {
     w.challenges.issue();
     const foreign = new Uint8Array(32).fill(9);
     expect(
-      refusedReason(w, request(cert, passkey.assert({ challenge: foreign, origin: ORIGIN, rpId: RP_ID }))),
+      refusedReason(w, request(cert, approve(passkey, { challenge: foreign, origin: ORIGIN, rpId: RP_ID }))),
     ).toBe("foreign-challenge");
   });
 
   it("refuses a reused challenge", () => {
     const w = world();
     const { challenge } = w.challenges.issue();
-    const req = request(cert, passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID }));
+    const req = request(cert, approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID }));
     expect(verifyRemoteUnlock(req, w.ctx()).ok).toBe(true);
     expect(refusedReason(w, req)).toBe("reused-challenge");
     // A fresh signature over the spent challenge is refused too.
-    expect(refusedReason(w, request(cert, passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID })))).toBe(
-      "reused-challenge",
-    );
+    expect(
+      refusedReason(w, request(cert, approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID }))),
+    ).toBe("reused-challenge");
   });
 
   it("refuses a stale challenge", () => {
     const w = world();
     const { challenge } = w.challenges.issue();
     w.clock.t += 60_000;
-    expect(refusedReason(w, request(cert, passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID })))).toBe(
-      "stale-challenge",
-    );
+    expect(
+      refusedReason(w, request(cert, approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID }))),
+    ).toBe("stale-challenge");
   });
 
   it("refuses the wrong origin, the wrong rpId, missing user presence or verification, a create ceremony", () => {
     const w = world();
     const { challenge } = w.challenges.issue();
-    const cases: [Parameters<SoftwareAuthenticator["assert"]>[0], string][] = [
+    const cases: [AssertOptions, string][] = [
       [{ challenge, origin: "https://evil.example", rpId: RP_ID }, "wrong-origin"],
       [{ challenge, origin: ORIGIN, rpId: "evil.example" }, "wrong-rp"],
       [{ challenge, origin: ORIGIN, rpId: RP_ID, userPresent: false }, "user-not-present"],
@@ -125,11 +159,11 @@ describe("remote unlock: attacks", () => {
       [{ challenge, origin: ORIGIN, rpId: RP_ID, crossOrigin: true }, "cross-origin"],
     ];
     for (const [options, reason] of cases) {
-      expect(refusedReason(w, request(cert, passkey.assert(options))), reason).toBe(reason);
+      expect(refusedReason(w, request(cert, approve(passkey, options))), reason).toBe(reason);
     }
     // The challenge is still usable by the real request afterwards.
     expect(
-      verifyRemoteUnlock(request(cert, passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID })), w.ctx())
+      verifyRemoteUnlock(request(cert, approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID })), w.ctx())
         .ok,
     ).toBe(true);
   });
@@ -149,15 +183,15 @@ describe("remote unlock: attacks", () => {
   it("refuses a signature by a passkey other than the certificate's holder", () => {
     const w = world();
     const { challenge } = w.challenges.issue();
-    expect(refusedReason(w, request(cert, impostor.assert({ challenge, origin: ORIGIN, rpId: RP_ID })))).toBe(
-      "bad-signature",
-    );
+    expect(
+      refusedReason(w, request(cert, approve(impostor, { challenge, origin: ORIGIN, rpId: RP_ID }))),
+    ).toBe("bad-signature");
   });
 
   it("refuses an assertion whose clientDataJSON was altered after signing", () => {
     const w = world();
     const { challenge } = w.challenges.issue();
-    const a = passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID });
+    const a = approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID });
     const altered = new TextEncoder().encode(
       new TextDecoder().decode(a.clientDataJSON).replace("}", ',"x":1}'),
     );
@@ -167,7 +201,7 @@ describe("remote unlock: attacks", () => {
   it("refuses certificates without remote-unlock permission, for another door, expired, revoked or forged", () => {
     const w = world();
     const { challenge } = w.challenges.issue();
-    const a = passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID });
+    const a = approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID });
     expect(
       refusedReason(w, request(certFor(passkey.publicKey, { permissions: DigitalKeyPermission.Unlock }), a)),
     ).toBe("permission-missing");
@@ -193,7 +227,7 @@ describe("remote unlock: attacks", () => {
       holderKeyType: HolderKeyType.Ed25519,
     });
     expect(
-      refusedReason(w, request(edCert, passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID }))),
+      refusedReason(w, request(edCert, approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID }))),
     ).toBe("wrong-key-type");
   });
 
@@ -204,17 +238,17 @@ describe("remote unlock: attacks", () => {
     expect(
       refusedReason(
         w,
-        request(cert, passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID, signCount: 5 })),
+        request(cert, approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID, signCount: 5 })),
       ),
     ).toBe("counter-regressed");
     expect(
       refusedReason(
         w,
-        request(cert, passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID, signCount: 10 })),
+        request(cert, approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID, signCount: 10 })),
       ),
     ).toBe("counter-regressed");
     const ok = verifyRemoteUnlock(
-      request(cert, passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID, signCount: 11 })),
+      request(cert, approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID, signCount: 11 })),
       w.ctx(),
     );
     expect(ok).toMatchObject({ ok: true, signCount: 11 });
@@ -225,7 +259,7 @@ describe("remote unlock: attacks", () => {
       ({ challenge } = w.challenges.issue());
       expect(
         verifyRemoteUnlock(
-          request(syncedCert, synced.assert({ challenge, origin: ORIGIN, rpId: RP_ID })),
+          request(syncedCert, approve(synced, { challenge, origin: ORIGIN, rpId: RP_ID })),
           w.ctx(),
         ),
       ).toMatchObject({
@@ -238,7 +272,7 @@ describe("remote unlock: attacks", () => {
   it("refuses malformed assertions without throwing", () => {
     const w = world();
     const { challenge } = w.challenges.issue();
-    const a = passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID });
+    const a = approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID });
     expect(refusedReason(w, { certificate: cert, ...a, signature: a.signature.subarray(1) })).toBe(
       "malformed",
     );
@@ -251,6 +285,139 @@ describe("remote unlock: attacks", () => {
   });
 });
 
+describe("remote-unlock intent", () => {
+  const nonce = new Uint8Array(32).fill(0x11);
+  const proposalId = new Uint8Array(16).fill(0x22);
+  const snapshotHash = fromHex("df146e5536cf1bd62c2c9c21d8bdf9874402decc7416a73445845129748df194");
+
+  it("has the documented 121-byte layout and challenge (test vector, also in docs/digital-keys.md)", () => {
+    // SHA-256("a picture of the doorstep"), as the browser computes over the displayed bytes.
+    expect(snapshotHash).toEqual(sha256(new TextEncoder().encode("a picture of the doorstep")));
+    const intent = { nonce, proposalId, snapshotHash, doorId: door };
+    const bytes = encodeRemoteUnlockIntent(intent);
+    const expected = [
+      ["6c617463686b65792f72656d6f74652d756e6c6f636b2f7631", 'tag "latchkey/remote-unlock/v1", 25 bytes'],
+      ["11".repeat(32), "nonce: the lock's challenge, 32 bytes"],
+      ["22".repeat(16), "proposal id, 16 bytes"],
+      ["df146e5536cf1bd62c2c9c21d8bdf9874402decc7416a73445845129748df194", "snapshot SHA-256, 32 bytes"],
+      ["d0".repeat(16), "door id (the lock's id), 16 bytes"],
+    ] as const;
+    expect(Buffer.from(bytes).toString("hex")).toBe(expected.map(([hex]) => hex).join(""));
+    expect(bytes.length).toBe(REMOTE_UNLOCK_INTENT_LENGTH);
+    const challenge = "2ae4b2e362ada1c4bc86f1225de928e8fabc690cf9769798f398a9ad403ec865";
+    expect(Buffer.from(remoteUnlockChallenge(intent)).toString("hex")).toBe(challenge);
+    // An independent hash of the same bytes agrees.
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(challenge);
+    // No snapshot: 32 zero bytes in its place.
+    expect(
+      Buffer.from(remoteUnlockChallenge({ ...intent, snapshotHash: new Uint8Array(32) })).toString("hex"),
+    ).toBe("586174ca263cbbf2b5a2e9da615511261667160dd5291c135394d7c5a896c9fb");
+  });
+
+  it("refuses fields of the wrong length with a stable code", () => {
+    const good = { nonce, proposalId, snapshotHash, doorId: door };
+    for (const [field, length] of [
+      ["nonce", 31],
+      ["proposalId", 32],
+      ["snapshotHash", 0],
+      ["doorId", 17],
+    ] as const) {
+      let thrown: unknown = null;
+      try {
+        encodeRemoteUnlockIntent({ ...good, [field]: new Uint8Array(length) });
+      } catch (e) {
+        thrown = e;
+      }
+      expect(thrown).toBeInstanceOf(LatchkeyError);
+      expect(thrown).toMatchObject({ code: "WEBAUTHN_INTENT_INVALID", details: { field } });
+    }
+  });
+
+  it("any change to any field changes the challenge", () => {
+    const base = { nonce, proposalId, snapshotHash, doorId: door };
+    const challenge = remoteUnlockChallenge(base);
+    fc.assert(
+      fc.property(
+        fc.constantFrom("nonce", "proposalId", "snapshotHash", "doorId"),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (field, at, delta) => {
+          const changed = base[field].slice();
+          changed[at % changed.length] = (changed[at % changed.length]! + delta) & 0xff;
+          expect(remoteUnlockChallenge({ ...base, [field]: changed })).not.toEqual(challenge);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("remote unlock: what the approver saw is what the lock records", () => {
+  const cert = certFor(passkey.publicKey);
+  const sign = (challenge: Uint8Array, intent: Partial<RemoteUnlockIntent> = {}) =>
+    approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID }, intent);
+
+  it("returns the signed proposal id and snapshot hash with the verdict", () => {
+    const w = world();
+    const { challenge } = w.challenges.issue();
+    const verdict = verifyRemoteUnlock(request(cert, sign(challenge)), w.ctx());
+    expect(verdict).toMatchObject({ ok: true, proposalId: PROPOSAL, snapshotHash: SNAPSHOT });
+  });
+
+  it("refuses a request whose proposal id, snapshot hash or nonce was changed after signing", () => {
+    const w = world();
+    const { challenge } = w.challenges.issue();
+    const other = w.challenges.issue().challenge;
+    const signed = sign(challenge);
+    const swapped = sha256(new TextEncoder().encode("another picture"));
+    expect(refusedReason(w, request(cert, { ...signed, proposalId: new Uint8Array(16).fill(0x9b) }))).toBe(
+      "challenge-mismatch",
+    );
+    expect(refusedReason(w, request(cert, { ...signed, snapshotHash: swapped }))).toBe("challenge-mismatch");
+    expect(refusedReason(w, request(cert, { ...signed, snapshotHash: new Uint8Array(32) }))).toBe(
+      "challenge-mismatch",
+    );
+    // Another live nonce of this lock: still not what the person signed.
+    expect(refusedReason(w, request(cert, { ...signed, challenge: other }))).toBe("challenge-mismatch");
+    // The untouched request still opens: the refusals spent nothing.
+    expect(verifyRemoteUnlock(request(cert, signed), w.ctx()).ok).toBe(true);
+  });
+
+  it("refuses an assertion signed for another door, over no snapshot, or over the bare nonce", () => {
+    const w = world();
+    const { challenge } = w.challenges.issue();
+    expect(refusedReason(w, request(cert, sign(challenge, { doorId: otherDoor })))).toBe(
+      "challenge-mismatch",
+    );
+    // Signed with no snapshot shown; the request claims one.
+    expect(refusedReason(w, request(cert, sign(challenge, { snapshotHash: new Uint8Array(32) })))).toBe(
+      "challenge-mismatch",
+    );
+    // The old form (the nonce itself as the WebAuthn challenge) binds nothing and is refused.
+    const bare = passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID });
+    expect(
+      refusedReason(w, {
+        certificate: cert,
+        challenge,
+        proposalId: PROPOSAL,
+        snapshotHash: SNAPSHOT,
+        ...bare,
+      }),
+    ).toBe("challenge-mismatch");
+  });
+
+  it("refuses intent fields of the wrong length as malformed", () => {
+    const w = world();
+    const { challenge } = w.challenges.issue();
+    const signed = sign(challenge);
+    expect(refusedReason(w, request(cert, { ...signed, proposalId: new Uint8Array(15) }))).toBe("malformed");
+    expect(refusedReason(w, request(cert, { ...signed, snapshotHash: new Uint8Array(33) }))).toBe(
+      "malformed",
+    );
+    expect(refusedReason(w, request(cert, { ...signed, challenge: new Uint8Array(0) }))).toBe("malformed");
+  });
+});
+
 describe("remote unlock", () => {
   it("accepts a passkey assertion over a fresh challenge and spends the challenge", () => {
     const w = world();
@@ -260,7 +427,7 @@ describe("remote unlock", () => {
     const verdict = verifyRemoteUnlock(
       request(
         certFor(passkey.publicKey),
-        passkey.assert({ challenge: issued.challenge, origin: ORIGIN, rpId: RP_ID }),
+        approve(passkey, { challenge: issued.challenge, origin: ORIGIN, rpId: RP_ID }),
       ),
       w.ctx(),
     );
@@ -300,10 +467,17 @@ describe("remote unlock", () => {
     const w = world();
     const { challenge } = w.challenges.issue();
     const cert = certFor(passkey.publicKey);
-    const a = passkey.assert({ challenge, origin: ORIGIN, rpId: RP_ID });
+    const a = approve(passkey, { challenge, origin: ORIGIN, rpId: RP_ID });
     fc.assert(
       fc.property(
-        fc.constantFrom("authenticatorData", "clientDataJSON", "signature"),
+        fc.constantFrom(
+          "authenticatorData",
+          "clientDataJSON",
+          "signature",
+          "challenge",
+          "proposalId",
+          "snapshotHash",
+        ),
         fc.nat(),
         fc.nat(7),
         (field, at, bit) => {

@@ -1,10 +1,16 @@
 /**
  * Unlock requests (remote unlock with a human in the loop): ask to open a door, list a site's
- * requests, and approve one by signing THE LOCK's one-time challenge with a passkey. The hub only
- * forwards the signature; the lock checks it and opens — or refuses and records why.
+ * requests, and approve one by signing, with a passkey, the remote-unlock intent: THE LOCK's
+ * one-time challenge, the request's id, the SHA-256 of the snapshot bytes this page displays
+ * (hashed here, never taken from the hub) and the lock's id (docs/digital-keys.md). The hub only
+ * forwards the signature; the lock rebuilds the intent, checks it and opens — or refuses and
+ * records why — and its event names the request and the picture that was approved.
  */
 import { api } from "./client.js";
+import { snapshotSha256, unlockChallenge, type ShownSnapshot } from "./unlock-intent.js";
 import { fromBase64Url, toBase64Url } from "./webauthn.js";
+
+export { shownSnapshot, snapshotSha256, type ShownSnapshot } from "./unlock-intent.js";
 
 export type UnlockRequestStatus = "pending" | "approved" | "denied" | "expired" | "failed";
 
@@ -27,7 +33,7 @@ export interface UnlockRequest {
   readonly result: string | null;
   /** A data: URL, or null. */
   readonly snapshot: string | null;
-  /** SHA-256 of the snapshot (hex; zeros when none): what the lock's signed event names. */
+  /** The hub's word for the snapshot's SHA-256 (hex; zeros when none). Approving never uses it: the page hashes the bytes it shows. */
   readonly snapshotHash: string;
 }
 
@@ -59,16 +65,26 @@ export function denyUnlockRequest(siteId: string, requestId: string): Promise<Un
 }
 
 /**
- * Asks the door's lock for its challenge (through the hub), signs it with one of this account's
- * passkeys (user verification required: the lock insists on it) and sends the signature back.
- * Resolves with the request once the lock opened; rejects with the lock's refusal otherwise, or
- * with the browser's DOMException when the passkey prompt is cancelled.
+ * Asks the door's lock for its challenge (through the hub), has one of this account's passkeys
+ * sign the intent for `request` and the snapshot this page displayed (user verification
+ * required: the lock insists on it), and sends the signature back. Resolves with the request once
+ * the lock opened; rejects with the lock's refusal otherwise, or with the browser's DOMException
+ * when the passkey prompt is cancelled.
  */
-export async function approveWithPasskey(siteId: string, requestId: string): Promise<UnlockRequest> {
+export async function approveWithPasskey(
+  request: Pick<UnlockRequest, "id" | "siteId" | "lockId">,
+  snapshot: ShownSnapshot | null,
+): Promise<UnlockRequest> {
+  const { siteId, id: requestId } = request;
   const offer = await api.post<ChallengeOffer>(`/sites/${siteId}/unlock-requests/${requestId}/challenge`);
+  const challenge = await unlockChallenge(
+    new Uint8Array(fromBase64Url(offer.challenge)),
+    request,
+    await snapshotSha256(snapshot),
+  );
   const credential = (await navigator.credentials.get({
     publicKey: {
-      challenge: fromBase64Url(offer.challenge),
+      challenge,
       rpId: offer.rpId,
       timeout: offer.timeoutMs,
       userVerification: offer.userVerification,

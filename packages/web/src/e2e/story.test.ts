@@ -81,12 +81,12 @@ async function addPerson(
 }
 
 /** Runs `latchkey verify FILE` in this process; its exit status. */
-async function cliVerify(bytes: Uint8Array): Promise<number> {
+async function cliVerify(bytes: Uint8Array, pins: readonly string[] = []): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "latchkey-story-"));
   try {
     const file = join(dir, "evidence.json");
     writeFileSync(file, bytes);
-    return await verifyCommand.run([file]);
+    return await verifyCommand.run([file, ...pins]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -247,8 +247,10 @@ describe("the Latchkey story in the web app", () => {
       //    snapshot — and the request is approved with the passkey: the demo lock opens.
       await page.goto(`${hub.origin}/#/sites`);
       await page.getByRole("button", { name: "Doorbell for Front door" }).click();
-      // Past the 5-minute step-up window: connecting a doorbell asks for the passkey.
+      // Past the 5-minute step-up window: connecting a doorbell asks for the passkey. The six
+      // minutes pass for the front lock too (a lock refuses a clock step over 5 min from the hub).
       hub.advance(6 * 60_000);
+      frontLock.lock.hardware.clock.advance(6 * 60_000);
       await page.getByRole("button", { name: "Connect a doorbell" }).click();
       await page
         .getByRole("dialog", { name: "Confirm it is you" })
@@ -260,13 +262,13 @@ describe("the Latchkey story in the web app", () => {
         "",
       );
       await checkScreen(page, "50-story-10a-doorbell");
-      // Someone locks the door; its signed event makes the hub read the lock's state and set its
-      // clock to the hub's (which the test moved on), so the approval's certificate is current.
+      // Someone locks the door; its signed event makes the hub read the lock's state (and set its
+      // clock if it were more than 30 s off), so the approval's certificate is current.
       frontLock.lock.runtime.lockButton();
       expect(frontLock.lock.runtime.boltState).toBe("Locked");
       await expect
         .poll(() => Math.abs((frontLock.lock.hardware.clock.wallMs() ?? 0) - hub.now()))
-        .toBeLessThan(5_000);
+        .toBeLessThan(30_000);
       const rung = await fetch(webhookUrl, {
         method: "POST",
         headers: { authorization, "content-type": "application/json" },
@@ -340,9 +342,20 @@ describe("the Latchkey story in the web app", () => {
       expect((await page.locator("[data-failing-element]").textContent()) ?? "").not.toBe("");
       await checkScreen(page, "50-story-13-verify-invalid");
 
-      // The same two files to `latchkey verify`: exit 0, then 1.
-      expect(await cliVerify(bytes)).toBe(0);
-      expect(await cliVerify(tampered)).toBe(1);
+      // The same two files to `latchkey verify`: with nothing pinned, consistent but not proof
+      // (exit 3); with the owner and ledger keys of the site's key card pinned, proof (exit 0);
+      // the changed byte, invalid (exit 1).
+      const site = await hub.hub.ledger.db
+        .selectFrom("site_keys")
+        .select("owner_public_key")
+        .where("site_id", "=", demo.siteId)
+        .executeTakeFirstOrThrow();
+      // The C2SP verifier key is <origin>+<key id>+base64(0x01 ‖ Ed25519 key).
+      const ledgerKey = Buffer.from(hub.hub.ledger.verifierKey.split("+")[2] ?? "", "base64").subarray(1);
+      const pins = ["--owner-key", site.owner_public_key, "--ledger-key", ledgerKey.toString("hex")];
+      expect(await cliVerify(bytes)).toBe(3);
+      expect(await cliVerify(bytes, pins)).toBe(0);
+      expect(await cliVerify(tampered, pins)).toBe(1);
 
       expect(problems).toEqual([]);
       console.log(`the story took ${Math.round((Date.now() - started) / 1000)} s`);

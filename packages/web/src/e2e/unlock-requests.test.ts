@@ -1,15 +1,16 @@
 /**
  * Remote unlock with a human in the loop, in a real browser against a real demo hub: the owner
  * signs up with a passkey on Chromium's virtual authenticator, asks to open the demo front door
- * with a snapshot, approves on the "Unlock requests" screen — the browser signs THE LOCK's
- * one-time challenge with the passkey — and the demo lock opens, its signed event naming the
- * request and the snapshot's hash. A second request is denied. Each screen is checked with
+ * with a snapshot, approves on the "Unlock requests" screen — the browser hashes the snapshot it
+ * displays and has the passkey sign the remote-unlock intent (THE LOCK's one-time challenge, the
+ * request, that hash, the lock) — and the demo lock opens, its signed event naming the request
+ * and the hash of the picture shown. A second request is denied. Each screen is checked with
  * axe-core and photographed at desktop and phone widths.
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { EventKind, toHex } from "@latchkey/protocol";
+import { EventKind, fromHex, remoteUnlockChallenge, toHex } from "@latchkey/protocol";
 import {
   addVirtualAuthenticator,
   checkScreen,
@@ -95,8 +96,32 @@ describe("unlock requests in the web app", () => {
       expect(requestId).toMatch(/^[0-9a-f]{32}$/);
       await checkScreen(page, "30-unlock-request-waiting");
 
-      // The approver unlocks: the browser signs the lock's challenge with the passkey.
+      // The picture the page displays, and the fingerprint it computed over those bytes.
+      const src =
+        (await waiting.getByRole("img", { name: /Snapshot at Front door/ }).getAttribute("src")) ?? "";
+      const shown = Buffer.from(src.replace(/^data:image\/png;base64,/, ""), "base64");
+      const shownHash = createHash("sha256").update(shown).digest("hex");
+      await expect
+        .poll(() => waiting.getByTestId("snapshot-sha256").getAttribute("data-sha256"))
+        .toBe(shownHash);
+
+      // The approver unlocks: the browser signs the intent for the lock's challenge, this request
+      // and that picture. Watch the lock's challenge and the signed clientDataJSON go by.
+      const offered = page.waitForResponse((r) =>
+        r.url().endsWith(`/unlock-requests/${requestId}/challenge`),
+      );
+      const sent = page.waitForRequest((r) => r.url().endsWith(`/unlock-requests/${requestId}/approve`));
       await waiting.getByRole("button", { name: "Unlock Front door with my passkey" }).click();
+      const nonce = Buffer.from(
+        ((await (await offered).json()) as { challenge: string }).challenge,
+        "base64url",
+      );
+      const clientData = JSON.parse(
+        Buffer.from(
+          ((await sent).postDataJSON() as { clientDataJSON: string }).clientDataJSON,
+          "base64url",
+        ).toString(),
+      ) as { challenge: string };
       const decided = page.getByRole("list", { name: "Decided requests" });
       const done = decided.locator(`li[data-request="${requestId}"]`);
       await expect.poll(() => done.getAttribute("data-status")).toBe("approved");
@@ -110,8 +135,19 @@ describe("unlock requests in the web app", () => {
       );
       expect(opened?.details.operation).toBe("Unlock");
       expect(toHex(opened?.details.proposalId as Uint8Array)).toBe(requestId);
-      expect(toHex(opened?.details.snapshotHash as Uint8Array)).toBe(
-        createHash("sha256").update(png).digest("hex"),
+      // … the hash of the picture the page displayed (which is the one that was uploaded) …
+      expect(toHex(opened?.details.snapshotHash as Uint8Array)).toBe(shownHash);
+      expect(shownHash).toBe(createHash("sha256").update(png).digest("hex"));
+      // … and the passkey signed exactly that: SHA-256 of the intent over the lock's challenge.
+      expect(clientData.challenge).toBe(
+        Buffer.from(
+          remoteUnlockChallenge({
+            nonce: new Uint8Array(nonce),
+            proposalId: fromHex(requestId),
+            snapshotHash: fromHex(shownHash),
+            doorId: lock.lock.runtime.lockIdBytes,
+          }),
+        ).toString("base64url"),
       );
       await checkScreen(page, "31-unlock-request-approved");
 

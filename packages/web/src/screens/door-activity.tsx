@@ -138,6 +138,7 @@ const KIND_WORDS: Record<string, string> = {
   Boot: "The lock started",
   JournalRecovered: "The lock repaired its journal after a crash",
   ClockSet: "The lock's clock was set",
+  ClockSetRefused: "The lock refused a clock change larger than 5 minutes",
   Heartbeat: "Heartbeat (the lock was fine)",
   FactoryReset: "The lock was factory reset",
   Commissioned: "The lock was set up",

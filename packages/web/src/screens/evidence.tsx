@@ -2,14 +2,19 @@
  * Evidence: export a sealed bundle of chosen doors over a window (step-up), and verify a bundle
  * entirely in this browser with the protocol's own verifier — the same check an insurer runs
  * offline — showing the plain-language report: what is proven, what is not, and, for a bad
- * file, the first element that failed.
+ * file, the first element that failed. A file is "proven" only against keys the reader pinned
+ * (a trust file from the owner's key card); this page never takes the keys from the hub.
  */
 import { useEffect, useState, type FormEvent } from "react";
 import {
   buildEvidenceReport,
+  evidenceVerdict,
+  NO_TRUST,
   nobleEd25519,
+  parseTrustFile,
   verifyEvidenceBundle,
   type EvidenceReport,
+  type EvidenceTrust,
 } from "@latchkey/protocol";
 import { api } from "../api/client.js";
 import type { Door, Site } from "../api/types.js";
@@ -144,13 +149,20 @@ export function EvidenceScreen({ siteId }: { siteId: string }) {
   );
 }
 
-export function verifyInBrowser(bytes: Uint8Array): EvidenceReport {
-  return buildEvidenceReport(verifyEvidenceBundle(bytes, { ed25519: nobleEd25519 }));
+export function verifyInBrowser(bytes: Uint8Array, trust: EvidenceTrust = NO_TRUST): EvidenceReport {
+  const result = verifyEvidenceBundle(bytes, {
+    ed25519: nobleEd25519,
+    ...(trust.witnesses.length > 0 ? { witnessKeys: trust.witnesses } : {}),
+  });
+  return buildEvidenceReport(result, evidenceVerdict(result, trust));
 }
 
 export function VerifyScreen() {
   const [report, setReport] = useState<EvidenceReport | null>(null);
   const [name, setName] = useState<string | null>(null);
+  const [bundle, setBundle] = useState<Uint8Array | null>(null);
+  const [trust, setTrust] = useState<EvidenceTrust>(NO_TRUST);
+  const [trustName, setTrustName] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [dragging, setDragging] = useState(false);
 
@@ -160,7 +172,20 @@ export function VerifyScreen() {
     setName(file.name);
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      setReport(verifyInBrowser(bytes));
+      setBundle(bytes);
+      setReport(verifyInBrowser(bytes, trust));
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  const pin = async (file: File) => {
+    setError(null);
+    try {
+      const pinned = parseTrustFile(new Uint8Array(await file.arrayBuffer()));
+      setTrust(pinned);
+      setTrustName(file.name);
+      if (bundle !== null) setReport(verifyInBrowser(bundle, pinned));
     } catch (e) {
       setError(e);
     }
@@ -195,6 +220,23 @@ export function VerifyScreen() {
           }}
         />
       </div>
+      <div className="card stack">
+        <p>
+          Evidence is proof only against keys you got from the owner beforehand: load the trust file from
+          their key card (<code>latchkey keys --out trust.json</code>).
+          {trustName === null ? " No keys pinned yet." : ` Pinned: ${trustName}.`}
+        </p>
+        <label htmlFor="evidence-trust">Trust file</label>
+        <input
+          id="evidence-trust"
+          type="file"
+          accept="application/json,.json"
+          onChange={(e) => {
+            const f = e.currentTarget.files?.[0];
+            if (f !== undefined) void pin(f);
+          }}
+        />
+      </div>
       <ErrorAlert error={error} />
       {report === null ? null : <ReportView report={report} name={name} />}
     </div>
@@ -203,12 +245,26 @@ export function VerifyScreen() {
 
 function ReportView({ report, name }: { report: EvidenceReport; name: string | null }) {
   const valid = report.verdict === "valid";
+  const c = report.conclusion;
   return (
-    <section className="stack" aria-label="Verification report" data-verdict={report.verdict}>
+    <section
+      className="stack"
+      aria-label="Verification report"
+      data-verdict={report.verdict}
+      data-conclusion={c.verdict}
+    >
       {valid ? (
-        <Alert kind="success">
-          <strong>Valid.</strong> {name ?? "This file"} is intact: every event is signed by its lock and
-          sealed in the hub's log.
+        <Alert kind={c.verdict === "proven" ? "success" : "warning"}>
+          <strong>{c.verdict === "proven" ? "Proven." : "Intact, but not proof."}</strong>{" "}
+          {name ?? "This file"} is intact: every event is signed by its lock and sealed in the hub's log.{" "}
+          {c.verdict === "proven" ? "The owner and ledger keys are the ones you pinned." : null}
+          {c.reasons.length === 0 ? null : (
+            <ul>
+              {c.reasons.map((r, i) => (
+                <li key={i}>{r.message}</li>
+              ))}
+            </ul>
+          )}
         </Alert>
       ) : (
         <Alert kind="error">

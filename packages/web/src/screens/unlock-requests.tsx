@@ -1,10 +1,15 @@
 /**
  * Unlock requests: someone (a visitor at the door, a resident, later a doorbell) asked to open a
  * door. Each waiting request shows its snapshot, who asked and when it expires; "Unlock" asks the
- * door's lock for a one-time challenge and signs it with your passkey — the lock checks the
- * signature itself and opens, or refuses and records why. "Deny" closes the request. Requests
- * decided in the last hour are listed below with the lock's answer. Refreshed every two seconds.
+ * door's lock for a one-time challenge and signs, with your passkey, that challenge bound to this
+ * request and to the SHA-256 of the snapshot bytes this page shows (computed here) — the lock
+ * checks the signature itself and opens, or refuses and records why, and its event names the
+ * request and that hash. The picture is pinned when first shown: if the hub later serves another
+ * one for the same request, the page says so and will not approve it. "Deny" closes the request.
+ * Requests decided in the last hour are listed below with the lock's answer. Refreshed every two
+ * seconds.
  */
+import { toHex } from "@latchkey/protocol";
 import { useEffect, useId, useRef, useState } from "react";
 import { api } from "../api/client.js";
 import type { Door, Site } from "../api/types.js";
@@ -13,7 +18,10 @@ import {
   askToUnlock,
   denyUnlockRequest,
   listUnlockRequests,
+  shownSnapshot,
   snapshotFromFile,
+  snapshotSha256,
+  type ShownSnapshot,
   type UnlockRequest,
 } from "../api/approvals.js";
 import { passkeyProblem, passkeysSupported } from "../api/webauthn.js";
@@ -144,10 +152,29 @@ function PendingRequest({ request: r, onChanged }: { request: UnlockRequest; onC
   const headingId = useId();
   const { busy, error, setError, run } = useAction();
   const [outcome, setOutcome] = useState<string | null>(null);
+  // The picture as first shown (the list is keyed by request id): what the approver looks at and
+  // what the passkey signs the hash of. A later, different snapshot from the hub is not approvable.
+  const [pinned] = useState(() => ({
+    source: r.snapshot,
+    shown: r.snapshot === null ? null : shownSnapshot(r.snapshot),
+  }));
+  const changed = r.snapshot !== pinned.source;
+  const unreadable = pinned.source !== null && pinned.shown === null;
+  const [fingerprint, setFingerprint] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    void snapshotSha256(pinned.shown).then((h) => {
+      if (live) setFingerprint(toHex(h));
+    });
+    return () => {
+      live = false;
+    };
+  }, [pinned]);
+  const approvable = !changed && !unreadable && fingerprint !== null;
   const unlock = () =>
     run(async () => {
       try {
-        const done = await approveWithPasskey(r.siteId, r.id);
+        const done = await approveWithPasskey(r, pinned.shown);
         setOutcome(resultWords(done.result));
       } catch (e) {
         if (e instanceof DOMException) {
@@ -170,20 +197,33 @@ function PendingRequest({ request: r, onChanged }: { request: UnlockRequest; onC
       <h3 id={headingId}>
         {who(r)} asks to open {r.doorName}
       </h3>
-      {r.snapshot === null ? (
-        <p className="muted small">No snapshot.</p>
-      ) : (
-        <img
-          className="snapshot"
-          src={r.snapshot}
-          alt={`Snapshot at ${r.doorName}, taken when ${who(r)} asked`}
-        />
+      {unreadable ? null : (
+        <Snapshot shown={pinned.shown} alt={`Snapshot at ${r.doorName}, taken when ${who(r)} asked`} />
       )}
       {r.note === null ? null : <p>“{r.note}”</p>}
       <p className="small muted">
-        Asked at {formatWhen(r.createdAt)}; expires in about {seconds} seconds. Snapshot fingerprint{" "}
-        <code>{r.snapshotHash.slice(0, 16)}</code>.
+        Asked at {formatWhen(r.createdAt)}; expires in about {seconds} seconds.
+        {pinned.shown === null ? null : (
+          <>
+            {" "}
+            Snapshot fingerprint (SHA-256 of the picture shown, computed by this page; your passkey signs it
+            and the lock records it){" "}
+            <code data-testid="snapshot-sha256" data-sha256={fingerprint ?? ""}>
+              {fingerprint?.slice(0, 16) ?? "…"}
+            </code>
+            .
+          </>
+        )}
       </p>
+      {changed ? (
+        <Alert kind="error">
+          The hub now shows a different snapshot for this request than the one above. It cannot be approved
+          here: deny it and ask again.
+        </Alert>
+      ) : null}
+      {unreadable ? (
+        <Alert kind="error">The snapshot could not be read, so this request cannot be approved here.</Alert>
+      ) : null}
       {outcome === null ? null : <Alert kind="success">{outcome}</Alert>}
       <ErrorAlert error={error} />
       {passkeysSupported() ? null : (
@@ -193,7 +233,7 @@ function PendingRequest({ request: r, onChanged }: { request: UnlockRequest; onC
         <button
           type="button"
           className="button primary"
-          disabled={busy || !passkeysSupported()}
+          disabled={busy || !passkeysSupported() || !approvable}
           onClick={() => void unlock()}
         >
           Unlock {r.doorName} with my passkey
@@ -204,6 +244,12 @@ function PendingRequest({ request: r, onChanged }: { request: UnlockRequest; onC
       </div>
     </li>
   );
+}
+
+function Snapshot({ shown, alt }: { shown: ShownSnapshot | null; alt: string }) {
+  if (shown === null) return <p className="muted small">No snapshot.</p>;
+  // The image is drawn from the very bytes that are hashed and signed.
+  return <img className="snapshot" src={shown.url} alt={alt} />;
 }
 
 function AskForm({ doors, onAsked }: { doors: Door[]; onAsked: () => void }) {

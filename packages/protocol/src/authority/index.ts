@@ -1,0 +1,101 @@
+/**
+ * Authority: people's own keys (passkeys, a printed recovery key) signing every record that
+ * grants authority, and the hub's bounded delegation (docs/authority.md). Groundwork: lock, hub
+ * and web do not use it yet.
+ */
+export {
+  AUTHORITY_PURPOSE_TAGS,
+  AuthorityPurpose,
+  SITE_ID_LENGTH,
+  authorityChallenge,
+  authorityMessage,
+  isAuthorityPurpose,
+} from "./purpose.js";
+export {
+  AUTHORITY_KEY_TAG,
+  AuthorityKeyKind,
+  MAX_CREDENTIAL_ID_BYTES,
+  MAX_LABEL_BYTES,
+  MAX_RP_ID_BYTES,
+  authorityKeyFingerprint,
+  decodeAuthorityKey,
+  encodeAuthorityKey,
+  isValidRpId,
+  p256PublicKeyFromCose,
+  passkeyAuthorityKey,
+  recoveryAuthorityKey,
+  sameAuthorityKey,
+  type AuthorityKey,
+  type PasskeyAuthorityKey,
+  type RecoveryAuthorityKey,
+} from "./key.js";
+export {
+  AUTHORITY_SIGNATURE_TAG,
+  MAX_AUTHENTICATOR_DATA_BYTES,
+  MAX_CLIENT_DATA_JSON_BYTES,
+  decodeAuthoritySignature,
+  encodeAuthoritySignature,
+  originMatchesRpId,
+  passkeyAuthoritySignature,
+  signWithRecoveryKey,
+  verifyAuthoritySignature,
+  type AuthoritySignature,
+  type AuthoritySignatureOptions,
+  type AuthoritySignatureRefusal,
+  type AuthoritySignatureVerdict,
+  type PasskeyAuthoritySignature,
+  type RecoveryAuthoritySignature,
+} from "./signature.js";
+export {
+  AUTHORISED_RECORD_TAG,
+  MAX_AUTHORISED_RECORD_BYTES,
+  MAX_AUTHORITY_SIGNATURES,
+  decodeAuthorisedRecord,
+  encodeAuthorisedRecord,
+  verifyAuthorisedRecord,
+  type AuthorisedRecord,
+  type AuthorisedRecordRefusal,
+  type AuthorisedRecordVerdict,
+} from "./authorised.js";
+export {
+  AUTHORITY_SET_TAG,
+  MAX_AUTHORITY_KEYS,
+  authoritySetHash,
+  canonicalAuthorityKeys,
+  decodeAuthoritySet,
+  encodeAuthoritySet,
+  firstAuthoritySet,
+  nextAuthoritySet,
+  verifyAuthoritySetChain,
+  verifyAuthoritySetUpdate,
+  verifyFirstAuthoritySet,
+  type AuthoritySet,
+  type AuthoritySetFields,
+  type AuthoritySetRefusal,
+  type AuthoritySetVerdict,
+} from "./set.js";
+export {
+  DELEGATION_TAG,
+  DelegationScope,
+  MAX_DELEGATED_CERTIFICATE_LIFETIME_MS,
+  decodeDelegation,
+  encodeDelegation,
+  verifyDelegatedCertificate,
+  verifyDelegation,
+  type DelegatedCertificateRefusal,
+  type DelegatedCertificateVerdict,
+  type Delegation,
+  type DelegationRefusal,
+  type DelegationVerdict,
+} from "./delegation.js";
+export {
+  DOOR_RELABEL_TAG,
+  MAX_DOOR_NAME_BYTES,
+  MAX_TIME_ZONE_BYTES,
+  decodeDoorRelabel,
+  encodeDoorRelabel,
+  verifyDoorRelabel,
+  type DoorRelabel,
+  type DoorRelabelRefusal,
+  type DoorRelabelVerdict,
+} from "./door-relabel.js";

@@ -1,0 +1,2 @@
+export * from "./add-checkpoint.js";
+export * from "./witness.js";
