@@ -36,6 +36,11 @@ const LockView = Strict({
   commissionedAt: EpochMs,
   lastSeenAt: Type.Union([EpochMs, Type.Null()]),
   clockDriftMs: Type.Union([Type.Integer(), Type.Null()]),
+  /**
+   * The lock's clock is off by more than the 5-minute step a lock accepts from the hub, so the hub
+   * leaves it alone: its events stay signed and ordered, only their wall times are off.
+   */
+  clockNeedsAuthorisation: Type.Boolean(),
   condition: Type.Union([Condition, Type.Null()]),
   breakerOpenUntil: Type.Union([EpochMs, Type.Null()]),
   sync: Type.Record(Type.String(), Type.Integer()),
@@ -91,6 +96,7 @@ async function lockViews(ctx: HubContext, where: { doorId?: string; siteId?: str
       commissionedAt: Number(r.commissioned_at),
       lastSeenAt: r.last_seen_at === null ? null : Number(r.last_seen_at),
       clockDriftMs: r.clock_drift_ms === null ? null : Number(r.clock_drift_ms),
+      clockNeedsAuthorisation: c?.clockNeedsAuthorisation === true,
       condition:
         c === null
           ? null

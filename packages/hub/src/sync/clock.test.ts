@@ -57,7 +57,7 @@ describe(`lock clocks from the hub (${target.name} broker)`, () => {
       rmSync(dir, { recursive: true, force: true });
     };
     const owner = await createOwner(t);
-    await commissionSite(t, owner, [near, far]);
+    const site = await commissionSite(t, owner, [near, far]);
 
     // Commissioning moves the hub's (fake) clock on: the clocks are compared with it now.
     await eventually(
@@ -83,5 +83,11 @@ describe(`lock clocks from the hub (${target.name} broker)`, () => {
     expect(kinds).not.toContain(EventKind.ClockSetRefused);
     expect((await condition(t, far.lockId))?.driftMs).toBe(now - 2 * 3_600_000 - t.clock.now);
     expect((await condition(t, near.lockId))?.clockNeedsAuthorisation).toBeUndefined();
+    // The lock API says so too, for the dashboard.
+    const views = await Promise.all(site.doors.map((d) => owner.client.get(`/api/v1/doors/${d}/lock`)));
+    expect(views.map((r) => r.json<{ clockNeedsAuthorisation: boolean }>().clockNeedsAuthorisation)).toEqual([
+      false,
+      true,
+    ]);
   }, 60_000);
 });

@@ -142,6 +142,8 @@ export interface LockView {
   readonly commissionedAt: number;
   readonly lastSeenAt: number | null;
   readonly clockDriftMs: number | null;
+  /** Off by more than the 5-minute step a lock accepts from the hub: left alone, shown to people. */
+  readonly clockNeedsAuthorisation: boolean;
   readonly condition: LockCondition | null;
   readonly breakerOpenUntil: number | null;
   /** Credential count per sync state on this lock. */
