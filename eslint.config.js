@@ -1,5 +1,6 @@
 // Type-aware lint for every workspace. Rules are only relaxed with a comment saying why.
 import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -7,6 +8,7 @@ export default tseslint.config(
     ignores: [
       "**/node_modules/**",
       "**/dist/**",
+      "**/.dist-*/**",
       "data/**",
       "test-results/**",
       "bench/results/**",
@@ -30,6 +32,8 @@ export default tseslint.config(
       eqeqeq: ["error", "always"],
     },
   },
+  // The rules of hooks and React's purity rules for the web app (eslint-plugin-react-hooks 7).
+  { files: ["packages/web/**/*.{ts,tsx}"], ...reactHooks.configs.flat.recommended },
   {
     files: ["**/*.test.ts"],
     rules: {

@@ -114,7 +114,7 @@ const suite: BenchSuite = {
     });
 
     // --- verification -----------------------------------------------------------------------
-    const count = ctx.quick ? 5_000 : 20_000;
+    const count = ctx.quick ? 2_000 : 20_000;
     const chain = new MemoryJournal({ signingSeed: SEED });
     for (let i = 0; i < count; i++) {
       chain.append(

@@ -47,6 +47,18 @@ describe("SecureConnection over a MemoryLink", () => {
     expect(lock.session.phase).toBe("closed");
   });
 
+  it("calls every close handler once, in order (a request client and its owner both learn of it)", async () => {
+    const link = new MemoryLink();
+    const [hub, lock] = await connectPair(link);
+    const heard: string[] = [];
+    hub.onClose((r) => heard.push(`client ${r}`));
+    hub.onClose((r) => heard.push(`owner ${r}`));
+    lock.close(2);
+    link.deliver();
+    link.deliver();
+    expect(heard).toEqual(["client 2", "owner 2"]);
+  });
+
   it("injected garbage and replays are counted and dropped, the connection survives", async () => {
     const link = new MemoryLink();
     const refused: ErrorCode[] = [];

@@ -21,7 +21,7 @@ export class SecureConnection {
   private readonly inbox: Uint8Array[] = [];
   private readonly waiters: Waiter[] = [];
   private messageHandler: ((m: Uint8Array) => void) | null = null;
-  private closeHandler: ((reason: number | null) => void) | null = null;
+  private readonly closeHandlers: ((reason: number | null) => void)[] = [];
   private ended = false;
   private refusedCount = 0;
 
@@ -60,9 +60,13 @@ export class SecureConnection {
     for (const m of this.inbox.splice(0)) handler(m);
   }
 
-  /** Called once: with the peer's close reason, or null when the carrier went away without one. */
+  /**
+   * Adds a handler called once: with the peer's close reason, or null when the carrier went away
+   * without one. Every handler added is called (a request client fails its pending requests, its
+   * owner forgets it), in the order added.
+   */
   onClose(handler: (reason: number | null) => void): void {
-    this.closeHandler = handler;
+    this.closeHandlers.push(handler);
   }
 
   /** The next application message (for request/response use). */
@@ -139,6 +143,6 @@ export class SecureConnection {
     this.ended = true;
     for (const w of this.waiters.splice(0))
       w.reject(new LatchkeyError("NOISE_SESSION_CLOSED", "connection closed"));
-    this.closeHandler?.(reason);
+    for (const handler of this.closeHandlers) handler(reason);
   }
 }

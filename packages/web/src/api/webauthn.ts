@@ -108,7 +108,7 @@ export async function createPasskey(optionsJson: unknown): Promise<Record<string
 }
 
 /** Signs the hub's challenge with a passkey; returns the hub's `response` body. */
-export async function usePasskey(optionsJson: unknown): Promise<Record<string, unknown>> {
+export async function signWithPasskey(optionsJson: unknown): Promise<Record<string, unknown>> {
   const o = optionsJson as RequestJson;
   const publicKey: PublicKeyCredentialRequestOptions = {
     challenge: fromBase64Url(o.challenge),

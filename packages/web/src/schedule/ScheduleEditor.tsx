@@ -2,7 +2,7 @@
  * The access editor: category, weekly windows, valid from / until, one-time and use counts,
  * with the whole thing read back as one sentence while it is edited.
  */
-import { useId } from "react";
+import { useId, useState } from "react";
 import {
   CATEGORIES,
   WEEKDAYS,
@@ -133,6 +133,8 @@ export function ScheduleEditor({
   doorIds: readonly string[];
 }) {
   const id = useId();
+  // The sentence only needs the current year.
+  const [now] = useState(Date.now);
   const set = (patch: Partial<TermsDraft>) => onChange({ ...draft, ...patch });
   const setWindow = (i: number, patch: Partial<WindowDraft>) =>
     set({ windows: draft.windows.map((w, j) => (j === i ? { ...w, ...patch } : w)) });
@@ -141,7 +143,7 @@ export function ScheduleEditor({
   const sentence =
     typeof terms === "string"
       ? terms
-      : `${CATEGORY_LABELS[draft.category]}: ${termsSentence(terms, timeZone, Date.now())}${doorNames.length === 0 ? "" : `, at ${listJoin(doorNames)}`}.`;
+      : `${CATEGORY_LABELS[draft.category]}: ${termsSentence(terms, timeZone, now)}${doorNames.length === 0 ? "" : `, at ${listJoin(doorNames)}`}.`;
 
   return (
     <div className="stack schedule-editor">

@@ -1,5 +1,5 @@
 /** A site's activity: what its locks signed (door activity) and administrative changes (the audit trail). */
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useEffectEvent, useState } from "react";
 import { api } from "../api/client.js";
 import type { AuditEntry, Member, Person, SessionInfo, Site } from "../api/types.js";
 import { ErrorAlert, formatWhen, PageTitle, Spinner, useAction, useLoad } from "../ui/components.js";
@@ -30,17 +30,19 @@ const ACTIONS: Record<string, string> = {
 export function ActivityScreen({ siteId }: { siteId: string }) {
   useEffect(() => rememberSite(siteId), [siteId]);
   const context = useLoad(
-    async () => ({
-      site: await api.get<Site>(`/sites/${siteId}`),
-      session: await api.get<SessionInfo>("/session"),
-      members: await api.get<{ items: Member[] }>(`/sites/${siteId}/members`).then(
-        (r) => r.items,
-        () => [] as Member[],
-      ),
-      // Names for the entries; the first 100 people cover most sites.
-      people: (await api.get<{ items: Person[] }>(`/sites/${siteId}/people?limit=100`)).items,
-    }),
-    [siteId],
+    useCallback(
+      async () => ({
+        site: await api.get<Site>(`/sites/${siteId}`),
+        session: await api.get<SessionInfo>("/session"),
+        members: await api.get<{ items: Member[] }>(`/sites/${siteId}/members`).then(
+          (r) => r.items,
+          () => [] as Member[],
+        ),
+        // Names for the entries; the first 100 people cover most sites.
+        people: (await api.get<{ items: Person[] }>(`/sites/${siteId}/people?limit=100`)).items,
+      }),
+      [siteId],
+    ),
   );
   const [items, setItems] = useState<AuditEntry[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
@@ -53,9 +55,9 @@ export function ActivityScreen({ siteId }: { siteId: string }) {
       setItems((prev) => [...(before === null ? [] : (prev ?? [])), ...r.items]);
       setNext(r.nextBefore);
     });
-  useEffect(() => {
-    void load(null);
-  }, [siteId]);
+  const loadFirst = useEffectEvent(() => void load(null));
+  // The newest page when shown and when the site changes.
+  useEffect(() => loadFirst(), [siteId]);
   const personName = (e: AuditEntry): string | null => {
     const id =
       typeof e.details.personId === "string"

@@ -4,7 +4,7 @@
  * wait — which one. Commissioning needs a fresh second factor (the API client asks for it).
  * A door that already has a lock shows it, with "Remove lock".
  */
-import { useId, useState } from "react";
+import { useCallback, useId, useState } from "react";
 import { api, ApiError } from "../api/client.js";
 import type { Door, LockView, Site, WaitingLock } from "../api/types.js";
 import { LOCK_STATE_LABELS } from "../locks/words.js";
@@ -37,8 +37,8 @@ async function loadLock(doorId: string): Promise<{ lock: LockView | null }> {
 }
 
 export function AddLockScreen({ doorId }: { doorId: string }) {
-  const place = useLoad(() => loadDoor(doorId), [doorId]);
-  const lock = useLoad(() => loadLock(doorId), [doorId]);
+  const place = useLoad(useCallback(() => loadDoor(doorId), [doorId]));
+  const lock = useLoad(useCallback(() => loadLock(doorId), [doorId]));
   const [added, setAdded] = useState<LockView | null>(null);
   const d = place.data;
   return (
@@ -138,8 +138,10 @@ function CommissionForm({
   onAdded: (lock: LockView) => void;
 }) {
   const waiting = usePoll(
-    () => api.get<{ items: WaitingLock[] }>(`/sites/${siteId}/commissioning`).then((r) => r.items),
-    [siteId],
+    useCallback(
+      () => api.get<{ items: WaitingLock[] }>(`/sites/${siteId}/commissioning`).then((r) => r.items),
+      [siteId],
+    ),
   );
   const [chosen, setChosen] = useState<string | null>(null);
   const [code, setCode] = useState("");

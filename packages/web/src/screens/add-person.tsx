@@ -4,7 +4,7 @@
  * screen says what was saved and links to the person's page to finish.
  */
 import { DEFAULT_PIN_POLICY, pinWeakness } from "@latchkey/protocol";
-import { useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 import { api, ApiError } from "../api/client.js";
 import type { Credential, Door, Grant, Person, Site } from "../api/types.js";
 import {
@@ -37,11 +37,13 @@ interface Result {
 
 export function AddPersonScreen({ siteId }: { siteId: string }) {
   const data = useLoad(
-    async () => ({
-      site: await api.get<Site>(`/sites/${siteId}`),
-      doors: (await api.get<{ items: Door[] }>(`/sites/${siteId}/doors`)).items,
-    }),
-    [siteId],
+    useCallback(
+      async () => ({
+        site: await api.get<Site>(`/sites/${siteId}`),
+        doors: (await api.get<{ items: Door[] }>(`/sites/${siteId}/doors`)).items,
+      }),
+      [siteId],
+    ),
   );
   const [name, setName] = useState("");
   const [phone, setPhone] = useState("");
@@ -52,13 +54,10 @@ export function AddPersonScreen({ siteId }: { siteId: string }) {
   const [result, setResult] = useState<Result | null>(null);
   const { busy, error, setError, run } = useAction();
 
-  useEffect(() => {
-    if (data.data !== null && doorIds === null) setDoorIds(data.data.doors.map((d) => d.id));
-  }, [data.data, doorIds]);
-
   if (data.data === null) return data.error === null ? <Spinner /> : <ErrorAlert error={data.error} />;
   const { site, doors } = data.data;
-  const chosen = doorIds ?? [];
+  // Every door until the person picks (null: not picked yet).
+  const chosen = doorIds ?? doors.map((d) => d.id);
 
   if (result !== null)
     return (
@@ -194,6 +193,8 @@ function AddedPanel({
   onAgain: () => void;
 }) {
   const { person, grant, pin, failure } = result;
+  // Shown once when the person was added; the sentence only needs the current year.
+  const [now] = useState(Date.now);
   const doorNames =
     grant === null ? [] : doors.filter((d) => grant.doorIds.includes(d.id)).map((d) => d.name);
   return (
@@ -201,7 +202,7 @@ function AddedPanel({
       <PageTitle>{`${person.name} was added`}</PageTitle>
       {grant === null ? null : (
         <Alert kind="success">
-          {person.name} may open {doorNames.join(", ")}: {termsSentence(grant, site.timezone, Date.now())}.
+          {person.name} may open {doorNames.join(", ")}: {termsSentence(grant, site.timezone, now)}.
         </Alert>
       )}
       {failure === null ? null : (

@@ -11,13 +11,16 @@ function passwordError(error: unknown): string | null {
     : null;
 }
 
+/** Whether the hub still waits for its owner (a probe: no session needed). */
+const loadSetup = () => api.get<{ setupRequired: boolean }>("/setup", { probe: true });
+
 /** `/setup#token`: create the owner account. A second factor follows at once. */
 export function SetupScreen({ token, onCreated }: { token: string; onCreated: (s: SessionInfo) => void }) {
   const [organisation, setOrganisation] = useState("");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const { busy, error, run } = useAction();
-  const status = useLoad(() => api.get<{ setupRequired: boolean }>("/setup", { probe: true }), []);
+  const status = useLoad(loadSetup);
   if (token === "")
     return (
       <div className="narrow stack">
@@ -138,7 +141,7 @@ export function SignInScreen({
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const { busy, error, run } = useAction();
-  const setup = useLoad(() => api.get<{ setupRequired: boolean }>("/setup", { probe: true }), []);
+  const setup = useLoad(loadSetup);
 
   if (session?.stage === "mfa")
     return (

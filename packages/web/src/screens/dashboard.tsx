@@ -56,6 +56,14 @@ async function loadAll(): Promise<SiteState[]> {
 }
 
 /** What changed at a door between two polls, in words (for the live region). */
+/** "Off by 2 h 5 min" (ahead or behind), from the lock's clock minus the hub's. */
+function clockOffWords(driftMs: number | null): string {
+  if (driftMs === null) return "Off by an unknown amount";
+  const minutes = Math.round(Math.abs(driftMs) / 60_000);
+  const amount = minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  return `${driftMs > 0 ? "Ahead" : "Behind"} by ${amount}`;
+}
+
 export function doorChanges(
   name: string,
   before: LockView | undefined,
@@ -79,7 +87,7 @@ export function doorChanges(
 }
 
 export function DashboardScreen() {
-  const poll = usePoll(loadAll, []);
+  const poll = usePoll(loadAll);
   const [announcement, announce] = useAnnouncer();
   const previous = useRef<SiteState[] | null>(null);
   useEffect(() => {
@@ -106,7 +114,7 @@ export function DashboardScreen() {
       }
     }
     if (lines.length > 0) announce(`${lines.join(". ")}.`);
-  }, [poll.data]);
+  }, [poll.data, announce]);
   useEffect(() => {
     // No site yet: the first thing to do is create one.
     if (poll.data !== null && poll.data.length === 0) window.location.replace("#/sites");
@@ -356,6 +364,15 @@ function DoorTile({ door, lock }: { door: Door; lock: LockView | undefined }) {
           <div>
             <dt>Last seen</dt>
             <dd>{formatWhen(lock.lastSeenAt)}</dd>
+          </div>
+        )}
+        {!lock.clockNeedsAuthorisation ? null : (
+          <div>
+            <dt>Clock</dt>
+            <dd className="warn" data-fact="clock">
+              {clockOffWords(lock.clockDriftMs)}: left as it is, since a lock takes at most 5-minute
+              corrections from the hub. Its events stay signed and in order; their times are off.
+            </dd>
           </div>
         )}
         {pending + failed === 0 ? null : (

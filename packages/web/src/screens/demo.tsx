@@ -4,7 +4,7 @@
  * to the lock exactly as its hardware would report it; the lock's own answer ("Granted",
  * "Denied: outside schedule") is shown and announced. Its signed events reach the hub's log.
  */
-import { useEffect, useId, useRef, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { api } from "../api/client.js";
 import type { DemoDoor, DemoInput, DemoOutcome, Door, Site } from "../api/types.js";
 import { answerWords, boltWords } from "../locks/words.js";
@@ -39,15 +39,16 @@ function doneWords(input: DemoInput, r: DemoOutcome): string {
 
 export function DemoScreen({ siteId }: { siteId: string }) {
   const context = useLoad(
-    async () => ({
-      site: await api.get<Site>(`/sites/${siteId}`),
-      doors: (await api.get<{ items: Door[] }>(`/sites/${siteId}/doors`)).items,
-    }),
-    [siteId],
+    useCallback(
+      async () => ({
+        site: await api.get<Site>(`/sites/${siteId}`),
+        doors: (await api.get<{ items: Door[] }>(`/sites/${siteId}/doors`)).items,
+      }),
+      [siteId],
+    ),
   );
   const demo = usePoll(
-    () => api.get<{ items: DemoDoor[] }>(`/sites/${siteId}/demo`).then((r) => r.items),
-    [siteId],
+    useCallback(() => api.get<{ items: DemoDoor[] }>(`/sites/${siteId}/demo`).then((r) => r.items), [siteId]),
   );
   const c = context.data;
   const doorName = (id: string) => c?.doors.find((d) => d.id === id)?.name ?? "Door";

@@ -200,20 +200,26 @@ export function DoorActivity({ siteId, height = 560 }: { siteId: string; height?
   const [doors, setDoors] = useState<Door[]>([]);
   const [people, setPeople] = useState<Person[]>([]);
   const [filters, setFilters] = useState<Filters>({ doorId: "", personId: "", kind: "", from: "", to: "" });
-  const [snapshot, setSnapshot] = useState<Snapshot | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const [listsError, setListsError] = useState<unknown>(null);
   const [inView, setInView] = useState<[number, number]>([0, 0]);
   const [, setLoadedPages] = useState(0);
   const pages = useRef(new Map<number, DoorEvent[]>());
   const inFlight = useRef(new Set<number>());
   const generation = useRef(0);
   const [reload, setReload] = useState(0);
+  // What is shown belongs to one query: a new site, filter or Refresh hides the old answer and its
+  // error at once, and a late answer to an older query is never shown.
+  const query = JSON.stringify([siteId, filters, reload]);
+  const [found, setFound] = useState<{ query: string; snapshot: Snapshot } | null>(null);
+  const [failed, setFailed] = useState<{ query: string; error: unknown } | null>(null);
+  const snapshot = found?.query === query ? found.snapshot : null;
+  const error = (failed?.query === query ? failed.error : null) ?? listsError;
 
   useEffect(() => {
-    api.get<{ items: Door[] }>(`/sites/${siteId}/doors`).then((r) => setDoors(r.items), setError);
+    api.get<{ items: Door[] }>(`/sites/${siteId}/doors`).then((r) => setDoors(r.items), setListsError);
     api
       .get<{ items: Person[] }>(`/sites/${siteId}/people?limit=100`)
-      .then((r) => setPeople(r.items), setError);
+      .then((r) => setPeople(r.items), setListsError);
   }, [siteId]);
 
   const keep = (page: number, items: DoorEvent[]) => {
@@ -233,21 +239,19 @@ export function DoorActivity({ siteId, height = 560 }: { siteId: string; height?
     const gen = ++generation.current;
     pages.current = new Map();
     inFlight.current = new Set();
-    setSnapshot(null);
-    setError(null);
     const q = filterQuery(filters);
     q.set("count", "true");
     api.get<DoorEventPage>(`/sites/${siteId}/events?${q.toString()}`).then(
       (page) => {
         if (gen !== generation.current) return;
         keep(0, page.items);
-        setSnapshot({ total: page.total ?? page.items.length, top: page.top });
+        setFound({ query, snapshot: { total: page.total ?? page.items.length, top: page.top } });
       },
-      (e: unknown) => {
-        if (gen === generation.current) setError(e);
+      (error: unknown) => {
+        if (gen === generation.current) setFailed({ query, error });
       },
     );
-  }, [siteId, filters, reload]);
+  }, [query, siteId, filters]);
 
   // Load the pages in view once scrolling pauses for a moment (a fast drag asks only for where it stops).
   useEffect(() => {
@@ -270,13 +274,13 @@ export function DoorActivity({ siteId, height = 560 }: { siteId: string; height?
           (e: unknown) => {
             if (gen !== generation.current) return;
             inFlight.current.delete(p);
-            setError(e);
+            setFailed({ query, error: e });
           },
         );
       }
     }, 60);
     return () => clearTimeout(timer);
-  }, [inView, snapshot, siteId, filters]);
+  }, [inView, snapshot, query, siteId, filters]);
 
   const onRange = useCallback((first: number, last: number) => setInView([first, last]), []);
   const rowAt = (i: number): DoorEvent | undefined => pages.current.get(Math.floor(i / PAGE))?.[i % PAGE];

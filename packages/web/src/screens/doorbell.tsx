@@ -3,7 +3,7 @@
  * token and an unlock request appears for a person to approve with a passkey. The token is shown
  * once, when created; replacing it or turning the doorbell off stops the old one.
  */
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { api } from "../api/client.js";
 import { Alert, CopyButton, ErrorAlert, formatWhen, Spinner, useAction, useLoad } from "../ui/components.js";
 
@@ -20,7 +20,7 @@ interface CreatedDoorbell {
 }
 
 export function DoorbellPanel({ doorId, doorName }: { doorId: string; doorName: string }) {
-  const status = useLoad(() => api.get<DoorbellStatus>(`/doors/${doorId}/doorbell`), [doorId]);
+  const status = useLoad(useCallback(() => api.get<DoorbellStatus>(`/doors/${doorId}/doorbell`), [doorId]));
   const [created, setCreated] = useState<CreatedDoorbell | null>(null);
   const { busy, error, run } = useAction();
   const create = () =>

@@ -5,7 +5,7 @@
  * file, the first element that failed. A file is "proven" only against keys the reader pinned
  * (a trust file from the owner's key card); this page never takes the keys from the hub.
  */
-import { useEffect, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useState, type FormEvent } from "react";
 import {
   buildEvidenceReport,
   evidenceVerdict,
@@ -40,11 +40,13 @@ function saveFile(bytes: Uint8Array, name: string): void {
 export function EvidenceScreen({ siteId }: { siteId: string }) {
   useEffect(() => rememberSite(siteId), [siteId]);
   const data = useLoad(
-    async () => ({
-      site: await api.get<Site>(`/sites/${siteId}`),
-      doors: (await api.get<{ items: Door[] }>(`/sites/${siteId}/doors`)).items,
-    }),
-    [siteId],
+    useCallback(
+      async () => ({
+        site: await api.get<Site>(`/sites/${siteId}`),
+        doors: (await api.get<{ items: Door[] }>(`/sites/${siteId}/doors`)).items,
+      }),
+      [siteId],
+    ),
   );
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [from, setFrom] = useState(() => localInput(Date.now() - 24 * 3600_000));

@@ -2,10 +2,10 @@
  * Second factors: proving one (sign-in and step-up), enrolling an authenticator app or a passkey,
  * saving recovery codes, and choosing a new password with length guidance.
  */
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useEffect, useEffectEvent, useId, useState, type FormEvent } from "react";
 import { api, ApiError } from "../api/client.js";
 import type { SessionInfo, WithRecovery } from "../api/types.js";
-import { createPasskey, passkeyProblem, passkeysSupported, usePasskey } from "../api/webauthn.js";
+import { createPasskey, passkeyProblem, passkeysSupported, signWithPasskey } from "../api/webauthn.js";
 import { Alert, CopyButton, ErrorAlert, Field, TextField, useAction } from "../ui/components.js";
 import { QrCode } from "../ui/QrCode.js";
 
@@ -147,7 +147,7 @@ export function SecondFactorForm({
       if (options === null) throw new Error("This account has no passkey. Use your authenticator app.");
       let response;
       try {
-        response = await usePasskey(options);
+        response = await signWithPasskey(options);
       } catch (e) {
         throw new Error(passkeyProblem(e));
       }
@@ -294,12 +294,13 @@ export function TotpEnrol({
   const start = useAction();
   const confirm = useAction();
 
-  useEffect(() => {
-    // Begin once when shown; the hub keeps one pending secret per account.
+  const begin = useEffectEvent(() => {
     void start.run(async () => {
       setBegun(await api.post<{ secret: string; uri: string }>("/account/totp/begin"));
     });
-  }, []);
+  });
+  // Begin once when shown; the hub keeps one pending secret per account.
+  useEffect(() => begin(), []);
 
   if (begun === null)
     return start.error === null ? <p role="status">Preparing…</p> : <ErrorAlert error={start.error} />;

@@ -110,7 +110,8 @@ export function GuestScreen() {
 }
 
 function GuestPin({ view }: { view: GuestView }) {
-  const now = Date.now();
+  // The sentences only need the current year.
+  const [now] = useState(Date.now);
   return (
     <section className="card stack narrow" aria-labelledby="guest-title">
       <h1 id="guest-title">Your PIN for {view.siteName}</h1>

@@ -1,5 +1,5 @@
 /** People of a site: the list (a page at a time) and the site picker. */
-import { useEffect, useState } from "react";
+import { useCallback, useEffect, useEffectEvent, useState } from "react";
 import { api } from "../api/client.js";
 import type { Person, Site } from "../api/types.js";
 import { navigate } from "../app/router.js";
@@ -23,9 +23,11 @@ function rememberedSite(): string | null {
   }
 }
 
+const loadSites = () => api.get<{ items: Site[] }>("/sites");
+
 /** `/people` and `/activity`: go to the remembered (or first) site's page. */
 export function PeopleRedirect({ target }: { target: "people" | "activity" }) {
-  const sites = useLoad(() => api.get<{ items: Site[] }>("/sites"), []);
+  const sites = useLoad(loadSites);
   useEffect(() => {
     const list = sites.data?.items;
     if (list === undefined || list.length === 0) return;
@@ -47,7 +49,7 @@ export function PeopleRedirect({ target }: { target: "people" | "activity" }) {
 }
 
 export function SitePicker({ siteId, target }: { siteId: string; target: "people" | "activity" }) {
-  const sites = useLoad(() => api.get<{ items: Site[] }>("/sites"), []);
+  const sites = useLoad(loadSites);
   const list = sites.data?.items ?? [];
   if (list.length < 2) return null;
   return (
@@ -73,7 +75,7 @@ export function SitePicker({ siteId, target }: { siteId: string; target: "people
 
 export function PeopleScreen({ siteId }: { siteId: string }) {
   useEffect(() => rememberSite(siteId), [siteId]);
-  const site = useLoad(() => api.get<Site>(`/sites/${siteId}`), [siteId]);
+  const site = useLoad(useCallback(() => api.get<Site>(`/sites/${siteId}`), [siteId]));
   const [people, setPeople] = useState<Person[] | null>(null);
   const [next, setNext] = useState<string | null>(null);
   const more = useAction();
@@ -85,10 +87,9 @@ export function PeopleScreen({ siteId }: { siteId: string }) {
       setPeople((prev) => [...(after === null ? [] : (prev ?? [])), ...page.items]);
       setNext(page.nextAfter);
     });
-  useEffect(() => {
-    void load(null);
-    // Reload when the site changes.
-  }, [siteId]);
+  const loadFirst = useEffectEvent(() => void load(null));
+  // The first page when shown and when the site changes.
+  useEffect(() => loadFirst(), [siteId]);
 
   const sorted = people === null ? null : [...people].sort((a, b) => a.name.localeCompare(b.name));
   return (

@@ -1,5 +1,5 @@
 /** A person's page: their access on every door (grants) and every credential, with revocation. */
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { api } from "../api/client.js";
 import type { Credential, CredentialKind, Door, Grant, Person, Site } from "../api/types.js";
 import { navigate } from "../app/router.js";
@@ -69,7 +69,7 @@ const KIND_LABELS: Record<CredentialKind, string> = {
 };
 
 export function PersonScreen({ personId }: { personId: string }) {
-  const data = useLoad(() => loadPerson(personId), [personId]);
+  const data = useLoad(useCallback(() => loadPerson(personId), [personId]));
   if (data.data === null) return data.error === null ? <Spinner /> : <ErrorAlert error={data.error} />;
   const d = data.data;
   const doorName = (id: string) => {
@@ -157,6 +157,8 @@ function GrantRow({
   onChanged: () => void;
 }) {
   const { busy, error, run } = useAction();
+  // The sentence only needs the current year.
+  const [now] = useState(Date.now);
   const ended = grant.status === "revoked" || grant.status === "expired" || grant.status === "used_up";
   return (
     <li className={`list-row${ended ? " ended" : ""}`}>
@@ -165,7 +167,7 @@ function GrantRow({
           <span className="badge">{CATEGORY_LABELS[grant.category]}</span>
           <span className={`badge status-${grant.status}`}>{STATUS_LABELS[grant.status]}</span>
         </div>
-        <span className="sentence">{termsSentence(grant, timeZone, Date.now())}</span>
+        <span className="sentence">{termsSentence(grant, timeZone, now)}</span>
         <span className="muted small">
           {grant.doorIds
             .map(doorName)

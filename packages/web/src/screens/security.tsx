@@ -28,6 +28,7 @@ import {
   TextField,
   useAction,
   useLoad,
+  type Loaded,
 } from "../ui/components.js";
 import { NewPasswordField, onSubmit, PasskeyEnrol, RecoveryCodes, TotpEnrol } from "./factors.js";
 
@@ -35,11 +36,13 @@ const SIGNED_OUT_ELSEWHERE = "Every other session of your account was signed out
 
 export function SecurityScreen({ session }: { session: SessionInfo }) {
   const [done, setDone] = useState<string | null>(null);
-  // Bumped after every change that may end sessions or change passkeys, so the lists reload.
-  const [version, setVersion] = useState(0);
+  const passkeys = useLoad(listPasskeys);
+  const sessions = useLoad(listSessions);
+  // Every change may end sessions or change passkeys, so both lists reload.
   const changed = (message: string) => {
     setDone(message);
-    setVersion((v) => v + 1);
+    passkeys.reload();
+    sessions.reload();
   };
   return (
     <div className="stack">
@@ -51,9 +54,9 @@ export function SecurityScreen({ session }: { session: SessionInfo }) {
       {done === null ? null : <Alert kind="success">{done}</Alert>}
       <PasswordSection onDone={changed} username={session.account.username} />
       <TotpSection onDone={changed} />
-      <PasskeySection onDone={changed} version={version} />
+      <PasskeySection onDone={changed} passkeys={passkeys} />
       <RecoverySection onDone={changed} />
-      <SessionSection onDone={changed} version={version} />
+      <SessionSection onDone={changed} sessions={sessions} />
     </div>
   );
 }
@@ -132,9 +135,14 @@ function TotpSection({ onDone }: { onDone: (m: string) => void }) {
   );
 }
 
-function PasskeySection({ onDone, version }: { onDone: (m: string) => void; version: number }) {
+function PasskeySection({
+  onDone,
+  passkeys,
+}: {
+  onDone: (m: string) => void;
+  passkeys: Loaded<AccountPasskey[]>;
+}) {
   const [open, setOpen] = useState(false);
-  const passkeys = useLoad(listPasskeys, [version]);
   return (
     <section className="card stack" aria-labelledby="pk-title">
       <h2 id="pk-title">Passkeys</h2>
@@ -301,10 +309,14 @@ function stageText(stage: AccountSession["stage"]): string | null {
   }
 }
 
-function SessionSection({ onDone, version }: { onDone: (m: string) => void; version: number }) {
-  const [tick, setTick] = useState(0);
-  const sessions = useLoad(listSessions, [version, tick]);
-  const reload = () => setTick((t) => t + 1);
+function SessionSection({
+  onDone,
+  sessions,
+}: {
+  onDone: (m: string) => void;
+  sessions: Loaded<AccountSession[]>;
+}) {
+  const reload = sessions.reload;
   const others = sessions.data?.filter((s) => !s.current) ?? [];
   const { busy, error, run } = useAction();
   return (

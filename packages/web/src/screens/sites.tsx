@@ -1,5 +1,5 @@
 /** Sites and their doors: list, create, and bind a door to a lock. */
-import { useId, useMemo, useState } from "react";
+import { useCallback, useId, useMemo, useState } from "react";
 import { api, ApiError } from "../api/client.js";
 import type { Door, SessionInfo, Site } from "../api/types.js";
 import {
@@ -25,8 +25,10 @@ export function browserTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
+const loadSites = () => api.get<{ items: Site[] }>("/sites");
+
 export function SitesScreen({ session }: { session: SessionInfo }) {
-  const sites = useLoad(() => api.get<{ items: Site[] }>("/sites"), []);
+  const sites = useLoad(loadSites);
   const [adding, setAdding] = useState(false);
   const owner = session.account.isOwner;
   const list = sites.data?.items ?? null;
@@ -84,7 +86,7 @@ export function SitesScreen({ session }: { session: SessionInfo }) {
 function NewSiteForm({ onCreated, onCancel }: { onCreated: () => void; onCancel?: () => void }) {
   const [name, setName] = useState("");
   const [timezone, setTimezone] = useState(browserTimeZone);
-  const zones = useMemo(timeZones, []);
+  const zones = useMemo(() => timeZones(), []);
   const { busy, error, run } = useAction();
   const submit = onSubmit(
     () =>
@@ -138,7 +140,7 @@ function NewSiteForm({ onCreated, onCancel }: { onCreated: () => void; onCancel?
 }
 
 function SiteCard({ site }: { site: Site }) {
-  const doors = useLoad(() => api.get<{ items: Door[] }>(`/sites/${site.id}/doors`), [site.id]);
+  const doors = useLoad(useCallback(() => api.get<{ items: Door[] }>(`/sites/${site.id}/doors`), [site.id]));
   const [adding, setAdding] = useState(false);
   const headingId = useId();
   const list = doors.data?.items ?? null;

@@ -2,7 +2,7 @@
  * Where a credential stands on each lock — set, waiting, sending, failed (with the reason in
  * words and a Retry button), being removed, removed — refreshed live while the page is visible.
  */
-import type { ReactNode } from "react";
+import { useCallback, useState, type ReactNode } from "react";
 import { api } from "../api/client.js";
 import type { Credential, SyncRow } from "../api/types.js";
 import { syncWords } from "../locks/words.js";
@@ -20,8 +20,10 @@ export function CredentialSync({
   fallback: ReactNode;
 }) {
   const poll = usePoll(
-    () => api.get<{ items: SyncRow[] }>(`/credentials/${credential.id}/sync`).then((r) => r.items),
-    [credential.id],
+    useCallback(
+      () => api.get<{ items: SyncRow[] }>(`/credentials/${credential.id}/sync`).then((r) => r.items),
+      [credential.id],
+    ),
   );
   if (poll.data === null) return poll.error === null ? null : <ErrorAlert error={poll.error} />;
   const rows = [...poll.data]
@@ -64,6 +66,8 @@ function SyncLine({
   onRetried: () => void;
 }) {
   const { busy, error, run } = useAction();
+  // Only to tell a real next try from "never" (far in the future): the time of showing will do.
+  const [now] = useState(Date.now);
   const retryable = row.state === "failed";
   return (
     <li className={`sync-line sync-${row.state}`} data-state={row.state}>
@@ -72,7 +76,7 @@ function SyncLine({
         {(row.state === "failed" || row.state === "pending") &&
         row.nextAttemptAt !== null &&
         row.attempts > 0 &&
-        row.nextAttemptAt < Date.now() + 365 * 86_400_000 ? (
+        row.nextAttemptAt < now + 365 * 86_400_000 ? (
           <span className="muted"> · next try {formatWhen(row.nextAttemptAt)}</span>
         ) : null}
       </span>

@@ -3,7 +3,7 @@
  * service providers have accounts but manage nothing yet). New accounts join through a one-time
  * invitation link, shown once.
  */
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { api } from "../api/client.js";
 import type { Member, SessionInfo, Site } from "../api/types.js";
 import {
@@ -35,11 +35,13 @@ const roleLabel = (role: string) => ROLES.find((r) => r.value === role)?.label ?
 
 export function TeamScreen({ siteId, session }: { siteId: string; session: SessionInfo }) {
   const data = useLoad(
-    async () => ({
-      site: await api.get<Site>(`/sites/${siteId}`),
-      members: (await api.get<{ items: Member[] }>(`/sites/${siteId}/members`)).items,
-    }),
-    [siteId],
+    useCallback(
+      async () => ({
+        site: await api.get<Site>(`/sites/${siteId}`),
+        members: (await api.get<{ items: Member[] }>(`/sites/${siteId}/members`)).items,
+      }),
+      [siteId],
+    ),
   );
   if (data.data === null) return data.error === null ? <Spinner /> : <ErrorAlert error={data.error} />;
   const { site, members } = data.data;

@@ -10,7 +10,7 @@
  * seconds.
  */
 import { toHex } from "@latchkey/protocol";
-import { useEffect, useId, useRef, useState } from "react";
+import { useCallback, useEffect, useId, useRef, useState } from "react";
 import { api } from "../api/client.js";
 import type { Door, Site } from "../api/types.js";
 import {
@@ -26,7 +26,7 @@ import {
 } from "../api/approvals.js";
 import { passkeyProblem, passkeysSupported } from "../api/webauthn.js";
 import { Alert, ErrorAlert, formatWhen, PageTitle, Spinner, useAction, useLoad } from "../ui/components.js";
-import { useAnnouncer, usePoll } from "../ui/live.js";
+import { useAnnouncer, useNow, usePoll } from "../ui/live.js";
 import { onSubmit } from "./factors.js";
 
 const STATUS_WORDS: Record<UnlockRequest["status"], string> = {
@@ -59,13 +59,15 @@ function who(r: UnlockRequest): string {
 
 export function UnlockRequestsScreen({ siteId }: { siteId: string }) {
   const context = useLoad(
-    async () => ({
-      site: await api.get<Site>(`/sites/${siteId}`),
-      doors: (await api.get<{ items: Door[] }>(`/sites/${siteId}/doors`)).items,
-    }),
-    [siteId],
+    useCallback(
+      async () => ({
+        site: await api.get<Site>(`/sites/${siteId}`),
+        doors: (await api.get<{ items: Door[] }>(`/sites/${siteId}/doors`)).items,
+      }),
+      [siteId],
+    ),
   );
-  const poll = usePoll(() => listUnlockRequests(siteId), [siteId]);
+  const poll = usePoll(useCallback(() => listUnlockRequests(siteId), [siteId]));
   const [announcement, announce] = useAnnouncer();
   const seen = useRef<Set<string> | null>(null);
   useEffect(() => {
@@ -77,7 +79,7 @@ export function UnlockRequestsScreen({ siteId }: { siteId: string }) {
     if (before === null) return;
     const fresh = pending.filter((r) => !before.has(r.id));
     if (fresh.length > 0) announce(fresh.map((r) => `${who(r)} asks to open ${r.doorName}`).join(". ") + ".");
-  }, [poll.data]);
+  }, [poll.data, announce]);
 
   const c = context.data;
   const items = poll.data;
@@ -152,6 +154,8 @@ function PendingRequest({ request: r, onChanged }: { request: UnlockRequest; onC
   const headingId = useId();
   const { busy, error, setError, run } = useAction();
   const [outcome, setOutcome] = useState<string | null>(null);
+  // A clock for "expires in about N seconds".
+  const now = useNow(1_000);
   // The picture as first shown (the list is keyed by request id): what the approver looks at and
   // what the passkey signs the hash of. A later, different snapshot from the hub is not approvable.
   const [pinned] = useState(() => ({
@@ -191,7 +195,7 @@ function PendingRequest({ request: r, onChanged }: { request: UnlockRequest; onC
       await denyUnlockRequest(r.siteId, r.id);
       onChanged();
     });
-  const seconds = Math.max(0, Math.round((r.expiresAt - Date.now()) / 1000));
+  const seconds = Math.max(0, Math.round((r.expiresAt - now) / 1000));
   return (
     <li className="card stack" aria-labelledby={headingId} data-request={r.id} data-status={r.status}>
       <h3 id={headingId}>
@@ -261,15 +265,14 @@ function AskForm({ doors, onAsked }: { doors: Door[]; onAsked: () => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const { busy, error, run } = useAction();
-  useEffect(() => {
-    if (door === "" && doors[0] !== undefined) setDoor(doors[0].id);
-  }, [doors]);
+  // The first door until one is picked (doors may arrive after the form).
+  const chosenDoor = door === "" ? (doors[0]?.id ?? "") : door;
   if (doors.length === 0) return null;
   const submit = onSubmit(() => {
     void run(async () => {
       setDone(null);
       const snapshot = file === null ? undefined : await snapshotFromFile(file);
-      const r = await askToUnlock(door, {
+      const r = await askToUnlock(chosenDoor, {
         ...(note.trim() === "" ? {} : { note: note.trim() }),
         ...(snapshot === undefined ? {} : { snapshot }),
       });
@@ -284,7 +287,7 @@ function AskForm({ doors, onAsked }: { doors: Door[]; onAsked: () => void }) {
       <form className="stack" onSubmit={submit} noValidate>
         <div className="field">
           <label htmlFor={doorId}>Door</label>
-          <select id={doorId} value={door} onChange={(e) => setDoor(e.target.value)}>
+          <select id={doorId} value={chosenDoor} onChange={(e) => setDoor(e.target.value)}>
             {doors.map((d) => (
               <option key={d.id} value={d.id}>
                 {d.name}

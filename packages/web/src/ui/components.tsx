@@ -174,27 +174,40 @@ export function useAction() {
   return { busy, error, setError, run };
 }
 
-/** Loads data for a screen; `reload` fetches again. */
-export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]) {
+export interface Loaded<T> {
+  /** The last good answer, kept on screen while a new one loads. */
+  readonly data: T | null;
+  /** Why the current fetch failed, or null. */
+  readonly error: unknown;
+  /** Fetch again (after a change this page made). */
+  readonly reload: () => void;
+}
+
+/**
+ * Loads data for a screen; `reload` fetches again. `load` must keep its identity between renders
+ * (a module function, or `useCallback` over what it reads): a new `load` fetches again.
+ */
+export function useLoad<T>(load: () => Promise<T>): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  // The error belongs to the fetch that failed: a new loader or a reload hides it at once,
+  // while the last good data stays on screen until the new answer comes.
+  const [failed, setFailed] = useState<{ load: () => Promise<T>; tick: number; error: unknown } | null>(null);
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
-    setError(null);
     load().then(
       (d) => {
         if (live) setData(d);
       },
-      (e: unknown) => {
-        if (live) setError(e);
+      (error: unknown) => {
+        if (live) setFailed({ load, tick, error });
       },
     );
     return () => {
       live = false;
     };
-    // Callers list what the loader reads in `deps`.
-  }, [...deps, tick]);
+  }, [load, tick]);
+  const error = failed !== null && failed.load === load && failed.tick === tick ? failed.error : null;
   return { data, error, reload: () => setTick((t) => t + 1) };
 }
 

@@ -5,7 +5,7 @@
  * dashboard does not keep a forgotten session alive forever (every request counts as activity
  * for the hub's 30-minute idle timeout); any interaction resumes it.
  */
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 
 export const POLL_MS = 2_000;
 const IDLE_PAUSE_MS = 25 * 60_000;
@@ -31,7 +31,8 @@ export interface Poll<T> {
   readonly refresh: () => void;
 }
 
-export function usePoll<T>(load: () => Promise<T>, deps: readonly unknown[], everyMs = POLL_MS): Poll<T> {
+/** `load` must keep its identity between renders (`useCallback` over what it reads): a new `load` starts over. */
+export function usePoll<T>(load: () => Promise<T>, everyMs = POLL_MS): Poll<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [paused, setPaused] = useState(false);
@@ -101,8 +102,7 @@ export function usePoll<T>(load: () => Promise<T>, deps: readonly unknown[], eve
       window.removeEventListener("pointerdown", onInteraction);
       window.removeEventListener("keydown", onInteraction);
     };
-    // Callers list what the loader reads in `deps`.
-  }, [...deps, everyMs]);
+  }, [load, everyMs]);
   return { data, error, paused, refresh: () => kick.current() };
 }
 
@@ -114,12 +114,21 @@ export function useAnnouncer(): [string, (text: string) => void] {
   const [text, setText] = useState("");
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
-  return [
-    text,
-    (t: string) => {
-      setText("");
-      clearTimeout(timer.current);
-      timer.current = setTimeout(() => setText(t), 50);
-    },
-  ];
+  // Stable, so effects that announce need not run again because of it.
+  const announce = useCallback((t: string) => {
+    setText("");
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => setText(t), 50);
+  }, []);
+  return [text, announce];
+}
+
+/** The time now, read again every `everyMs`: a countdown's clock (render itself must not read the time). */
+export function useNow(everyMs: number): number {
+  const [now, setNow] = useState(Date.now);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
 }
