@@ -12,6 +12,7 @@
  * whose escapes are the ones JSON.stringify writes, canonical padded base64, and every limit the
  * general parser applies. bundle-scan.test.ts checks that both agree on valid and damaged files.
  */
+import { BASE64_VALUE } from "../note/base64.js";
 import type { EpochMs } from "../units.js";
 import {
   EVIDENCE_FORMAT,
@@ -22,9 +23,7 @@ import {
   type EvidenceBundle,
 } from "./bundle-format.js";
 
-const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const B64 = new Int16Array(256).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) B64[ALPHABET.charCodeAt(i)] = i;
+const B64 = BASE64_VALUE;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -21,7 +21,7 @@ import {
   type UnsealedEvidenceBundle,
 } from "./bundle-format.js";
 import { scanEvidenceBundle } from "./bundle-scan.js";
-import { canonicalJson, firstDifference, matchesCanonicalText } from "./canonical-json.js";
+import { canonicalJson, firstDifference } from "./canonical-json.js";
 
 export {
   EVIDENCE_FORMAT,
@@ -177,23 +177,6 @@ function looksLikeBundle(text: string): boolean {
   return text.startsWith("{") && text.includes(FORMAT_MARKER);
 }
 
-/**
- * Strict UTF-8 decoding. A bundle is almost always pure ASCII (base64, hex, numbers); decoding
- * that as Latin-1 gives the same string stored one byte per character, half the memory of the
- * general decoder's result for a 100 MB file.
- */
-function decodeUtf8(file: Uint8Array): string {
-  let ascii = true;
-  for (let i = 0; i < file.length; i++) {
-    if ((file[i] as number) > 0x7f) {
-      ascii = false;
-      break;
-    }
-  }
-  if (ascii) return new TextDecoder("latin1").decode(file);
-  return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(file);
-}
-
 /** Parses a bundle file strictly (see the module comment). Never throws anything but LatchkeyError. */
 export function parseEvidenceBundle(file: Uint8Array): EvidenceBundle {
   // A canonical bundle is read in one pass over its bytes; anything else takes the general path,
@@ -205,7 +188,7 @@ export function parseEvidenceBundle(file: Uint8Array): EvidenceBundle {
 export function parseEvidenceBundleGeneral(file: Uint8Array): EvidenceBundle {
   let text: string;
   try {
-    text = decodeUtf8(file);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(file);
   } catch {
     const ascii = new TextDecoder("latin1").decode(file.subarray(0, 4096));
     if (looksLikeBundle(ascii)) throw malformed("file", "is not valid UTF-8");
@@ -237,14 +220,14 @@ export function parseEvidenceBundleGeneral(file: Uint8Array): EvidenceBundle {
       { element: "version" },
     );
   }
-  let canonical: string | null = null;
+  let canonical: string;
   try {
-    if (!matchesCanonicalText(value, text)) canonical = canonicalJson(value);
+    canonical = canonicalJson(value);
   } catch (e) {
     if (e instanceof LatchkeyError) throw e;
     throw malformed("file", "holds a value that has no canonical form");
   }
-  if (canonical !== null && canonical !== text) {
+  if (canonical !== text) {
     const at = firstDifference(new TextEncoder().encode(canonical), file);
     throw new LatchkeyError(
       "EVIDENCE_NON_CANONICAL",

@@ -3,8 +3,9 @@
  * byte string has exactly one text form inside a signed note. Pure code, no Buffer.
  */
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const VALUE = new Int16Array(128).fill(-1);
-for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
+/** Each byte's 6-bit value in the alphabet, -1 for any other byte (also read by bundle-scan.ts). */
+export const BASE64_VALUE: Int16Array = new Int16Array(256).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) BASE64_VALUE[ALPHABET.charCodeAt(i)] = i;
 
 export function encodeBase64(bytes: Uint8Array): string {
   let out = "";
@@ -37,7 +38,7 @@ export function decodeBase64(text: string): Uint8Array | null {
       const c = text.charCodeAt(i + j);
       let v: number;
       if (c === 0x3d /* = */ && i + 4 === text.length && j >= 4 - pad) v = 0;
-      else v = c < 128 ? (VALUE[c] as number) : -1;
+      else v = c < 256 ? (BASE64_VALUE[c] as number) : -1;
       if (v < 0) return null;
       n = (n << 6) | v;
     }
