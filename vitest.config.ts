@@ -1,8 +1,17 @@
+import { defaultClientConditions, defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 import { SummaryLineReporter } from "./scripts/vitest-summary-reporter.js";
 
+// Tests run the TypeScript sources: workspace packages resolve through their "@latchkey/source"
+// export condition, never through a dist/ that may be stale or not built. Child processes started
+// with `node --import tsx` get the same condition through NODE_OPTIONS.
+const SOURCE_CONDITION = "@latchkey/source";
+
 export default defineConfig({
+  resolve: { conditions: [SOURCE_CONDITION, ...defaultClientConditions] },
+  ssr: { resolve: { conditions: [SOURCE_CONDITION, ...defaultServerConditions] } },
   test: {
+    env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --conditions=${SOURCE_CONDITION}`.trim() },
     include: ["packages/*/src/**/*.test.ts", "scripts/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,

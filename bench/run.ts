@@ -12,12 +12,17 @@ const onlyIdx = args.indexOf("--only");
 const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
 
 const root = new URL("..", import.meta.url).pathname;
+// Suites run the sources; so do the processes they start with `node --import tsx`.
+process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} --conditions=@latchkey/source`.trim();
 const suiteFiles: string[] = [];
 for (const pkg of readdirSync(join(root, "packages"))) {
   const dir = join(root, "packages", pkg, "bench");
   if (!existsSync(dir)) continue;
   for (const f of readdirSync(dir).sort()) if (f.endsWith(".bench.ts")) suiteFiles.push(join(dir, f));
 }
+// Whole-hub suites that belong to no one package (e.g. footprint.bench.ts) live in bench/.
+for (const f of readdirSync(join(root, "bench")).sort())
+  if (f.endsWith(".bench.ts")) suiteFiles.push(join(root, "bench", f));
 
 const machine = {
   cpu: cpus()[0]?.model ?? "unknown",

@@ -4,7 +4,7 @@
  * scripts or styles are emitted, so the hub's Content-Security-Policy can forbid them.
  */
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vite";
+import { defaultClientConditions, defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
 
 const root = fileURLToPath(new URL(".", import.meta.url));
@@ -13,6 +13,8 @@ export default defineConfig({
   root,
   base: "./",
   plugins: [react()],
+  // Bundle workspace packages (@latchkey/protocol) from their sources, not their compiled dist/.
+  resolve: { conditions: ["@latchkey/source", ...defaultClientConditions] },
   build: {
     outDir: fileURLToPath(new URL("./dist", import.meta.url)),
     emptyOutDir: true,

@@ -15,7 +15,7 @@ import { EventKind } from "@latchkey/protocol";
 import { sampleMicrosAsync, summarize, type BenchResult, type BenchSuite } from "../../../bench/harness.js";
 import { openSqliteIngest } from "../src/ingest/test-ingest.js";
 import { querySiteEvents, type EventQuery } from "../src/events/query.js";
-import { seedHistory } from "../src/events/test-history.js";
+import { seedHistory } from "../src/ingest/test-history.js";
 
 const PAGE = 100;
 

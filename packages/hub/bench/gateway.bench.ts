@@ -10,7 +10,7 @@ import { listenTcp, connectTcp } from "@latchkey/protocol/node";
 import { SecureConnection, type FrameTransport } from "@latchkey/protocol";
 import { summarize, sampleMicrosAsync, type BenchResult, type BenchSuite } from "../../../bench/harness.js";
 import { DeviceGateway } from "../src/gateway/device-gateway.js";
-import { DeviceMqttClient } from "../src/gateway/device-client.js";
+import { DeviceMqttClient } from "@latchkey/lock/mqtt";
 import { connectionOptions, keyPair, passwordDeriver, testLock } from "../src/gateway/test-support.js";
 
 interface Pair {

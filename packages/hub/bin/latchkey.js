@@ -1,7 +1,15 @@
 #!/usr/bin/env node
-// The `latchkey` command. Sources are TypeScript run through tsx's loader, so no build step is
-// needed to use a fresh clone.
-import { register } from "tsx/esm/api";
+// The `latchkey` command: runs the compiled hub in dist/ with plain Node. In a repository
+// checkout, `npm run build` makes dist/; tests and scripts run the TypeScript sources instead.
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-register();
-await import("../src/cli/main.ts");
+const main = new URL("../dist/cli/main.js", import.meta.url);
+if (!existsSync(main)) {
+  console.error(
+    `latchkey: the hub is not built (${fileURLToPath(main)} is missing).\n` +
+      "In a repository checkout, run `npm run build` first, then run this command again.",
+  );
+  process.exit(1);
+}
+await import(main.href);

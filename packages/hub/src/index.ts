@@ -5,7 +5,7 @@ export { parseLockPublicKey } from "./credentials/lock-public-key.js";
 export { MIGRATION_NAMES } from "./db/migrations.js";
 export { HubLedger, LEDGER_SQLITE_FILE, type HubLedgerOptions } from "./ledger-service/index.js";
 export * from "./ingest/index.js";
-export { ledgerRoutes, leafSummary } from "./ledger-api/index.js";
+export { ledgerRoutes, leafSummary } from "./api/ledger-routes.js";
 export {};
 export {
   exportEvidenceBundle,

@@ -11,7 +11,13 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { OperationSource, type CredentialIndex, type UserIndex } from "@latchkey/protocol";
+import {
+  type CredentialIndex,
+  OperatingMode,
+  OperationSource,
+  type UserIndex,
+  UserType,
+} from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import { sampleMicros, summarize, type BenchResult, type BenchSuite } from "../../../bench/harness.js";
 import { decideAccess, type AccessContext } from "../src/access/decide.js";
@@ -21,11 +27,12 @@ import { pinHash, sameHash } from "../src/credentials/pin-hash.js";
 import { loadOrCreateKeys } from "../src/persistence/lock-keys.js";
 import { wrapKeyFrom } from "../src/persistence/secret-wrap.js";
 import { saveState, type LockStateSnapshot } from "../src/persistence/state-file.js";
-import { LockRuntime, memoryJournalFactory } from "../src/runtime/lock-runtime.js";
+import { memoryJournalFactory } from "../src/journal/journal-factory.js";
+import { LockRuntime } from "../src/runtime/lock-runtime.js";
 import { ScheduleBook } from "../src/schedules/schedule-book.js";
 import type { WeekDaySchedule, YearDaySchedule } from "../src/schedules/schedule.js";
 import { DEFAULT_SETTINGS } from "../src/settings/settings.js";
-import { buildUser, UserType, type User } from "../src/users/user.js";
+import { buildUser, type User } from "../src/users/user.js";
 import { VirtualClock } from "../src/virtual/virtual-clock.js";
 import { VirtualHardware } from "../src/virtual/virtual-hardware.js";
 
@@ -133,7 +140,7 @@ const suite: BenchSuite = {
       schedules: book,
       usage: new Map(),
       timeZone: "Europe/London",
-      mode: "Normal",
+      mode: OperatingMode.Normal,
       lockoutActive: false,
       nowMs: NOW,
     };

@@ -4,10 +4,15 @@
  * "not found" as asking for something that does not exist.
  */
 import { LatchkeyError } from "@latchkey/protocol";
-import type { HubContext } from "../server/context.js";
-import { ADDRESS_POLICY } from "./rate-limit.js";
+import { ADDRESS_POLICY, type Throttle } from "./rate-limit.js";
 
-export async function refuseUnknownSecret(ctx: HubContext, kind: string, ip: string): Promise<never> {
+/** The part of the hub's context this answer uses. */
+export interface SecretGuards {
+  readonly throttle: Throttle;
+  readonly metrics: { authFailure(kind: string): void };
+}
+
+export async function refuseUnknownSecret(ctx: SecretGuards, kind: string, ip: string): Promise<never> {
   ctx.metrics.authFailure(kind);
   await ctx.throttle.fail(`ip:${ip}`, ADDRESS_POLICY);
   throw new LatchkeyError("HUB_NOT_FOUND", "not found");

@@ -5,16 +5,9 @@
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import * as OTPAuth from "otpauth";
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type RegistrationResponseJSON,
-} from "@simplewebauthn/server";
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import { LatchkeyError } from "@latchkey/protocol";
-import type { HubContext } from "../server/context.js";
+import type { HubContext } from "../runtime/context.js";
 import type { AccountTable } from "../db/schema.js";
 
 const TOTP_PERIOD = 30;
@@ -30,6 +23,9 @@ function totpFor(account: AccountTable, base32: string): OTPAuth.TOTP {
     secret: OTPAuth.Secret.fromBase32(base32),
   });
 }
+
+/** The WebAuthn library, loaded at the first passkey ceremony: most starts never need its memory. */
+const webauthn = () => import("@simplewebauthn/server");
 
 const totpContext = (accountId: string): string => `latchkey/totp/${accountId}`;
 
@@ -173,6 +169,7 @@ export async function passkeyRegistrationOptions(
     .select(["id", "transports"])
     .where("account_id", "=", account.id)
     .execute();
+  const { generateRegistrationOptions } = await webauthn();
   const options = await generateRegistrationOptions({
     rpName: "Latchkey",
     rpID: ctx.rpId,
@@ -195,6 +192,7 @@ export async function registerPasskey(
   response: RegistrationResponseJSON,
 ): Promise<boolean> {
   const expectedChallenge = await takeChallenge(ctx, sessionHash);
+  const { verifyRegistrationResponse } = await webauthn();
   let verification;
   try {
     verification = await verifyRegistrationResponse({
@@ -234,6 +232,7 @@ export async function passkeyAuthenticationOptions(
     .where("account_id", "=", account.id)
     .execute();
   if (existing.length === 0) throw new LatchkeyError("AUTH_FACTOR_STATE", "this account has no passkey");
+  const { generateAuthenticationOptions } = await webauthn();
   const options = await generateAuthenticationOptions({
     rpID: ctx.rpId,
     allowCredentials: existing.map((p) => ({ id: p.id })),
@@ -257,6 +256,7 @@ export async function verifyPasskey(
     .where("account_id", "=", account.id)
     .executeTakeFirst();
   if (stored === undefined) return false;
+  const { verifyAuthenticationResponse } = await webauthn();
   let verification;
   try {
     verification = await verifyAuthenticationResponse({

@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { LatchkeyError } from "@latchkey/protocol";
 import type { Kysely } from "kysely";
-import type { HubContext } from "../server/context.js";
+import type { HubContext } from "../runtime/context.js";
 import type { Database, OneTimeLinkTable } from "../db/schema.js";
 
 export type LinkPurpose = "setup" | "invite";

@@ -31,14 +31,13 @@ import { startTestHub, TEST_ORIGIN, type TestClient, type TestHub } from "../tes
 import { createOwner, invite, stepUp, type SignedIn } from "../testing/flows.js";
 import { SoftAuthenticator } from "../testing/soft-authenticator.js";
 import { SimLock } from "../sim/sim-lock.js";
-import { eventually, FAST_SYNC } from "../sync/test-support.js";
-import { siteOwnerKey } from "../locks/site-keys.js";
-import { lockService } from "../locks/routes.js";
+import { eventually, FAST_SYNC } from "../testing/sync-support.js";
+import { siteOwnerKey } from "../keys/site-keys.js";
+import { lockService } from "../api/lock-routes.js";
 import {
   MAX_PENDING_PER_DOOR,
   REQUEST_LIFETIME_MS,
   SNAPSHOT_MAX_BYTES,
-  unlockRequests,
   type UnlockRequest,
 } from "./service.js";
 
@@ -404,8 +403,8 @@ describe("remote unlock with a human in the loop", () => {
     over: { proposalId?: Uint8Array; snapshotHash?: Uint8Array } = {},
   ): Promise<string> {
     const lockId = lockOf(doorId).lockId;
-    return lockService(t.hub.ctx).engine.withClient(lockId, (client) =>
-      client.unlockWithAssertion({
+    return lockService(t.hub.ctx).engine.withSession(lockId, (session) =>
+      session.unlockWithPasskey({
         challenge: new Uint8Array(Buffer.from(offer.challenge, "base64url")),
         proposalId: over.proposalId ?? fromHex(req.id),
         snapshotHash: over.snapshotHash ?? fromHex(req.snapshotHash),
@@ -446,7 +445,7 @@ describe("remote unlock with a human in the loop", () => {
 
     // The hub swaps the stored picture after the person signed, then forwards through the
     // approve route: the lock refuses, the request stays open, nothing opened.
-    const stored = unlockRequests(t.hub.ctx).get(siteId, req.id) as {
+    const stored = t.hub.ctx.unlockRequests.get(siteId, req.id) as {
       -readonly [K in keyof UnlockRequest]: UnlockRequest[K];
     };
     const real = stored.snapshotHash;

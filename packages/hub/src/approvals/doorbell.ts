@@ -9,8 +9,8 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { refuseUnknownSecret } from "../abuse/unknown-secret.js";
-import type { HubContext } from "../server/context.js";
-import { unlockRequests, type UnlockRequest } from "./service.js";
+import type { HubContext } from "../runtime/context.js";
+import type { UnlockRequest, UnlockRequests } from "./service.js";
 
 export type DoorbellTable = {
   door_id: string;
@@ -23,22 +23,6 @@ export type DoorbellTable = {
 
 // A type alias (not an interface) so it fits Kysely's `withTables` constraint.
 export type DoorbellTables = { doorbells: DoorbellTable };
-
-/** Migration 0007_doorbells. */
-export function doorbellsMigration(): { up(db: Kysely<unknown>): Promise<void> } {
-  return {
-    async up(db) {
-      await db.schema
-        .createTable("doorbells")
-        .addColumn("door_id", "text", (c) => c.primaryKey())
-        .addColumn("site_id", "text", (c) => c.notNull())
-        .addColumn("token_hash", "text", (c) => c.notNull().unique())
-        .addColumn("created_at", "bigint", (c) => c.notNull())
-        .addColumn("last_rung_at", "bigint")
-        .execute();
-    },
-  };
-}
 
 /** Tokens are 32 random bytes in base64url, with a prefix that says what they are. */
 export const DOORBELL_TOKEN_PREFIX = "lkdb_";
@@ -117,6 +101,7 @@ export function bearerToken(header: string | undefined): string | null {
  */
 export async function ringDoorbell(
   ctx: HubContext,
+  requests: UnlockRequests,
   token: string | null,
   ip: string,
   input: { readonly note: string | null; readonly snapshot: string | null },
@@ -131,7 +116,7 @@ export async function ringDoorbell(
           .where("token_hash", "=", tokenHash(ctx, token))
           .executeTakeFirst();
   if (row === undefined) return refuseUnknownSecret(ctx, "doorbell", ip);
-  const request = await unlockRequests(ctx).create({
+  const request = await requests.create({
     doorId: row.door_id,
     requestedBy: { kind: "doorbell" },
     note: input.note,

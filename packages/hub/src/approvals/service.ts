@@ -33,11 +33,10 @@ import {
   type ErrorCode,
 } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
-import { cose, decodeCredentialPublicKey } from "@simplewebauthn/server/helpers";
-import type { HubContext } from "../server/context.js";
+import type { HubContext } from "../runtime/context.js";
 import type { HubDatabase } from "../db/schema.js";
-import { siteOwnerKey, type SiteOwnerKey } from "../locks/site-keys.js";
-import { lockService } from "../locks/routes.js";
+import { siteOwnerKey, type SiteOwnerKey } from "../keys/site-keys.js";
+import type { LockService } from "../locks/service.js";
 
 export const REQUEST_LIFETIME_MS = 2 * 60_000;
 export const CERTIFICATE_LIFETIME_MS = 5 * 60_000;
@@ -156,7 +155,9 @@ export function subjectIdOf(accountId: string): Uint8Array {
 }
 
 /** COSE (as stored by the hub's passkey registration) → uncompressed P-256 point; null if not ES256/P-256. */
-export function p256PointOf(storedPublicKey: string): Uint8Array | null {
+export async function p256PointOf(storedPublicKey: string): Promise<Uint8Array | null> {
+  // Loaded at first use, like the rest of the WebAuthn library (accounts/factors.ts).
+  const { cose, decodeCredentialPublicKey } = await import("@simplewebauthn/server/helpers");
   try {
     const key = decodeCredentialPublicKey(new Uint8Array(Buffer.from(storedPublicKey, "base64url")));
     if (!cose.isCOSEPublicKeyEC2(key)) return null;
@@ -194,7 +195,11 @@ function closed(r: UnlockRequest): LatchkeyError {
 export class UnlockRequests {
   readonly #requests = new Map<string, UnlockRequest>();
 
-  constructor(private readonly ctx: HubContext) {}
+  /** `locks` is the running lock service (it throws while the device gateway is down). */
+  constructor(
+    private readonly ctx: HubContext,
+    private readonly locks: () => LockService,
+  ) {}
 
   /** Marks expired requests and forgets long-closed ones. */
   #sweep(): void {
@@ -296,15 +301,15 @@ export class UnlockRequests {
       .where("account_id", "=", approver.accountId)
       .orderBy("created_at")
       .execute();
-    const usable = passkeys
-      .map((p) => ({ id: p.id, point: p256PointOf(p.public_key) }))
-      .filter((p): p is { id: string; point: Uint8Array } => p.point !== null);
+    const usable = (
+      await Promise.all(passkeys.map(async (p) => ({ id: p.id, point: await p256PointOf(p.public_key) })))
+    ).filter((p): p is { id: string; point: Uint8Array } => p.point !== null);
     if (usable.length === 0)
       throw new LatchkeyError("HUB_UNLOCK_NO_PASSKEY", "your account has no passkey the lock can check");
     r.busy = true;
     try {
-      const issued = await lockService(this.ctx).engine.withClient(r.lockId, (client) =>
-        client.requestChallenge(),
+      const issued = await this.locks().engine.withSession(r.lockId, (session) =>
+        session.requestUnlockChallenge(),
       );
       const now = this.ctx.now();
       const owner = await siteOwnerKey(db, this.ctx.secret, r.siteId, now);
@@ -369,8 +374,8 @@ export class UnlockRequests {
     r.challenge = null;
     let answer: string;
     try {
-      answer = await lockService(this.ctx).engine.withClient(r.lockId, (client) =>
-        client.unlockWithAssertion({
+      answer = await this.locks().engine.withSession(r.lockId, (session) =>
+        session.unlockWithPasskey({
           challenge: c.challenge,
           proposalId: fromHex(r.id),
           snapshotHash: r.snapshotHash,
@@ -418,16 +423,4 @@ export function lockRefusal(answer: string, requestId: string): LatchkeyError {
     requestId,
     lockAnswer: answer,
   });
-}
-
-const stores = new WeakMap<HubContext, UnlockRequests>();
-
-/** The hub's unlock requests (one in-memory store per hub). */
-export function unlockRequests(ctx: HubContext): UnlockRequests {
-  let s = stores.get(ctx);
-  if (s === undefined) {
-    s = new UnlockRequests(ctx);
-    stores.set(ctx, s);
-  }
-  return s;
 }

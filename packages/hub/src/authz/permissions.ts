@@ -3,7 +3,7 @@
  * role is held per site. Residents, guests and service providers manage nothing through the
  * administrative API: their access is what grants give them at the door.
  */
-import type { HubContext } from "../server/context.js";
+import type { HubContext } from "../runtime/context.js";
 
 export const SITE_ROLES = ["manager", "resident", "guest", "service_provider"] as const;
 export type SiteRole = (typeof SITE_ROLES)[number];

@@ -21,10 +21,11 @@ import { LockPasswords } from "../locks/service.js";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, stepUp, type SignedIn } from "../testing/flows.js";
 import { SimLock } from "../sim/sim-lock.js";
-import { eventually } from "../sync/test-support.js";
-import { COMMISSIONING_PASSWORD, COMMISSIONING_USERNAME, HUB_USERNAME } from "../gateway/broker-policy.js";
-import { TopicScheme } from "../gateway/topics.js";
+import { eventually } from "../testing/sync-support.js";
+import { HUB_USERNAME } from "../gateway/broker-policy.js";
+import { COMMISSIONING_PASSWORD, COMMISSIONING_USERNAME, TopicScheme } from "@latchkey/lock/mqtt";
 import { hubBrokerPassword, mosquittoHashMatches, run, writeMosquittoConfig } from "./broker-config.js";
+import { LATCHKEY_FROM_SOURCE } from "../testing/cli.js";
 
 function findMosquitto(): string | null {
   const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin"];
@@ -54,8 +55,7 @@ describe("latchkey broker-config usage", () => {
   }
 
   it("is listed with one line in `latchkey --help`", () => {
-    const bin = join(import.meta.dirname, "../../bin/latchkey.js");
-    const help = execFileSync(process.execPath, [bin, "--help"], { encoding: "utf8" });
+    const help = execFileSync(process.execPath, [...LATCHKEY_FROM_SOURCE, "--help"], { encoding: "utf8" });
     expect(help).toMatch(/^ {2}broker-config +Write a locked-down Mosquitto configuration/m);
   });
 

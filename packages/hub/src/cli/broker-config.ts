@@ -33,14 +33,14 @@ import type { HubDatabase, IngestTables, SyncTables } from "../db/schema.js";
 import { defaultSqlitePath, openDatabase } from "../db/database.js";
 import { loadOrCreateHubSecret } from "../keys/hub-secret.js";
 import { LockPasswords } from "../locks/service.js";
+import { HUB_USERNAME, mosquittoAcl } from "../gateway/broker-policy.js";
 import {
   COMMISSIONING_PASSWORD,
   COMMISSIONING_USERNAME,
-  HUB_USERNAME,
-  mosquittoAcl,
-} from "../gateway/broker-policy.js";
-import { DEFAULT_MAX_FRAME_BYTES } from "../gateway/mqtt-transport.js";
-import { DEFAULT_TOPIC_PREFIX, TopicScheme } from "../gateway/topics.js";
+  DEFAULT_MAX_FRAME_BYTES,
+  DEFAULT_TOPIC_PREFIX,
+  TopicScheme,
+} from "@latchkey/lock/mqtt";
 
 export const summary = "Write a locked-down Mosquitto configuration (logins and ACLs per lock) for --broker.";
 

@@ -16,13 +16,13 @@ import { encodeBase64, keyFingerprint, parseTrustFile } from "@latchkey/protocol
 import { startDemoSite } from "../demo/demo-site.js";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, stepUp } from "../testing/flows.js";
+import { LATCHKEY_FROM_SOURCE } from "../testing/cli.js";
 
 const root = join(import.meta.dirname, "../../../..");
-const bin = join(root, "packages/hub/bin/latchkey.js");
 
 function latchkey(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root });
+    const child = spawn(process.execPath, [...LATCHKEY_FROM_SOURCE, ...args], { cwd: root });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));

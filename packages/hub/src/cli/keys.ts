@@ -27,7 +27,7 @@ import type { IngestTables, SyncTables } from "../db/schema.js";
 import { defaultSqlitePath, openDatabase } from "../db/database.js";
 import { loadOrCreateHubSecret } from "../keys/hub-secret.js";
 import { CHECKPOINT_KEY_FILE, loadOrCreateCheckpointKey } from "../keys/checkpoint-key.js";
-import { siteOwnerKey } from "../locks/site-keys.js";
+import { siteOwnerKey } from "../keys/site-keys.js";
 import { parseWitnessEndpoint, type WitnessEndpoint } from "../witness/config.js";
 
 export const summary =

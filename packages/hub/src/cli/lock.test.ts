@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, oathtool, OWNER_PASSWORD, type SignedIn } from "../testing/flows.js";
 import { SimLock } from "../sim/sim-lock.js";
-import { eventually } from "../sync/test-support.js";
+import { eventually } from "../testing/sync-support.js";
 import { run } from "./lock.js";
 
 describe("latchkey lock", () => {

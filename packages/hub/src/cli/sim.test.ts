@@ -7,11 +7,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseSimArgs, run } from "./sim.js";
 import { startTestHubSide, tempDir } from "../sim/test-support.js";
-
-const BIN = fileURLToPath(new URL("../../bin/latchkey.js", import.meta.url));
+import { LATCHKEY_FROM_SOURCE } from "../testing/cli.js";
 const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
   for (const fn of cleanups.reverse()) await fn();
@@ -87,7 +85,18 @@ describe("latchkey sim (a real process)", () => {
     cleanups.push(tmp.remove);
     const child = spawn(
       process.execPath,
-      [BIN, "sim", "--broker", hub.url, "--topic-prefix", hub.topicPrefix, "--count", "2", "--dir", tmp.dir],
+      [
+        ...LATCHKEY_FROM_SOURCE,
+        "sim",
+        "--broker",
+        hub.url,
+        "--topic-prefix",
+        hub.topicPrefix,
+        "--count",
+        "2",
+        "--dir",
+        tmp.dir,
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let out = "";

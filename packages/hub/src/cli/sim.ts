@@ -9,8 +9,7 @@ import { connect as connectTcp } from "node:net";
 import { join, resolve } from "node:path";
 import { isLatchkeyError } from "@latchkey/protocol";
 import type { CliCommand } from "./main.js";
-import { TopicScheme } from "../gateway/topics.js";
-import { redactBrokerUrl } from "../gateway/mqtt-connect.js";
+import { redactBrokerUrl, TopicScheme } from "@latchkey/lock/mqtt";
 import { SETUP_CODES_FILE, startFleet, type Fleet, type FleetCounts } from "../sim/fleet.js";
 
 export const summary = "Run a fleet of virtual locks against a hub (over MQTT).";

@@ -3,11 +3,9 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { run } from "./start.js";
 import { selfSignedCertificate } from "../testing/tls.js";
-
-const BIN = fileURLToPath(new URL("../../bin/latchkey.js", import.meta.url));
+import { LATCHKEY_FROM_SOURCE } from "../testing/cli.js";
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -21,10 +19,14 @@ interface Running {
 }
 
 function launch(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [BIN, "start", "--port", "0", "--log-level", "info", ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...LATCHKEY_FROM_SOURCE, "start", "--port", "0", "--log-level", "info", ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let out = "";
   let err = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));

@@ -4,14 +4,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { LATCHKEY_FROM_SOURCE } from "../testing/cli.js";
 
 const root = join(import.meta.dirname, "../../../..");
-const bin = join(root, "packages/hub/bin/latchkey.js");
 const sample = join(root, "examples/evidence/sample-bundle.json");
 const tampered = join(root, "examples/evidence/sample-tampered.json");
 
 function latchkey(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, "verify", ...args], {
+  const r = spawnSync(process.execPath, [...LATCHKEY_FROM_SOURCE, "verify", ...args], {
     cwd: root,
     encoding: "utf8",
     timeout: 60_000,

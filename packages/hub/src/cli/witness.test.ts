@@ -6,14 +6,18 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatVerifierKey, parseVerifierKey, SIG_TYPE_ED25519 } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
+import { LATCHKEY_FROM_SOURCE } from "../testing/cli.js";
 
 const root = join(import.meta.dirname, "../../../..");
-const bin = join(root, "packages/hub/bin/latchkey.js");
 const tmp = mkdtempSync(join(tmpdir(), "latchkey-witness-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function latchkey(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [...LATCHKEY_FROM_SOURCE, ...args], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -2,11 +2,11 @@
  * Hub configuration: every start flag also as an environment variable (flags win). The table
  * below is the single source for parsing, `--help` and docs/hub.md.
  */
-import type { SyncPolicy } from "../sync/engine.js";
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { LatchkeyError } from "@latchkey/protocol";
 import { parseWitnessEndpoint, type WitnessEndpoint } from "../witness/config.js";
+import type { SyncPolicy } from "./sync-policy.js";
 
 export interface Argon2Params {
   readonly memoryCost: number;

@@ -14,7 +14,7 @@ import {
 } from "@latchkey/protocol";
 import type { Kysely } from "kysely";
 import type { Database, IngestTables } from "../db/schema.js";
-import type { LockCondition } from "../sync/engine.js";
+import type { LockCondition } from "../sync/lock-condition.js";
 
 /** The default policy's bounds (what the web app offers, and the guest-link form). */
 export const PIN_MIN = DEFAULT_PIN_POLICY.minLength;

@@ -22,8 +22,8 @@ import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, invite, stepUp, type SignedIn } from "../testing/flows.js";
 import { SimLock } from "../sim/sim-lock.js";
 import { HubSecret } from "../keys/hub-secret.js";
-import { eventually, FAST_SYNC } from "../sync/test-support.js";
-import { commissionSite, grantedPerson, syncOf } from "../sync/fault-support.js";
+import { eventually, FAST_SYNC } from "../testing/sync-support.js";
+import { commissionSite, grantedPerson, syncOf } from "../testing/sync-faults.js";
 import { quickSimLock } from "../sim/test-support.js";
 
 const VICTIM_PIN = "480917";

@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import pg from "pg";
+import type pg from "pg";
 import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import { LatchkeyError } from "@latchkey/protocol";
 import type { Database } from "./schema.js";
@@ -78,21 +78,23 @@ async function openSqlite(url: string): Promise<OpenedDatabase> {
 
 // PostgreSQL returns bigint (int8) columns as strings; every bigint we store is an epoch-ms or a
 // counter well inside Number's safe range.
-const pgTypes = {
+const pgTypes = (types: typeof pg.types) => ({
   getTypeParser: (oid: number, format?: "text" | "binary") =>
     oid === 20
       ? (v: string) => Number(v)
-      : (pg.types.getTypeParser(oid, format ?? "text") as (v: string) => unknown),
-};
+      : (types.getTypeParser(oid, format ?? "text") as (v: string) => unknown),
+});
 
 async function openPostgres(options: DatabaseOptions): Promise<OpenedDatabase> {
   const schema = options.pgSchema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new LatchkeyError("HUB_CONFIG_INVALID", "PostgreSQL schema name must be a lower-case identifier");
   }
+  // Loaded only here: a SQLite hub never pays for the PostgreSQL driver's memory and start time.
+  const { default: pg } = await import("pg");
   const pool = new pg.Pool({
     connectionString: options.url,
-    types: pgTypes,
+    types: pgTypes(pg.types),
     max: 10,
     ...(schema === undefined ? {} : { options: `-c search_path=${schema}` }),
   });

@@ -3,10 +3,6 @@
  * dialect difference is how the audit table's sequence column is declared. Append new migrations
  * (names sort in order); never edit one that has shipped.
  */
-import { guestLinksMigration } from "../guest-links/table.js";
-import { doorbellsMigration } from "../approvals/doorbell.js";
-import { credentialSecretsMigration } from "../credentials/secrets-migration.js";
-import { channelPresenceMigration } from "../sync/presence-migration.js";
 import {
   Migrator,
   sql,
@@ -16,6 +12,10 @@ import {
   type MigrationProvider,
 } from "kysely";
 import { LatchkeyError } from "@latchkey/protocol";
+import { guestLinksMigration } from "./migrations/0005-guest-links.js";
+import { doorbellsMigration } from "./migrations/0007-doorbells.js";
+import { credentialSecretsMigration } from "./migrations/0008-credential-secrets.js";
+import { channelPresenceMigration } from "./migrations/0009-channel-presence.js";
 
 export type Dialect = "sqlite" | "postgres";
 

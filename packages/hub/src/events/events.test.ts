@@ -22,7 +22,7 @@ import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, type SignedIn } from "../testing/flows.js";
 import { registerLock } from "../ingest/locks.js";
 import { describeOldEvents } from "./describe.js";
-import { eventsLedger } from "./ledger-access.js";
+import { eventsLedger } from "../api/ledger-access.js";
 
 const stores = await testStores();
 const T0 = Date.UTC(2026, 10, 20, 8, 0, 0);

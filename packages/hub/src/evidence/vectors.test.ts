@@ -14,9 +14,9 @@ import {
   VECTORS_HAND_WRITTEN,
   type EvidenceVector,
 } from "../../../../scripts/make-evidence-vectors.js";
+import { LATCHKEY_FROM_SOURCE } from "../testing/cli.js";
 
 const root = join(import.meta.dirname, "../../../..");
-const bin = join(root, "packages/hub/bin/latchkey.js");
 const manifest = JSON.parse(readFileSync(join(VECTORS_DIR, "manifest.json"), "utf8")) as {
   vectors: EvidenceVector[];
 };
@@ -29,7 +29,7 @@ interface Conclusion {
 
 function latchkeyVerify(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, "verify", ...args], { cwd: root });
+    const child = spawn(process.execPath, [...LATCHKEY_FROM_SOURCE, "verify", ...args], { cwd: root });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString("utf8")));

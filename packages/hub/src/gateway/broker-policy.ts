@@ -9,17 +9,14 @@
  * `mosquittoAcl` writes the same rules for Mosquitto (`latchkey broker-config`).
  */
 import type { LockId } from "@latchkey/protocol";
-import { isCommissioningSessionId, isLockId, type TopicScheme } from "./topics.js";
+import {
+  COMMISSIONING_USERNAME,
+  isCommissioningSessionId,
+  isLockId,
+  type TopicScheme,
+} from "@latchkey/lock/mqtt";
 
 export const HUB_USERNAME = "latchkey-hub";
-export const COMMISSIONING_USERNAME = "latchkey-commissioning";
-/**
- * The commissioning login's password: public, the same in every lock, and no secret. Mosquitto
- * refuses a user without one, and a broker that admits anonymous clients would admit them
- * everywhere; this login is admitted only to one session's commissioning topics (`%c`, the client
- * id, is the session id), where the PAKE over the setup code protects the exchange.
- */
-export const COMMISSIONING_PASSWORD = "latchkey-commissioning";
 
 export type BrokerIdentity =
   | { readonly role: "hub" }

@@ -15,9 +15,17 @@ import mqtt, { MqttClient } from "mqtt";
 import { LatchkeyError, type LockId } from "@latchkey/protocol";
 import { EmbeddedBroker } from "./embedded-broker.js";
 import { HUB_USERNAME } from "./broker-policy.js";
-import { DEFAULT_MAX_FRAME_BYTES, FrameCounters, MqttFrameTransport, TopicRouter } from "./mqtt-transport.js";
-import { redactBrokerUrl, subscribeAll, whenConnected } from "./mqtt-connect.js";
-import { isLockId, TopicScheme } from "./topics.js";
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  FrameCounters,
+  isLockId,
+  MqttFrameTransport,
+  redactBrokerUrl,
+  subscribeAll,
+  TopicRouter,
+  TopicScheme,
+  whenConnected,
+} from "@latchkey/lock/mqtt";
 import { timingSafeEqual } from "node:crypto";
 
 export interface DeviceGatewayOptions {
@@ -232,6 +240,9 @@ export class DeviceGateway extends EventEmitter<DeviceGatewayEvents> {
       reconnectPeriod: this.options.reconnectPeriodMs ?? 1000,
       connectTimeout: this.options.connectTimeoutMs ?? 10_000,
       resubscribe: true,
+      // No table of 65,536 pre-made two-byte Buffers (~6 MiB): the setting is mqtt-packet's, so
+      // it holds for the embedded broker's packets too; the hub sends too few to need it.
+      writeCache: false,
     };
     const broker = this.broker;
     if (broker === null) return mqtt.connect(this.options.brokerUrl ?? "", common);

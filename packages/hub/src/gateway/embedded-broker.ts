@@ -13,9 +13,8 @@ import { Aedes, type AuthenticateError, type Client } from "aedes";
 import { WebSocketServer, createWebSocketStream } from "ws";
 import { LatchkeyError, type LockId } from "@latchkey/protocol";
 import { identify, mayPublish, maySubscribe, type BrokerIdentity } from "./broker-policy.js";
-import type { FrameCounters } from "./mqtt-transport.js";
+import type { FrameCounters, TopicScheme } from "@latchkey/lock/mqtt";
 import { duplexPair, guarded } from "./streams.js";
-import type { TopicScheme } from "./topics.js";
 
 /** Room for the MQTT header and topic on top of the largest frame. */
 const PACKET_OVERHEAD_BYTES = 1024;

@@ -7,8 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connect as connectSocket } from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import { DeviceGateway } from "./device-gateway.js";
-import { DeviceMqttClient } from "./device-client.js";
-import { grantedQos } from "./mqtt-connect.js";
+import { DeviceMqttClient, grantedQos } from "@latchkey/lock/mqtt";
 import {
   connectionOptions,
   containsBytes,

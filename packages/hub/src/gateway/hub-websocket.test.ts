@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
-import { DeviceMqttClient } from "./device-client.js";
+import { DeviceMqttClient } from "@latchkey/lock/mqtt";
 import { containsBytes, decode, keyPair, kkSession, testLock, text, until } from "./test-support.js";
 
 const HUB_KEYS = keyPair();

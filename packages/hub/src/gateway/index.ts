@@ -1,6 +1,4 @@
-export * from "./topics.js";
-export * from "./mqtt-transport.js";
+export * from "@latchkey/lock/mqtt";
 export * from "./broker-policy.js";
 export * from "./embedded-broker.js";
 export * from "./device-gateway.js";
-export * from "./device-client.js";

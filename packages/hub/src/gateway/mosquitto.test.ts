@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "node:net";
 import mqtt, { type MqttClient } from "mqtt";
 import { DeviceGateway } from "./device-gateway.js";
-import { DeviceMqttClient } from "./device-client.js";
+import { DeviceMqttClient } from "@latchkey/lock/mqtt";
 import { SecureConnection } from "@latchkey/protocol";
 import {
   connectionOptions,

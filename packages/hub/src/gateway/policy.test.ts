@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { isLatchkeyError, type LockId } from "@latchkey/protocol";
 import { identify, mayPublish, maySubscribe, mosquittoAcl, type BrokerIdentity } from "./broker-policy.js";
 import { PacketSizeGuard, PacketTooLargeError } from "./streams.js";
-import { TopicScheme } from "./topics.js";
+import { TopicScheme } from "@latchkey/lock/mqtt";
 
 const A = "0123456789abcdef0123456789abcdef" as LockId;
 const B = "fedcba9876543210fedcba9876543210" as LockId;

@@ -1,5 +1,5 @@
 /** A grant row as the schedule module's terms, and its status now. */
-import type { HubContext } from "../server/context.js";
+import type { HubContext } from "../runtime/context.js";
 import type { GrantTable } from "../db/schema.js";
 import { grantStatusAt, type GrantStatus, type GrantTerms, type Schedule } from "./schedule.js";
 

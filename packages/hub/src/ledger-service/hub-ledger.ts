@@ -16,7 +16,6 @@
  */
 import { join } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import pg from "pg";
 import type { Kysely } from "kysely";
 import type { Logger } from "pino";
 import { ed25519NoteSigner, formatVerifierKey, SIG_TYPE_ED25519 } from "@latchkey/protocol";
@@ -82,6 +81,7 @@ export class HubLedger {
     let store: SqliteLedgerStore | PgLedgerStore;
     let release: () => Promise<void>;
     if (opts.dialect === "postgres") {
+      const { default: pg } = await import("pg"); // as in db/database.ts: only for PostgreSQL
       const pool = new pg.Pool({
         connectionString: opts.databaseUrl,
         max: 4,

@@ -15,9 +15,8 @@ import { encodeMessage, fromHex } from "@latchkey/protocol";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, stepUp, type SignedIn } from "../testing/flows.js";
 import { SimLock } from "../sim/sim-lock.js";
-import { eventually } from "../sync/test-support.js";
-import { COMMISSIONING_USERNAME } from "../gateway/broker-policy.js";
-import { TopicScheme } from "../gateway/topics.js";
+import { eventually } from "../testing/sync-support.js";
+import { COMMISSIONING_USERNAME, TopicScheme } from "@latchkey/lock/mqtt";
 import { DeviceGateway } from "../gateway/device-gateway.js";
 import { CommissioningLobby } from "./lobby.js";
 

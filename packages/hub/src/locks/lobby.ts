@@ -20,7 +20,7 @@
  */
 import { decodeMessage, toHex, type FrameTransport } from "@latchkey/protocol";
 import type { DeviceGateway } from "../gateway/device-gateway.js";
-import type { MqttFrameTransport } from "../gateway/mqtt-transport.js";
+import type { MqttFrameTransport } from "@latchkey/lock/mqtt";
 
 export interface WaitingLock {
   readonly lockId: string;

@@ -19,14 +19,14 @@ import {
   type LockId,
 } from "@latchkey/protocol";
 import { nodeX25519 } from "@latchkey/protocol/node";
-import { LockClient } from "@latchkey/lock";
+import { LockClient } from "../drivers/latchkey/lock-client.js";
 import type { Logger } from "pino";
 import type { HubDatabase } from "../db/schema.js";
 import type { HubSecret } from "../keys/hub-secret.js";
 import type { DeviceGateway } from "../gateway/device-gateway.js";
 import { registerLock } from "../ingest/locks.js";
 import type { SyncEngine } from "../sync/engine.js";
-import { siteOwnerKey } from "./site-keys.js";
+import { siteOwnerKey } from "../keys/site-keys.js";
 import type { CommissioningLobby, LockClaim, WaitingLock } from "./lobby.js";
 
 export interface LedgerIdentity {

@@ -25,30 +25,35 @@ import {
 import { loadOrCreateHubSecret } from "../keys/hub-secret.js";
 import { PasswordHasher } from "../accounts/password-policy.js";
 import { Throttle } from "../abuse/rate-limit.js";
-import { guardRouteDeclarations, registerRoutes, type RouteDef } from "../authz/route-table.js";
-import { ACCOUNT_ROUTES } from "../accounts/routes.js";
+import { guardRouteDeclarations, registerRoutes, type RouteDef } from "../api/route-table.js";
+import { ACCOUNT_ROUTES } from "../api/account-routes.js";
 import { prepareSetupLink } from "../accounts/links.js";
-import { MODEL_ROUTES } from "./model-routes.js";
-import { systemRoutes } from "./system-routes.js";
+import { MODEL_ROUTES } from "../api/model-routes.js";
+import { systemRoutes } from "../api/system-routes.js";
 import { createLogger } from "./logging.js";
+import { lazyValidatorFactory, sharedSerializerFactory } from "./schema-compilers.js";
 import { prepareDataDir } from "../config/data-dir.js";
-import { SAFE_TEXT_PATTERN, unsafeTextReason } from "./schemas.js";
-import { Metrics } from "./metrics.js";
-import type { HubContext } from "./context.js";
+import { SAFE_TEXT_PATTERN, unsafeTextReason } from "../api/schemas.js";
+import { Metrics } from "../runtime/metrics.js";
+import type { ApiContext } from "../api/context.js";
+import type { HubContext } from "../runtime/context.js";
+import { lockService } from "../api/lock-routes.js";
+import { UnlockRequests } from "../approvals/service.js";
 import { HubLedger } from "../ledger-service/hub-ledger.js";
 import { describeOldEvents } from "../events/describe.js";
 import { Ingestor } from "../ingest/ingest.js";
-import { ledgerRoutes } from "../ledger-api/routes.js";
+import { ledgerRoutes } from "../api/ledger-routes.js";
 import { DeviceGateway, LOCKS_CONNECTED_METRIC } from "../gateway/device-gateway.js";
 import { CommissioningLobby } from "../locks/lobby.js";
 import { LockPasswords, LockService } from "../locks/service.js";
 import { SyncEngine } from "../sync/engine.js";
+import { LatchkeyDriver } from "../drivers/latchkey/driver.js";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
 export interface Hub {
   readonly app: FastifyInstance;
-  readonly ctx: HubContext;
+  readonly ctx: ApiContext;
   /** The route table, for tests and docs. */
   readonly routes: readonly RouteDef[];
   /** The one-time first-run link, or null once the owner exists. Print it; never log it. */
@@ -159,20 +164,26 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     if (sqlite) removePidFile(config.dataDir);
     throw e;
   }
-  const ctx: HubContext = {
+  const domainContext: HubContext = {
     db: opened.db,
     dialect: opened.dialect,
     config,
     secret,
-    passwords: new PasswordHasher(config.argon2),
     throttle: new Throttle(opened.db, now),
     metrics: new Metrics(),
     log,
     origin,
     rpId: new URL(config.publicUrl).hostname,
-    secureCookies: origin.startsWith("https:"),
     now,
+    // The site's locks are reconciled in the background; the change does not wait for them.
+    desiredState: { siteChanged: (siteId) => ctx.devices.service?.engine.kick(siteId) },
+  };
+  const ctx: ApiContext = {
+    ...domainContext,
+    passwords: new PasswordHasher(config.argon2),
+    secureCookies: origin.startsWith("https:"),
     devices: { service: null, demo: null, ledger: hubLedger.ledger },
+    unlockRequests: new UnlockRequests(domainContext, () => lockService(ctx)),
   };
   const ingestor = new Ingestor({
     db: hubLedger.db,
@@ -220,6 +231,12 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
     },
+    schemaController: {
+      compilersFactory: {
+        buildValidator: lazyValidatorFactory(),
+        buildSerializer: sharedSerializerFactory(),
+      },
+    },
   }) as unknown as FastifyInstance;
 
   await app.register(cookie);
@@ -264,13 +281,9 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
 
   // An administrative action is acknowledged only once its audit row is in the ledger: the
   // action's transaction has committed by now, so this flush includes its row.
-  app.addHook("onSend", async (request, reply, payload) => {
+  app.addHook("onSend", async (request, _reply, payload) => {
     if (request.method !== "GET" && request.method !== "HEAD") {
       await hubLedger.flushAudit();
-      // Any accepted change to a site (grants, credentials, people, doors) may change what its
-      // locks should hold: re-reconcile that site; the response does not wait for the locks.
-      const siteId = (request as { caller?: { siteId: string | null } }).caller?.siteId;
-      if (reply.statusCode < 400 && typeof siteId === "string") ctx.devices.service?.engine.kick(siteId);
     }
     return payload;
   });
@@ -317,8 +330,7 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
   });
   const engine = new SyncEngine({
     db: hubLedger.db,
-    gateway,
-    hubStaticSecretKey: hubNoise,
+    driver: new LatchkeyDriver({ db: hubLedger.db, gateway, hubStaticSecretKey: hubNoise }),
     ingestor,
     secret,
     checkpoints: hubLedger.ledger,

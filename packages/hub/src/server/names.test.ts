@@ -7,13 +7,13 @@
  * audited. Every other free-text string in a request body is a secret or an opaque value, listed.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import type { TSchema } from "@fastify/type-provider-typebox";
+import type { TSchema } from "typebox";
 import { testStores } from "../testing/stores.js";
 import { snapshot } from "../testing/snapshot.js";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, stepUp, type SignedIn, siteDoorPerson } from "../testing/flows.js";
 import { sampleBodies } from "../testing/samples.js";
-import { SAFE_TEXT_PATTERN } from "./schemas.js";
+import { SAFE_TEXT_PATTERN } from "../api/schemas.js";
 
 const stores = await testStores();
 

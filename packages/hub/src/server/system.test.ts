@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import Fastify from "fastify";
 import { testStores } from "../testing/stores.js";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
-import { guardRouteDeclarations } from "../authz/route-table.js";
+import { guardRouteDeclarations } from "../api/route-table.js";
 
 const stores = await testStores();
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import Fastify, { type FastifyInstance } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
 import { LatchkeyError } from "@latchkey/protocol";
-import { guardRouteDeclarations } from "../authz/route-table.js";
+import { guardRouteDeclarations } from "../api/route-table.js";
 import { CONTENT_SECURITY_POLICY, registerWebApp } from "./web-static.js";
 
 const dirs: string[] = [];

@@ -1,5 +1,6 @@
 /**
- * Serves the browser app (`packages/web/dist`, built by `vite build packages/web`) at `/`.
+ * Serves the browser app (`packages/web/dist`, built by `vite build packages/web`, or the copy
+ * packed into the hub package) at `/`.
  *
  * The app navigates with the URL fragment (`/#/people/…`), so only a few real paths exist: `/`,
  * the one-time link pages `/setup` and `/invite` (their token is in the fragment), `/assets/*`
@@ -15,7 +16,16 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import fastifyStatic from "@fastify/static";
 import { LatchkeyError } from "@latchkey/protocol";
 
-export const DEFAULT_WEB_DIST = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
+/** `packages/web/dist` in a repository checkout (the same path from `src/server` and `dist/server`). */
+const REPOSITORY_WEB_DIST = fileURLToPath(new URL("../../../web/dist/", import.meta.url));
+/** The copy `npm pack` puts inside the hub package, for installs from a tarball. */
+const PACKAGED_WEB_DIST = fileURLToPath(new URL("../../web-app/", import.meta.url));
+
+/** The checkout's own build wins when present, so a stale packaged copy is never served. */
+export const DEFAULT_WEB_DIST =
+  !existsSync(join(REPOSITORY_WEB_DIST, "index.html")) && existsSync(join(PACKAGED_WEB_DIST, "index.html"))
+    ? PACKAGED_WEB_DIST
+    : REPOSITORY_WEB_DIST;
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -57,7 +67,7 @@ const NOT_BUILT = `<!doctype html>
 </body></html>
 `;
 
-/** Registers the app's routes; `distDir` defaults to `packages/web/dist`. */
+/** Registers the app's routes; `distDir` defaults to DEFAULT_WEB_DIST. */
 export async function registerWebApp(
   app: FastifyInstance,
   distDir: string = DEFAULT_WEB_DIST,

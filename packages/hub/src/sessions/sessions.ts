@@ -5,7 +5,7 @@
  * (step-up). Signing in, finishing a second factor and changing a factor all issue a new id.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import type { HubContext } from "../server/context.js";
+import type { HubContext } from "../runtime/context.js";
 import type { SessionTable } from "../db/schema.js";
 
 export type SessionStage = "enrol" | "mfa" | "full";

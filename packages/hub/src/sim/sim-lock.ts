@@ -26,7 +26,7 @@ import {
   type LockEndpointOptions,
   type LockRuntime,
 } from "@latchkey/lock";
-import { DeviceMqttClient } from "../gateway/device-client.js";
+import { DeviceMqttClient } from "@latchkey/lock/mqtt";
 
 /** The file in a lock's directory holding its setup code (0600). */
 export const SETUP_CODE_FILE = "setup-code";

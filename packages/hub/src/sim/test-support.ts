@@ -15,9 +15,10 @@ import {
   type LockId,
 } from "@latchkey/protocol";
 import { nodeEd25519, nodeX25519 } from "@latchkey/protocol/node";
-import { LockClient, type CommissionedLock } from "@latchkey/lock";
+import type { CommissionedLock } from "@latchkey/protocol";
+import { LockClient } from "../drivers/latchkey/lock-client.js";
 import { DeviceGateway } from "../gateway/device-gateway.js";
-import type { MqttFrameTransport } from "../gateway/mqtt-transport.js";
+import type { MqttFrameTransport } from "@latchkey/lock/mqtt";
 import { uniquePrefix } from "../gateway/test-support.js";
 import type { SimLockOptions } from "./sim-lock.js";
 

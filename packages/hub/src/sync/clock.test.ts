@@ -15,8 +15,8 @@ import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner } from "../testing/flows.js";
 import { SimLock } from "../sim/sim-lock.js";
 import { quickSimLock } from "../sim/test-support.js";
-import { brokerTargets, eventually, FAST_SYNC } from "./test-support.js";
-import { commissionSite } from "./fault-support.js";
+import { brokerTargets, eventually, FAST_SYNC } from "../testing/sync-support.js";
+import { commissionSite } from "../testing/sync-faults.js";
 
 const targets = await brokerTargets();
 const target = targets[0]!;

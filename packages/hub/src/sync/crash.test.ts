@@ -20,17 +20,17 @@ import { buildHub, type Hub } from "../server/app.js";
 import { LogCapture, TestClient, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner } from "../testing/flows.js";
 import { SimLock } from "../sim/sim-lock.js";
-import { eventually } from "./test-support.js";
-import { crashHubConfig } from "./crash-support.js";
+import { eventually } from "../testing/sync-support.js";
+import { crashHubConfig } from "../testing/sync-crash.js";
 import {
   addPins,
   commissionSite,
   freePort,
   grantedPerson,
   untilLedgerMatchesJournal,
-} from "./fault-support.js";
+} from "../testing/sync-faults.js";
 
-const CHILD = fileURLToPath(new URL("./sync-crash-child.ts", import.meta.url));
+const CHILD = fileURLToPath(new URL("../testing/sync-crash-child.ts", import.meta.url));
 const KILLS = 5;
 
 interface Run {

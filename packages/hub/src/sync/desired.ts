@@ -17,7 +17,7 @@
  * would give the lock either more or less access than the grants say, so it is refused with a
  * reason the owner can act on, never approximated.
  */
-import type { UserType as WireUserType } from "@latchkey/protocol";
+import type { UserSlot, WeekDayEntry } from "../drivers/lock-driver.js";
 import { WEEKDAYS, type Weekday, type GrantTerms } from "../grants/schedule.js";
 
 /** Matter DaysMaskMap bit of each weekday (Sunday = 0x01 … Saturday = 0x40). */
@@ -34,25 +34,8 @@ const MAX_EXPIRING_MINUTES = 2880;
 /** A lock keeps at most this many week-day and year-day entries per user (DEFAULT_CAPACITY). */
 export const MAX_SCHEDULES_PER_USER = 10;
 
-export interface WeekDayEntry {
-  readonly daysMask: number;
-  /** Local minutes since midnight, start inclusive, end exclusive (1–1440). */
-  readonly startMinute: number;
-  readonly endMinute: number;
-}
-
-export interface YearDayEntry {
-  readonly fromMs: number;
-  readonly toMs: number;
-}
-
-/** The user configuration wanted on a lock; compared as canonical JSON to know what changed. */
-export interface DesiredUser {
-  readonly userType: keyof typeof WireUserType;
-  readonly expiringTimeoutMinutes: number;
-  readonly weekDay: readonly WeekDayEntry[];
-  readonly yearDay: readonly YearDayEntry[];
-}
+/** The user configuration wanted on a lock. */
+export type DesiredUser = UserSlot;
 
 export type DesiredOutcome =
   { readonly ok: true; readonly user: DesiredUser } | { readonly ok: false; readonly reason: string };

@@ -23,9 +23,9 @@ import { VirtualLock } from "@latchkey/lock";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, type SignedIn } from "../testing/flows.js";
 import { SimLock, type SimLockOptions } from "../sim/sim-lock.js";
-import { DeviceMqttClient } from "../gateway/device-client.js";
+import { DeviceMqttClient } from "@latchkey/lock/mqtt";
 import type { HubConfig } from "../config/config.js";
-import { brokerTargets, eventually, FAST_SYNC } from "./test-support.js";
+import { brokerTargets, eventually, FAST_SYNC } from "../testing/sync-support.js";
 import {
   addPins,
   commissionSite,
@@ -35,7 +35,7 @@ import {
   stateOn,
   syncOf,
   type Site,
-} from "./fault-support.js";
+} from "../testing/sync-faults.js";
 
 const targets = await brokerTargets();
 

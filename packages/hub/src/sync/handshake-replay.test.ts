@@ -14,15 +14,15 @@ import { ChannelFrame, type LockId } from "@latchkey/protocol";
 import { startTestHub, type TestClient, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner } from "../testing/flows.js";
 import { SimLock, type SimLockOptions } from "../sim/sim-lock.js";
-import { TopicScheme } from "../gateway/topics.js";
-import { brokerTargets, eventually, FAST_SYNC, MOSQUITTO_URL } from "./test-support.js";
+import { TopicScheme } from "@latchkey/lock/mqtt";
+import { brokerTargets, eventually, FAST_SYNC, MOSQUITTO_URL } from "../testing/sync-support.js";
 import {
   addPins,
   commissionSite,
   grantedPerson,
   stateOn,
   untilLedgerMatchesJournal,
-} from "./fault-support.js";
+} from "../testing/sync-faults.js";
 import { quickSimLock } from "../sim/test-support.js";
 
 const targets = await brokerTargets();

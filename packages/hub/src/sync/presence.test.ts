@@ -20,8 +20,14 @@ import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, stepUp, type SignedIn } from "../testing/flows.js";
 import { SimLock } from "../sim/sim-lock.js";
 import { listAlerts } from "../ingest/alerts.js";
-import { brokerTargets, eventually, FAST_SYNC, MOSQUITTO_URL, type BrokerTarget } from "./test-support.js";
-import { addPins, commissionSite, grantedPerson, stateOn } from "./fault-support.js";
+import {
+  brokerTargets,
+  eventually,
+  FAST_SYNC,
+  MOSQUITTO_URL,
+  type BrokerTarget,
+} from "../testing/sync-support.js";
+import { addPins, commissionSite, grantedPerson, stateOn } from "../testing/sync-faults.js";
 import { quickSimLock } from "../sim/test-support.js";
 
 const targets = await brokerTargets();

@@ -15,6 +15,7 @@ import type { ExpressionBuilder, Kysely, Transaction } from "kysely";
 import {
   credentialSealContext,
   CredentialType as WireCredentialType,
+  encodeCredentialData,
   fromHex,
   lockIdToBytes,
   sealSecret,
@@ -46,11 +47,7 @@ export type SyncSecret =
 const WIRE_TYPE = { pin: WireCredentialType.PIN, card: WireCredentialType.RFID } as const;
 
 function plaintextOf(s: SyncSecret): Uint8Array {
-  if (s.kind === "pin") return new TextEncoder().encode(s.pin);
-  const out = new Uint8Array(1 + s.uid.length);
-  out[0] = s.uid.length;
-  out.set(s.uid, 1);
-  return out;
+  return encodeCredentialData(s.kind === "pin" ? { type: "PIN", pin: s.pin } : { type: "RFID", uid: s.uid });
 }
 
 /** The locks bound to a door of the site (a query to select from). */

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, stepUp, type SignedIn } from "../testing/flows.js";
 import { SimLock } from "../sim/sim-lock.js";
-import { eventually, FAST_SYNC } from "./test-support.js";
-import { commissionSite, type Site } from "./fault-support.js";
+import { eventually, FAST_SYNC } from "../testing/sync-support.js";
+import { commissionSite, type Site } from "../testing/sync-faults.js";
 
 describe("revocation lists reach every lock of the site", () => {
   let t: TestHub;

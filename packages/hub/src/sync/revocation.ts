@@ -11,7 +11,7 @@ import { LatchkeyError, signRevocationList } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import type { HubDatabase } from "../db/schema.js";
 import type { HubSecret } from "../keys/hub-secret.js";
-import { siteOwnerKey } from "../locks/site-keys.js";
+import { siteOwnerKey } from "../keys/site-keys.js";
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 

@@ -22,7 +22,7 @@ import {
 import { startTestHub, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, stepUp, type SignedIn } from "../testing/flows.js";
 import { SimLock } from "../sim/sim-lock.js";
-import { brokerTargets, eventually, FAST_SYNC } from "./test-support.js";
+import { brokerTargets, eventually, FAST_SYNC } from "../testing/sync-support.js";
 
 const targets = await brokerTargets();
 

@@ -1,7 +1,7 @@
 /** Test support: a canonical dump of every table except sessions, to prove "nothing changed". */
 import type { TestHub } from "./hub-fixture.js";
 import type { Database, HubDatabase } from "../db/schema.js";
-import type { GuestLinkTables } from "../guest-links/table.js";
+import type { GuestLinkTables } from "../credentials/guest-link-table.js";
 
 const TABLES = {
   accounts: true,

@@ -46,9 +46,9 @@ import { createLogger } from "../server/logging.js";
 import { LogCapture } from "../testing/hub-fixture.js";
 import { exportEvidenceBundle } from "../evidence/export.js";
 import { parseWitnessEndpoint } from "./config.js";
+import { LATCHKEY_FROM_SOURCE } from "../testing/cli.js";
 
 const root = join(import.meta.dirname, "../../../..");
-const bin = join(root, "packages/hub/bin/latchkey.js");
 const tmp = mkdtempSync(join(tmpdir(), "latchkey-witness-e2e-"));
 const children = new Set<ChildProcess>();
 afterAll(() => {
@@ -69,7 +69,7 @@ function serveWitness(
 ): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [bin, "witness", "serve", "--dir", dir, "--log", logVkey, "--listen", listen],
+    [...LATCHKEY_FROM_SOURCE, "witness", "serve", "--dir", dir, "--log", logVkey, "--listen", listen],
     {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe"],
@@ -110,7 +110,7 @@ describe("a hub's ledger with a witness (end to end)", () => {
     const witnessDir = join(tmp, "witness");
     const init = spawnSync(
       process.execPath,
-      [bin, "witness", "init", "--dir", witnessDir, "--name", WITNESS_NAME],
+      [...LATCHKEY_FROM_SOURCE, "witness", "init", "--dir", witnessDir, "--name", WITNESS_NAME],
       {
         cwd: root,
         encoding: "utf8",

@@ -1,21 +1,14 @@
 /**
  * The access decision: a pure function of the lock's state, the presented (already matched)
  * credential, the source and the time. Every refusal carries a DenyReason. Stateful follow-ups
- * (use counting, disposable users, Dual/Tri collection, lockout counters, the motor) are the
- * runtime's job; this function only decides.
+ * (use counting, disposable users, Dual/Tri collection, lockout counters, the motor) are
+ * door-access.ts's job; this function only decides.
  */
-import { DenyReason, OperationSource } from "@latchkey/protocol";
+import { DenyReason, OperatingMode, OperationSource, UserType } from "@latchkey/protocol";
 import type { Credential } from "../credentials/credential.js";
 import type { ScheduleBook } from "../schedules/schedule-book.js";
-import { OperatingMode } from "../settings/operating-mode.js";
-import { UserType, type User } from "../users/user.js";
-
-export interface UserUsage {
-  /** Granted uses so far (for maxUses). */
-  readonly uses: number;
-  /** Wall time of the first granted use (ExpiringUser), when known. */
-  readonly firstUseMs?: number;
-}
+import type { UserUsage } from "../users/user-book.js";
+import { type User } from "../users/user.js";
 
 export interface AccessContext {
   readonly users: ReadonlyMap<number, User>;

@@ -11,8 +11,8 @@ import {
 } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import { phoneUnlockMessage } from "../credentials/phone-key.js";
-import { commissionLock, newHub, newOwner, startLinkedLock } from "../link/testing.js";
-import { fileJournalFactory } from "../runtime/lock-runtime.js";
+import { commissionLock, newHub, newOwner, startLinkedLock } from "../testing/fixtures.js";
+import { fileJournalFactory } from "../journal/journal-factory.js";
 import { startTempLock, tempLockDir } from "../virtual/scenario.js";
 import { VirtualLock } from "../virtual/virtual-lock.js";
 import { COMMISSIONING_KEYS_FILE, COMMISSIONING_STATE_FILE } from "./lock-commissioning.js";
@@ -70,12 +70,12 @@ describe("lock-side commissioning", () => {
     lock.runtime.shutdown();
   });
 
-  it("keeps owner, hub key, revocation list and acknowledgements across restarts; refuses a damaged state file", async () => {
+  it("keeps owner, hub key, revocation list and acknowledgements across restarts; refuses a damaged state file", () => {
     const dir = tempLockDir();
     const lock = startLinkedLock({ dir, journal: fileJournalFactory });
     const owner = newOwner();
     const hub = newHub();
-    await commissionLock(lock, lock.setupCode ?? "", owner, hub);
+    commissionLock(lock, lock.setupCode ?? "", owner, hub);
     const list = signRevocationList({ listVersion: 3, issuedAt: 1, serials: [5n] }, owner.seed, nodeEd25519);
     expect(lock.runtime.installRevocationList(list)).toEqual({ ok: true, version: 3 });
     const older = signRevocationList({ listVersion: 2, issuedAt: 1, serials: [] }, owner.seed, nodeEd25519);
@@ -99,7 +99,7 @@ describe("lock-side commissioning", () => {
     expect(isLatchkeyError(error, "LOCK_STATE_CORRUPT")).toBe(true);
   });
 
-  it("a phone key needs a certificate from the owner key; an uncommissioned lock has none and refuses", async () => {
+  it("a phone key needs a certificate from the owner key; an uncommissioned lock has none and refuses", () => {
     const seed = new Uint8Array(32).fill(4);
     const present = (lock: VirtualLock) => {
       const nonce = lock.runtime.issuePhoneChallenge();
@@ -119,7 +119,7 @@ describe("lock-side commissioning", () => {
     plain.runtime.shutdown();
 
     const lock = startLinkedLock();
-    await commissionLock(lock, lock.setupCode ?? "", newOwner(), newHub());
+    commissionLock(lock, lock.setupCode ?? "", newOwner(), newHub());
     const user = lock.runtime.addUser({});
     lock.runtime.setPhoneKey(user, "Ed25519", nodeEd25519.publicKey(seed));
     lock.runtime.lockButton();

@@ -2,9 +2,17 @@
  * Credential records (Matter CredentialTypeEnum subset plus Latchkey's phone key). Secret parts
  * (a PIN, a card key) are never put in events or errors; a PIN is kept only as its keyed hash.
  */
-import { LatchkeyError, type CredentialIndex, type UserIndex } from "@latchkey/protocol";
+import {
+  LatchkeyError,
+  type CredentialIndex,
+  type CredentialKind,
+  type PhoneKeyAlgorithm,
+  type UserIndex,
+} from "@latchkey/protocol";
 
-export type CredentialType = "PIN" | "RFID" | "Fingerprint" | "PhoneKey";
+export type { PhoneKeyAlgorithm } from "@latchkey/protocol";
+/** The lock's credential kinds (protocol's `CredentialKind`; the wire uses Matter's numbers). */
+export type CredentialType = CredentialKind;
 export const CREDENTIAL_TYPES: readonly CredentialType[] = ["PIN", "RFID", "Fingerprint", "PhoneKey"];
 
 interface CredentialBase {
@@ -28,7 +36,6 @@ export interface FingerprintCredential extends CredentialBase {
   /** Template slot in the fingerprint reader (the reader keeps the template itself). */
   readonly templateRef: number;
 }
-export type PhoneKeyAlgorithm = "Ed25519" | "P-256";
 export interface PhoneKeyCredential extends CredentialBase {
   readonly type: "PhoneKey";
   readonly algorithm: PhoneKeyAlgorithm;

@@ -5,14 +5,11 @@
 import { randomInt } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { isLatchkeyError } from "@latchkey/protocol";
+import { DaysMask, enumName, isLatchkeyError, OperatingMode, UserType } from "@latchkey/protocol";
 import { checkPin } from "../credentials/pin-policy.js";
 import type { TamperKind } from "../hardware/hal.js";
-import { OPERATING_MODES } from "../settings/operating-mode.js";
 import { DEFAULT_SETTINGS, pinPolicyOf } from "../settings/settings.js";
 import { STATE_FILE } from "../persistence/state-file.js";
-import { Days } from "../schedules/schedule.js";
-import { UserType } from "../users/user.js";
 import { VirtualCard } from "../virtual/virtual-card.js";
 import { VirtualLock } from "../virtual/virtual-lock.js";
 
@@ -91,7 +88,7 @@ export class DemoLock {
     rt.setPin(cleaner, cleanerPin);
     rt.setWeekDaySchedule(cleaner, {
       index: 1,
-      daysMask: Days.Friday,
+      daysMask: DaysMask.Friday,
       startMinute: 10 * 60,
       endMinute: 12 * 60,
     });
@@ -184,10 +181,10 @@ export class DemoLock {
         lock.injectJam(cmd === "jam");
         return cmd === "jam" ? "motor will stall" : "motor free";
       case "mode": {
-        const mode = OPERATING_MODES.find((m) => m.toLowerCase() === arg.toLowerCase());
-        if (mode === undefined) return `modes: ${OPERATING_MODES.join(", ")}`;
-        lock.runtime.setOperatingMode(mode);
-        return `mode: ${mode}`;
+        const name = Object.keys(OperatingMode).find((m) => m.toLowerCase() === arg.toLowerCase());
+        if (name === undefined) return `modes: ${Object.keys(OperatingMode).join(", ")}`;
+        lock.runtime.setOperatingMode(OperatingMode[name as keyof typeof OperatingMode]);
+        return `mode: ${name}`;
       }
       case "time": {
         const m = /^\+(\d+)([smhd])$/.exec(arg);
@@ -222,7 +219,7 @@ export class DemoLock {
     return [
       `bolt=${rt.boltState}`,
       `door=${this.lock.hardware.door.open ? "open" : "closed"}`,
-      `mode=${rt.effectiveMode}`,
+      `mode=${enumName(OperatingMode, rt.effectiveMode) ?? rt.effectiveMode}`,
       `battery=${Math.round(this.lock.hardware.power.percent)}%`,
       `lockout=${rt.lockoutActive ? "active" : "no"}`,
       `time=${local} (${rt.settings.timeZone})`,

@@ -4,8 +4,7 @@
  * signs, persists durably, and only then returns. A returned event is "reported as written" and
  * must survive any crash.
  */
-import type { EpochMs, EventActor, EventDetails, EventKind } from "@latchkey/protocol";
-import type { SignedLockEvent } from "@latchkey/protocol";
+import type { EpochMs, EventActor, EventDetails, EventKind, SignedLockEvent } from "@latchkey/protocol";
 
 export interface JournalEntryInput {
   readonly kind: EventKind;

@@ -8,40 +8,41 @@
  * attempts are also journaled by the runtime as signed LockOperationError events.
  */
 import {
+  type ChallengeBook,
   CLEAR_ALL_CREDENTIALS,
   CLEAR_ALL_SCHEDULES,
   CLEAR_ALL_USERS,
-  CredentialRule as WireCredentialRule,
+  CredentialRule,
+  credentialSealContext,
+  decodeCredentialData,
+  decodeDigitalKey,
   DenyReason,
   DoorState as WireDoorState,
-  LatchkeyError,
-  LockState as WireLockState,
-  MESSAGE_MAX_BYTES,
-  OperatingMode as WireOperatingMode,
-  OperationSource,
-  UserStatus as WireUserStatus,
-  UserType as WireUserType,
-  credentialSealContext,
-  decodeDigitalKey,
   encodeSignedLockEvent,
   epochMs,
   equalBytes,
+  isEnumValue,
+  LatchkeyError,
   lockCommandSealContext,
-  openSealedSecret,
-  resultMessage,
-  verifyRemoteUnlock,
-  type ChallengeBook,
+  lockCredentialType,
+  LockState as WireLockState,
   type Message,
+  MESSAGE_MAX_BYTES,
   type MessageOf,
+  openSealedSecret,
+  OperatingMode,
+  OperationSource,
   type RemoteUnlockRefusal,
+  resultMessage,
+  UserStatus as WireUserStatus,
+  UserType,
+  verifyRemoteUnlock,
 } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import { denyReasonOfCertificate } from "../commissioning/certificate-check.js";
 import type { LockRuntime } from "../runtime/lock-runtime.js";
-import { OperatingMode } from "../settings/operating-mode.js";
 import { pinPolicyOf } from "../settings/settings.js";
-import { CredentialRule, UserType, type UserInput } from "../users/user.js";
-import { decodeCredentialData, lockCredentialType } from "./credential-data.js";
+import type { UserInput } from "../users/user.js";
 
 export type PeerRole = "hub" | "phone";
 
@@ -75,24 +76,6 @@ const PHONE_ALLOWED = new Set<Message["kind"]>([
 ]);
 /** Room left in an EventBatch for the envelope and the record count. */
 const BATCH_BUDGET = MESSAGE_MAX_BYTES - 512;
-
-const USER_TYPE_OF_WIRE = new Map<number, UserType>(
-  (Object.entries(WireUserType) as [keyof typeof WireUserType, number][]).map(([name, n]) => [
-    n,
-    UserType[name],
-  ]),
-);
-const RULE_OF_WIRE = new Map<number, CredentialRule>([
-  [WireCredentialRule.Single, CredentialRule.Single],
-  [WireCredentialRule.Dual, CredentialRule.Dual],
-  [WireCredentialRule.Tri, CredentialRule.Tri],
-]);
-const MODE_OF_WIRE = new Map<number, OperatingMode>(
-  (Object.entries(WireOperatingMode) as [keyof typeof WireOperatingMode, number][]).map(([name, n]) => [
-    n,
-    OperatingMode[name],
-  ]),
-);
 
 type Reply = Message;
 const ok = (): Reply => resultMessage("OK");
@@ -264,13 +247,12 @@ export function handleRequest(env: DispatcherEnv, ctx: RequestContext, m: Messag
       );
       return ok();
     case "SetHolidaySchedule": {
-      const mode = MODE_OF_WIRE.get(m.operatingMode);
-      if (mode === undefined) return code("LOCK_SCHEDULE_INVALID");
+      if (!isEnumValue(OperatingMode, m.operatingMode)) return code("LOCK_SCHEDULE_INVALID");
       rt.setHolidaySchedule({
         index: m.holidayIndex,
         fromMs: localToUtcMs(m.localStartTime, c.utcOffsetMinutes),
         toMs: localToUtcMs(m.localEndTime, c.utcOffsetMinutes),
-        operatingMode: mode,
+        operatingMode: m.operatingMode,
       });
       return ok();
     }
@@ -386,9 +368,9 @@ function unlockWithAssertion(
 }
 
 function setUser(rt: LockRuntime, m: MessageOf<"SetUser">): Reply {
-  const type = USER_TYPE_OF_WIRE.get(m.userType);
-  const rule = RULE_OF_WIRE.get(m.credentialRule);
-  if (type === undefined || rule === undefined) return code("LOCK_USER_INVALID");
+  const type = m.userType;
+  const rule = m.credentialRule;
+  if (!isEnumValue(UserType, type) || !isEnumValue(CredentialRule, rule)) return code("LOCK_USER_INVALID");
   const input: UserInput = {
     name: m.name,
     type,
@@ -437,7 +419,7 @@ function stateReport(env: DispatcherEnv, rt: LockRuntime): MessageOf<"StateRepor
           ? WireLockState.Unlocked
           : WireLockState.NotFullyLocked,
     doorState: rt.doorOpen ? WireDoorState.DoorOpen : WireDoorState.DoorClosed,
-    operatingMode: WireOperatingMode[rt.effectiveMode],
+    operatingMode: rt.effectiveMode,
     batteryPercent: Math.max(0, Math.min(100, Math.round(rt.batteryPercent))),
     lockTimeMs: wall === null || wall < 1 ? null : wall,
     lastSeq: last,

@@ -7,11 +7,10 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { isLatchkeyError } from "@latchkey/protocol";
-import { memoryJournalFactory } from "../runtime/lock-runtime.js";
+import { isLatchkeyError, OperatingMode, UserType } from "@latchkey/protocol";
+import { memoryJournalFactory } from "../journal/journal-factory.js";
 import { startTempLock, tempLockDir } from "../virtual/scenario.js";
 import { VirtualLock } from "../virtual/virtual-lock.js";
-import { UserType } from "../users/user.js";
 import { KEYS_FILE } from "./lock-keys.js";
 import { COUNTERS_FILE, STATE_FILE } from "./state-file.js";
 
@@ -27,7 +26,7 @@ function template(): string {
   rt.setFingerprint(u, 5);
   rt.setWeekDaySchedule(u, { index: 1, daysMask: 3, startMinute: 60, endMinute: 120 });
   rt.setYearDaySchedule(u, { index: 1, fromMs: 1, toMs: 2 });
-  rt.setHolidaySchedule({ index: 1, fromMs: 1, toMs: 2, operatingMode: "Vacation" });
+  rt.setHolidaySchedule({ index: 1, fromMs: 1, toMs: 2, operatingMode: OperatingMode.Vacation });
   lock.enterPin("58392047");
   lock.enterPin("40718263");
   rt.shutdown();
@@ -111,6 +110,27 @@ describe("state file fuzzing", () => {
       ),
       { numRuns: 20 },
     );
+  });
+
+  it("enum values are stored by name (the file reads as before the lock used Matter's numbers)", () => {
+    const dir = fresh();
+    const state = JSON.parse(readFileSync(join(dir, STATE_FILE), "utf8")) as {
+      settings: { operatingMode: unknown };
+      users: { type: unknown; credentialRule: unknown }[];
+      holidays: { operatingMode: unknown }[];
+    };
+    expect(state.settings.operatingMode).toBe("Normal");
+    expect(state.users.map((u) => [u.type, u.credentialRule])).toEqual([["ExpiringUser", "Single"]]);
+    expect(state.holidays.map((h) => h.operatingMode)).toEqual(["Vacation"]);
+
+    const lock = VirtualLock.start({ dir, journal: memoryJournalFactory });
+    expect(lock.runtime.users().map((u) => u.type)).toEqual([UserType.ExpiringUser]);
+    lock.runtime.shutdown();
+
+    // A name the protocol does not have is damage, not a new mode.
+    state.holidays[0]!.operatingMode = "Party";
+    writeFileSync(join(dir, STATE_FILE), JSON.stringify(state));
+    expect(startOutcome(dir)).toBe("refused");
   });
 
   it("a sealed card key that was tampered with is refused", () => {

@@ -8,45 +8,43 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { LatchkeyError, type CredentialIndex, type UserIndex } from "@latchkey/protocol";
+import {
+  CredentialRule,
+  enumName,
+  enumValue,
+  LatchkeyError,
+  OperatingMode,
+  UserType,
+  type CredentialIndex,
+  type UserIndex,
+} from "@latchkey/protocol";
 import { writeFileAtomic } from "./atomic-file.js";
 import { openSecret, sealSecret } from "./secret-wrap.js";
+import type { LockoutState } from "../access/lockout.js";
 import type { Credential } from "../credentials/credential.js";
 import type { BoltState } from "../hardware/hal.js";
-import type { HolidaySchedule, WeekDaySchedule, YearDaySchedule } from "../schedules/schedule.js";
+import type { BatteryStage } from "../hardware/sensor-alarms.js";
+import type { ScheduleSnapshot } from "../schedules/schedule-book.js";
 import type { LockSettings } from "../settings/settings.js";
+import type { UserUsageEntry } from "../users/user-book.js";
 import type { User } from "../users/user.js";
-import type { UserUsage } from "../access/decide.js";
 
 export const STATE_FILE = "state.json";
 export const COUNTERS_FILE = "counters.json";
 const STATE_VERSION = 1;
 
-export interface LockoutState {
-  readonly failedAttempts: number;
-  /** Wall time the lockout ends, when the clock was known at its start. */
-  readonly endsAtWallMs: number | null;
-  /** Lockout length; 0 when no lockout is active. Used when the clock is unknown at boot. */
-  readonly durationMs: number;
-}
-
-export type BatteryStage = 0 | 1 | 2 | 3;
-
 export interface LockCounters {
   readonly bootCount: number;
   readonly bolt: BoltState;
-  readonly usage: readonly { readonly userIndex: number; readonly usage: UserUsage }[];
+  readonly usage: readonly UserUsageEntry[];
   readonly lockout: LockoutState;
   readonly batteryStage: BatteryStage;
 }
 
-export interface LockStateSnapshot extends LockCounters {
+export interface LockStateSnapshot extends LockCounters, ScheduleSnapshot {
   readonly settings: LockSettings;
   readonly users: readonly User[];
   readonly credentials: readonly Credential[];
-  readonly weekDay: readonly { readonly userIndex: number; readonly schedule: WeekDaySchedule }[];
-  readonly yearDay: readonly { readonly userIndex: number; readonly schedule: YearDaySchedule }[];
-  readonly holidays: readonly HolidaySchedule[];
 }
 
 type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
@@ -75,6 +73,20 @@ function credentialToJson(c: Credential, wrapKey: Uint8Array): Json {
         publicKey: hex(c.publicKey),
       };
   }
+}
+
+/** Enum values are written by name, so the file reads as it always has and as people read it. */
+function nameOf(e: Readonly<Record<string, number>>, value: number): string {
+  return enumName(e, value) ?? corrupt(`enum value ${value} has no name`);
+}
+
+function record<T>(v: T, what: string): T {
+  return typeof v === "object" && v !== null ? v : corrupt(`${what} is not an object`);
+}
+
+function valueOf<E extends Readonly<Record<string, number>>>(e: E, name: unknown, field: string): E[keyof E] {
+  const value = typeof name === "string" ? enumValue(e, name) : undefined;
+  return value ?? corrupt(`${field} is unknown`);
 }
 
 function corrupt(message: string, cause?: unknown): never {
@@ -127,12 +139,16 @@ function credentialFromJson(v: unknown, wrapKey: Uint8Array): Credential {
 export function saveState(dir: string, s: LockStateSnapshot, wrapKey: Uint8Array): void {
   const json = {
     version: STATE_VERSION,
-    settings: s.settings,
-    users: s.users,
+    settings: { ...s.settings, operatingMode: nameOf(OperatingMode, s.settings.operatingMode) },
+    users: s.users.map((u) => ({
+      ...u,
+      type: nameOf(UserType, u.type),
+      credentialRule: nameOf(CredentialRule, u.credentialRule),
+    })),
     credentials: s.credentials.map((c) => credentialToJson(c, wrapKey)),
     weekDay: s.weekDay,
     yearDay: s.yearDay,
-    holidays: s.holidays,
+    holidays: s.holidays.map((h) => ({ ...h, operatingMode: nameOf(OperatingMode, h.operatingMode) })),
   };
   writeFileAtomic(join(dir, STATE_FILE), JSON.stringify(json, null, 1) + "\n");
 }
@@ -182,7 +198,12 @@ export function loadState(dir: string, wrapKey: Uint8Array): LockStateSnapshot |
   for (const key of ["users", "credentials", "weekDay", "yearDay", "holidays", "usage"]) {
     if (!Array.isArray(o[key])) corrupt(`${key} is not a list`);
   }
-  if (typeof o.settings !== "object" || typeof o.lockout !== "object" || typeof o.bootCount !== "number") {
+  if (
+    typeof o.settings !== "object" ||
+    o.settings === null ||
+    typeof o.lockout !== "object" ||
+    typeof o.bootCount !== "number"
+  ) {
     corrupt("settings, lockout or bootCount missing");
   }
   if (
@@ -191,8 +212,22 @@ export function loadState(dir: string, wrapKey: Uint8Array): LockStateSnapshot |
   ) {
     corrupt("bolt or batteryStage out of range");
   }
+  const snapshot = o as unknown as LockStateSnapshot;
   return {
-    ...(o as unknown as LockStateSnapshot),
+    ...snapshot,
+    settings: {
+      ...snapshot.settings,
+      operatingMode: valueOf(OperatingMode, snapshot.settings.operatingMode, "operatingMode"),
+    },
+    users: snapshot.users.map((u) => ({
+      ...record(u, "user"),
+      type: valueOf(UserType, u.type, "user type"),
+      credentialRule: valueOf(CredentialRule, u.credentialRule, "credential rule"),
+    })),
+    holidays: snapshot.holidays.map((h) => ({
+      ...record(h, "holiday"),
+      operatingMode: valueOf(OperatingMode, h.operatingMode, "holiday operatingMode"),
+    })),
     credentials: (o.credentials as unknown[]).map((c) => credentialFromJson(c, wrapKey)),
   };
 }

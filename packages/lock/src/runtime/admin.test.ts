@@ -5,13 +5,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { isLatchkeyError, type ErrorCode } from "@latchkey/protocol";
+import type { OperatingMode } from "@latchkey/protocol";
+import { type ErrorCode, isLatchkeyError, UserType } from "@latchkey/protocol";
 import { startTempLock, tempLockDir } from "../virtual/scenario.js";
-import { memoryJournalFactory } from "./lock-runtime.js";
+import { memoryJournalFactory } from "../journal/journal-factory.js";
 import type { VirtualLock } from "../virtual/virtual-lock.js";
 import { STATE_FILE } from "../persistence/state-file.js";
 import type { LockSettings } from "../settings/settings.js";
-import { UserType } from "../users/user.js";
 
 const locks: VirtualLock[] = [];
 afterEach(() => {
@@ -56,11 +56,7 @@ const ATTACKS: [string, ErrorCode, (lock: VirtualLock, user: number) => void][] 
     "LOCK_USER_INVALID",
     (l, u) => l.runtime.modifyUser(u, { type: UserType.ExpiringUser, expiringTimeoutMinutes: 2881 }),
   ],
-  [
-    "unknown user type",
-    "LOCK_USER_INVALID",
-    (l, u) => l.runtime.modifyUser(u, { type: "Superuser" as UserType }),
-  ],
+  ["unknown user type", "LOCK_USER_INVALID", (l, u) => l.runtime.modifyUser(u, { type: 99 as UserType })],
   ["card UID of 5 bytes", "LOCK_CREDENTIAL_INVALID", (l, u) => l.runtime.setCard(u, new Uint8Array(5))],
   [
     "card key of 20 bytes",
@@ -106,7 +102,7 @@ const ATTACKS: [string, ErrorCode, (lock: VirtualLock, user: number) => void][] 
   [
     "holiday with unknown mode",
     "LOCK_SCHEDULE_INVALID",
-    (l) => l.runtime.setHolidaySchedule({ index: 1, fromMs: 0, toMs: 1, operatingMode: "Party" as "Normal" }),
+    (l) => l.runtime.setHolidaySchedule({ index: 1, fromMs: 0, toMs: 1, operatingMode: 99 as OperatingMode }),
   ],
   ["clear unknown schedule", "LOCK_SCHEDULE_UNKNOWN", (l, u) => l.runtime.clearWeekDaySchedule(u, 1)],
   [

@@ -14,7 +14,7 @@ import {
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import { eventsOf, startTempLock } from "../virtual/scenario.js";
 import type { VirtualLock } from "../virtual/virtual-lock.js";
-import { CLOCK_STEP_LIMIT_MS } from "./lock-runtime.js";
+import { CLOCK_STEP_LIMIT_MS } from "../hardware/wall-clock.js";
 
 const MON_10 = Date.UTC(2026, 2, 2, 10, 0);
 const locks: VirtualLock[] = [];

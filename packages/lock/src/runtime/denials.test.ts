@@ -4,16 +4,23 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import {
+  CredentialRule,
+  DaysMask,
+  DenyReason,
+  EventKind,
+  OperatingMode,
+  type SignedLockEvent,
+  UserType,
+} from "@latchkey/protocol";
 import { p256 } from "@noble/curves/nist.js";
-import { DenyReason, EventKind, type SignedLockEvent } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import { phoneUnlockMessage } from "../credentials/phone-key.js";
-import { Days } from "../schedules/schedule.js";
-import { UserType } from "../users/user.js";
 import { VirtualCard } from "../virtual/virtual-card.js";
 import { startTempLock, eventsOf } from "../virtual/scenario.js";
 import type { VirtualLock } from "../virtual/virtual-lock.js";
-import { memoryJournalFactory, type AttemptResult } from "./lock-runtime.js";
+import type { AttemptResult } from "../access/door-access.js";
+import { memoryJournalFactory } from "../journal/journal-factory.js";
 
 const MON_10 = Date.UTC(2026, 2, 2, 10, 0);
 const locks: VirtualLock[] = [];
@@ -58,7 +65,7 @@ const SCENARIOS: Record<DenyReason, () => { lock: VirtualLock; attempt: () => At
     lock.runtime.modifyUser(user, { type: UserType.WeekDayScheduleUser });
     lock.runtime.setWeekDaySchedule(user, {
       index: 1,
-      daysMask: Days.Friday,
+      daysMask: DaysMask.Friday,
       startMinute: 600,
       endMinute: 720,
     });
@@ -97,7 +104,7 @@ const SCENARIOS: Record<DenyReason, () => { lock: VirtualLock; attempt: () => At
   },
   [DenyReason.ModeForbids]: () => {
     const { lock } = setup();
-    lock.runtime.setOperatingMode("Privacy");
+    lock.runtime.setOperatingMode(OperatingMode.Privacy);
     return { lock, attempt: () => lock.enterPin("58392047") };
   },
   [DenyReason.RemoteOnlyAtKeypad]: () => {
@@ -117,7 +124,7 @@ const SCENARIOS: Record<DenyReason, () => { lock: VirtualLock; attempt: () => At
   },
   [DenyReason.CredentialRuleIncomplete]: () => {
     const { lock, user } = setup();
-    lock.runtime.modifyUser(user, { credentialRule: "Dual" });
+    lock.runtime.modifyUser(user, { credentialRule: CredentialRule.Dual });
     return { lock, attempt: () => lock.enterPin("58392047") };
   },
   [DenyReason.Jammed]: () => {

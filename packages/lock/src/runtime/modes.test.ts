@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DenyReason, EventKind, isLatchkeyError } from "@latchkey/protocol";
+import { DenyReason, EventKind, isLatchkeyError, OperatingMode, UserType } from "@latchkey/protocol";
 import { startTempLock, eventsOf } from "../virtual/scenario.js";
-import { memoryJournalFactory } from "./lock-runtime.js";
+import { memoryJournalFactory } from "../journal/journal-factory.js";
 import type { VirtualLock } from "../virtual/virtual-lock.js";
-import { UserType } from "../users/user.js";
 
 const MON_10 = Date.UTC(2026, 2, 2, 10, 0);
 const locks: VirtualLock[] = [];
@@ -28,7 +27,7 @@ describe("operating modes", () => {
 
   it("Vacation: local readers refused (except the programming user), remote still works", () => {
     const { lock } = setup();
-    lock.runtime.setOperatingMode("Vacation");
+    lock.runtime.setOperatingMode(OperatingMode.Vacation);
     expect(lock.enterPin("58392047")).toMatchObject({ granted: false, reason: DenyReason.ModeForbids });
     expect(lock.runtime.remoteUnlock({ pin: "58392047" }).granted).toBe(true);
   });
@@ -38,25 +37,25 @@ describe("operating modes", () => {
     lock.enterPin("58392047");
     let refused = false;
     try {
-      lock.runtime.setOperatingMode("Privacy");
+      lock.runtime.setOperatingMode(OperatingMode.Privacy);
     } catch (e) {
       refused = isLatchkeyError(e, "LOCK_MODE_REFUSED");
     }
     expect(refused).toBe(true);
-    expect(lock.runtime.settings.operatingMode).toBe("Normal");
+    expect(lock.runtime.settings.operatingMode).toBe(OperatingMode.Normal);
     lock.runtime.lockButton();
-    lock.runtime.setOperatingMode("Privacy");
+    lock.runtime.setOperatingMode(OperatingMode.Privacy);
     expect(lock.enterPin("58392047")).toMatchObject({ reason: DenyReason.ModeForbids });
     expect(lock.runtime.remoteUnlock({ pin: "58392047" })).toMatchObject({ reason: DenyReason.ModeForbids });
     expect(lock.runtime.remoteLock()).toMatchObject({ reason: DenyReason.ModeForbids });
     expect(lock.runtime.boltState).toBe("Locked");
     lock.runtime.manualBolt("Unlocked");
-    expect(lock.runtime.settings.operatingMode).toBe("Normal");
+    expect(lock.runtime.settings.operatingMode).toBe(OperatingMode.Normal);
   });
 
   it("NoRemoteLockUnlock: remote lock and unlock refused, keypad works", () => {
     const { lock } = setup();
-    lock.runtime.setOperatingMode("NoRemoteLockUnlock");
+    lock.runtime.setOperatingMode(OperatingMode.NoRemoteLockUnlock);
     expect(lock.runtime.remoteUnlock({ pin: "58392047" })).toMatchObject({ reason: DenyReason.ModeForbids });
     expect(lock.runtime.boltState).toBe("Locked");
     expect(lock.enterPin("58392047").granted).toBe(true);
@@ -66,13 +65,13 @@ describe("operating modes", () => {
 
   it("Passage: unlocks, stays unlocked (no auto-relock), opens without validation; leaving relocks", () => {
     const { lock } = setup();
-    const events = eventsOf(lock, () => lock.runtime.setOperatingMode("Passage"));
+    const events = eventsOf(lock, () => lock.runtime.setOperatingMode(OperatingMode.Passage));
     expect(events.map((e) => e.kind)).toEqual([EventKind.ConfigChange, EventKind.LockOperation]);
     expect(lock.runtime.boltState).toBe("Unlocked");
     lock.advance(10 * 60_000);
     expect(lock.runtime.boltState).toBe("Unlocked");
     expect(lock.enterPin("40718263")).toEqual({ granted: true, userIndex: null });
-    lock.runtime.setOperatingMode("Normal");
+    lock.runtime.setOperatingMode(OperatingMode.Normal);
     expect(lock.runtime.boltState).toBe("Locked");
   });
 
@@ -82,11 +81,11 @@ describe("operating modes", () => {
       index: 1,
       fromMs: MON_10 + 3_600_000,
       toMs: MON_10 + 7_200_000,
-      operatingMode: "Vacation",
+      operatingMode: OperatingMode.Vacation,
     });
-    expect(lock.runtime.effectiveMode).toBe("Normal");
+    expect(lock.runtime.effectiveMode).toBe(OperatingMode.Normal);
     lock.advance(3_600_000);
-    expect(lock.runtime.effectiveMode).toBe("Vacation");
+    expect(lock.runtime.effectiveMode).toBe(OperatingMode.Vacation);
     expect(lock.enterPin("58392047")).toMatchObject({ reason: DenyReason.ModeForbids });
     lock.advance(3_600_000);
     expect(lock.enterPin("58392047").granted).toBe(true);

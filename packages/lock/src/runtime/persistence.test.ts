@@ -6,11 +6,10 @@ import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { DenyReason, EventKind, isLatchkeyError } from "@latchkey/protocol";
+import { DenyReason, EventKind, isLatchkeyError, OperatingMode, UserType } from "@latchkey/protocol";
 import { startTempLock, tempLockDir } from "../virtual/scenario.js";
 import { VirtualLock } from "../virtual/virtual-lock.js";
 import { VirtualClock } from "../virtual/virtual-clock.js";
-import { UserType } from "../users/user.js";
 import { VirtualCard } from "../virtual/virtual-card.js";
 import { KEYS_FILE } from "../persistence/lock-keys.js";
 import { STATE_FILE } from "../persistence/state-file.js";
@@ -38,7 +37,7 @@ describe("restart from the directory", () => {
       index: 2,
       fromMs: MON_10 + 86_400_000,
       toMs: MON_10 + 2 * 86_400_000,
-      operatingMode: "Vacation",
+      operatingMode: OperatingMode.Vacation,
     });
     rt.updateSettings({ autoRelockTime: 5 });
     lock.enterPin("58392047");

@@ -9,13 +9,18 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { encodeSignedLockEvent, epochMs, isLatchkeyError, type SignedLockEvent } from "@latchkey/protocol";
+import {
+  encodeSignedLockEvent,
+  epochMs,
+  isLatchkeyError,
+  type SignedLockEvent,
+  UserType,
+} from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import { phoneUnlockMessage } from "../credentials/phone-key.js";
 import { runDemo } from "../demo/run-demo.js";
 import { eventLine } from "../demo/event-line.js";
 import { KEYS_FILE } from "../persistence/lock-keys.js";
-import { UserType } from "../users/user.js";
 import { VirtualCard } from "../virtual/virtual-card.js";
 import { startTempLock, tempLockDir } from "../virtual/scenario.js";
 

@@ -1,11 +1,17 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { AlarmCode, DenyReason, EventKind } from "@latchkey/protocol";
+import {
+  AlarmCode,
+  CredentialRule,
+  DaysMask,
+  DenyReason,
+  EventKind,
+  OperatingMode,
+  UserType,
+} from "@latchkey/protocol";
 import { startTempLock, eventsOf } from "../virtual/scenario.js";
-import { memoryJournalFactory } from "./lock-runtime.js";
+import { memoryJournalFactory } from "../journal/journal-factory.js";
 import type { VirtualLock } from "../virtual/virtual-lock.js";
-import { Days } from "../schedules/schedule.js";
-import { UserType } from "../users/user.js";
-import type { Indication } from "./lock-runtime.js";
+import type { Indication } from "../journal/event-log.js";
 
 const MON_10 = Date.UTC(2026, 2, 2, 10, 0); // Monday 2 March 2026, 10:00 UTC
 const HOUR = 3_600_000;
@@ -40,7 +46,7 @@ describe("user types", () => {
     expect(lock.enterPin("58392047")).toMatchObject({ granted: false, reason: DenyReason.NoSchedule });
     lock.runtime.setWeekDaySchedule(u, {
       index: 1,
-      daysMask: Days.Monday,
+      daysMask: DaysMask.Monday,
       startMinute: 9 * 60,
       endMinute: 11 * 60,
     });
@@ -64,7 +70,7 @@ describe("user types", () => {
     lock.runtime.setPin(u, "58392047");
     lock.runtime.setWeekDaySchedule(u, {
       index: 1,
-      daysMask: Days.Monday,
+      daysMask: DaysMask.Monday,
       startMinute: 9 * 60,
       endMinute: 10 * 60,
     });
@@ -93,7 +99,7 @@ describe("user types", () => {
     lock.runtime.setPin(u, "58392047");
     lock.runtime.setWeekDaySchedule(u, {
       index: 1,
-      daysMask: Days.Monday,
+      daysMask: DaysMask.Monday,
       startMinute: 9 * 60,
       endMinute: 17 * 60,
     });
@@ -116,7 +122,7 @@ describe("user types", () => {
     const other = lock.runtime.addUser({ type: UserType.UnrestrictedUser });
     lock.runtime.setPin(admin, "58392047");
     lock.runtime.setPin(other, "40718263");
-    lock.runtime.setOperatingMode("Vacation");
+    lock.runtime.setOperatingMode(OperatingMode.Vacation);
     expect(lock.enterPin("40718263")).toMatchObject({ granted: false, reason: DenyReason.ModeForbids });
     expect(lock.enterPin("58392047").granted).toBe(true);
   });
@@ -220,7 +226,7 @@ describe("user types", () => {
 describe("credential rules (Dual / Tri)", () => {
   it("Dual: PIN alone is incomplete; PIN then fingerprint within the window opens", () => {
     const lock = newLock();
-    const u = lock.runtime.addUser({ credentialRule: "Dual" });
+    const u = lock.runtime.addUser({ credentialRule: CredentialRule.Dual });
     lock.runtime.setPin(u, "58392047");
     lock.runtime.setFingerprint(u, 3);
     expect(lock.enterPin("58392047")).toMatchObject({
@@ -246,7 +252,7 @@ describe("credential rules (Dual / Tri)", () => {
 
   it("Tri needs three distinct credentials of the same user", () => {
     const lock = newLock();
-    const u = lock.runtime.addUser({ credentialRule: "Tri" });
+    const u = lock.runtime.addUser({ credentialRule: CredentialRule.Tri });
     const other = lock.runtime.addUser({});
     lock.runtime.setPin(u, "58392047");
     lock.runtime.setFingerprint(u, 3);

@@ -2,11 +2,13 @@
  * Every schedule on one lock: week-day and year-day schedules per user (looked up by user, so a
  * decision touches only that user's few entries) and the lock-wide holiday schedules.
  */
-import { DenyReason, LatchkeyError } from "@latchkey/protocol";
-import { UserType } from "../users/user.js";
-import type { OperatingMode } from "../settings/operating-mode.js";
+import { DenyReason, LatchkeyError, type OperatingMode, UserType } from "@latchkey/protocol";
 import { localTime } from "./local-time.js";
 import {
+  checkHoliday,
+  checkScheduleIndex,
+  checkWeekDay,
+  checkYearDay,
   insideInterval,
   insideWeekDay,
   type HolidaySchedule,
@@ -20,10 +22,75 @@ export interface ScheduleCapacity {
   readonly holidays: number;
 }
 
+export const DEFAULT_SCHEDULE_CAPACITY: ScheduleCapacity = {
+  weekDayPerUser: 10,
+  yearDayPerUser: 10,
+  holidays: 32,
+};
+
+/** Every schedule, flattened for the state file. */
+export interface ScheduleSnapshot {
+  readonly weekDay: readonly { readonly userIndex: number; readonly schedule: WeekDaySchedule }[];
+  readonly yearDay: readonly { readonly userIndex: number; readonly schedule: YearDaySchedule }[];
+  readonly holidays: readonly HolidaySchedule[];
+}
+
 export class ScheduleBook {
   readonly weekDay = new Map<number, Map<number, WeekDaySchedule>>();
   readonly yearDay = new Map<number, Map<number, YearDaySchedule>>();
   readonly holidays = new Map<number, HolidaySchedule>();
+
+  constructor(readonly capacity: ScheduleCapacity = DEFAULT_SCHEDULE_CAPACITY) {}
+
+  /** Validates and stores a user's week-day schedule; returns whether it replaced one. */
+  setWeekDay(userIndex: number, schedule: WeekDaySchedule): boolean {
+    checkScheduleIndex(schedule.index, this.capacity.weekDayPerUser);
+    checkWeekDay(schedule);
+    const existed = this.weekDay.get(userIndex)?.has(schedule.index) === true;
+    this.putWeekDay(userIndex, { ...schedule });
+    return existed;
+  }
+
+  /** Validates and stores a user's year-day schedule; returns whether it replaced one. */
+  setYearDay(userIndex: number, schedule: YearDaySchedule): boolean {
+    checkScheduleIndex(schedule.index, this.capacity.yearDayPerUser);
+    checkYearDay(schedule);
+    const existed = this.yearDay.get(userIndex)?.has(schedule.index) === true;
+    this.putYearDay(userIndex, { ...schedule });
+    return existed;
+  }
+
+  /** Validates and stores a holiday schedule; returns whether it replaced one. */
+  setHoliday(schedule: HolidaySchedule): boolean {
+    checkScheduleIndex(schedule.index, this.capacity.holidays);
+    checkHoliday(schedule);
+    const existed = this.holidays.has(schedule.index);
+    this.holidays.set(schedule.index, { ...schedule });
+    return existed;
+  }
+
+  snapshot(): ScheduleSnapshot {
+    const weekDay: { userIndex: number; schedule: WeekDaySchedule }[] = [];
+    for (const [userIndex, m] of this.weekDay)
+      for (const schedule of m.values()) weekDay.push({ userIndex, schedule });
+    const yearDay: { userIndex: number; schedule: YearDaySchedule }[] = [];
+    for (const [userIndex, m] of this.yearDay)
+      for (const schedule of m.values()) yearDay.push({ userIndex, schedule });
+    return { weekDay, yearDay, holidays: [...this.holidays.values()] };
+  }
+
+  /** Rebuilds from a snapshot through the same checks as the setters (a bad record throws). */
+  restore(s: ScheduleSnapshot, userExists: (userIndex: number) => boolean): void {
+    for (const { userIndex, schedule } of s.weekDay) {
+      if (!userExists(userIndex)) throw new Error("schedule of a missing user");
+      this.setWeekDay(userIndex, schedule);
+    }
+    for (const { userIndex, schedule } of s.yearDay) {
+      if (!userExists(userIndex)) throw new Error("schedule of a missing user");
+      this.setYearDay(userIndex, schedule);
+    }
+    for (const h of s.holidays) this.setHoliday(h);
+  }
 
   get entryCount(): number {
     let n = this.holidays.size;

@@ -5,11 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { DenyReason } from "@latchkey/protocol";
+import { ALL_DAYS_MASK, DaysMask, DenyReason, UserType } from "@latchkey/protocol";
 import { localTime } from "./local-time.js";
-import { ALL_DAYS, Days, insideWeekDay, type WeekDaySchedule } from "./schedule.js";
+import { insideWeekDay, type WeekDaySchedule } from "./schedule.js";
 import { ScheduleBook } from "./schedule-book.js";
-import { UserType } from "../users/user.js";
 
 const HOUR = 3_600_000;
 
@@ -69,7 +68,7 @@ const instant = fc.oneof(anyInstant, nearDstChange);
 
 const windowArb = fc
   .record({
-    daysMask: fc.integer({ min: 1, max: ALL_DAYS }),
+    daysMask: fc.integer({ min: 1, max: ALL_DAYS_MASK }),
     a: fc.integer({ min: 0, max: 1439 }),
     b: fc.integer({ min: 1, max: 1440 }),
   })
@@ -107,7 +106,7 @@ describe("local wall time", () => {
 
 /** Minutes inside a 01:00–03:00 every-day window over the local day containing `dayUtc`. */
 function minutesInside(zone: string, fromUtc: number, toUtc: number): number {
-  const w: WeekDaySchedule = { index: 1, daysMask: ALL_DAYS, startMinute: 60, endMinute: 180 };
+  const w: WeekDaySchedule = { index: 1, daysMask: ALL_DAYS_MASK, startMinute: 60, endMinute: 180 };
   let n = 0;
   for (let t = fromUtc; t < toUtc; t += 60_000) if (insideWeekDay(w, localTime(t, zone))) n++;
   return n;
@@ -119,7 +118,7 @@ describe("a 01:00–03:00 window on DST-change days (documented behaviour)", () 
     expect(minutesInside("Europe/London", Date.UTC(2026, 2, 28, 23), Date.UTC(2026, 2, 29, 23))).toBe(60);
     expect(
       insideWeekDay(
-        { index: 1, daysMask: ALL_DAYS, startMinute: 60, endMinute: 180 },
+        { index: 1, daysMask: ALL_DAYS_MASK, startMinute: 60, endMinute: 180 },
         localTime(Date.UTC(2026, 2, 29, 1, 30), "Europe/London"),
       ),
     ).toBe(true);
@@ -146,7 +145,7 @@ describe("schedule book", () => {
     const book = new ScheduleBook();
     const monday10 = Date.UTC(2026, 2, 2, 10);
     expect(book.check(1, UserType.WeekDayScheduleUser, monday10, tz)).toBe(DenyReason.NoSchedule);
-    book.putWeekDay(1, { index: 1, daysMask: Days.Monday, startMinute: 9 * 60, endMinute: 12 * 60 });
+    book.putWeekDay(1, { index: 1, daysMask: DaysMask.Monday, startMinute: 9 * 60, endMinute: 12 * 60 });
     expect(book.check(1, UserType.WeekDayScheduleUser, monday10, tz)).toBeNull();
     expect(book.check(1, UserType.WeekDayScheduleUser, monday10 + 3 * HOUR, tz)).toBe(
       DenyReason.OutsideSchedule,

@@ -2,25 +2,12 @@
  * Matter-style schedules. Week-day: days mask + local start/end minute. Year-day: an absolute
  * UTC interval [from, to). Holiday: an absolute interval during which an operating mode applies.
  */
-import { LatchkeyError } from "@latchkey/protocol";
-import type { OperatingMode } from "../settings/operating-mode.js";
-import { OPERATING_MODES } from "../settings/operating-mode.js";
+import { ALL_DAYS_MASK, isEnumValue, LatchkeyError, OperatingMode } from "@latchkey/protocol";
 import type { LocalTime } from "./local-time.js";
-
-/** Matter DaysMaskMap bits: Sunday = 0x01 … Saturday = 0x40. */
-export const Days = {
-  Sunday: 1,
-  Monday: 2,
-  Tuesday: 4,
-  Wednesday: 8,
-  Thursday: 16,
-  Friday: 32,
-  Saturday: 64,
-} as const;
-export const ALL_DAYS = 0x7f;
 
 export interface WeekDaySchedule {
   readonly index: number;
+  /** Matter DaysMaskMap (protocol's `DaysMask` bits, Sunday = 0x01 … Saturday = 0x40). */
   readonly daysMask: number;
   /** Local minutes since midnight, 0–1439. */
   readonly startMinute: number;
@@ -53,7 +40,7 @@ export function checkScheduleIndex(index: number, max: number): void {
 }
 
 export function checkWeekDay(s: WeekDaySchedule): void {
-  if (!Number.isInteger(s.daysMask) || s.daysMask < 1 || s.daysMask > ALL_DAYS)
+  if (!Number.isInteger(s.daysMask) || s.daysMask < 1 || s.daysMask > ALL_DAYS_MASK)
     bad("daysMask", "days mask must be 1–127");
   if (!Number.isInteger(s.startMinute) || s.startMinute < 0 || s.startMinute > 1439)
     bad("startMinute", "start minute must be 0–1439");
@@ -74,7 +61,8 @@ export function checkYearDay(s: YearDaySchedule): void {
 
 export function checkHoliday(s: HolidaySchedule): void {
   checkInterval(s.fromMs, s.toMs);
-  if (!OPERATING_MODES.includes(s.operatingMode)) bad("operatingMode", "unknown operating mode");
+  if (typeof s.operatingMode !== "number" || !isEnumValue(OperatingMode, s.operatingMode))
+    bad("operatingMode", "unknown operating mode");
 }
 
 /** Inside when the local weekday's bit is set and start <= local minute < end (wall-clock rule). */

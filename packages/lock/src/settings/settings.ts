@@ -2,10 +2,9 @@
  * Lock settings with Matter names where Matter has them, their defaults and their ranges.
  * `applySettings` validates a whole patch before anything changes.
  */
-import { LatchkeyError } from "@latchkey/protocol";
+import { isEnumValue, LatchkeyError, OperatingMode, PIN_LENGTH_LIMITS } from "@latchkey/protocol";
 import { checkPinPolicyShape, DEFAULT_PIN_POLICY, type PinPolicy } from "../credentials/pin-policy.js";
 import { checkTimeZone } from "../schedules/local-time.js";
-import { OPERATING_MODES, OperatingMode } from "./operating-mode.js";
 
 export type PowerLossBehaviour = "fail-secure" | "fail-safe";
 
@@ -93,8 +92,8 @@ const INT_RANGES: Partial<Record<keyof LockSettings, readonly [number, number]>>
   batteryCriticalPercent: [0, 100],
   phoneChallengeTime: [5, 300],
   heartbeatInterval: [60, 900],
-  minPinLength: [4, 12],
-  maxPinLength: [4, 12],
+  minPinLength: [PIN_LENGTH_LIMITS.min, PIN_LENGTH_LIMITS.max],
+  maxPinLength: [PIN_LENGTH_LIMITS.min, PIN_LENGTH_LIMITS.max],
 };
 const BOOLEANS = new Set<keyof LockSettings>([
   "requirePinForRemoteOperation",
@@ -119,7 +118,8 @@ export function applySettings(current: LockSettings, patch: Partial<LockSettings
     }
   }
   for (const key of BOOLEANS) if (typeof next[key] !== "boolean") bad(key, `${key} must be true or false`);
-  if (!OPERATING_MODES.includes(next.operatingMode)) bad("operatingMode", "unknown operating mode");
+  if (typeof next.operatingMode !== "number" || !isEnumValue(OperatingMode, next.operatingMode))
+    bad("operatingMode", "unknown operating mode");
   if (next.powerLossBehaviour !== "fail-secure" && next.powerLossBehaviour !== "fail-safe") {
     bad("powerLossBehaviour", "powerLossBehaviour must be fail-secure or fail-safe");
   }

@@ -1,28 +1,16 @@
 /**
- * Lock users, modelled on the Matter Door Lock cluster (UserTypeEnum, CredentialRuleEnum). A user
- * is a person's slot on one lock; credentials and schedules refer to it by its 1-based index.
+ * Lock users, modelled on the Matter Door Lock cluster (UserTypeEnum, CredentialRuleEnum, with
+ * the protocol's numbers). A user is a person's slot on one lock; credentials and schedules refer
+ * to it by its 1-based index.
  */
-import { LatchkeyError, type UserIndex } from "@latchkey/protocol";
-
-export const UserType = {
-  UnrestrictedUser: "UnrestrictedUser",
-  YearDayScheduleUser: "YearDayScheduleUser",
-  WeekDayScheduleUser: "WeekDayScheduleUser",
-  ProgrammingUser: "ProgrammingUser",
-  NonAccessUser: "NonAccessUser",
-  ForcedUser: "ForcedUser",
-  DisposableUser: "DisposableUser",
-  ExpiringUser: "ExpiringUser",
-  ScheduleRestrictedUser: "ScheduleRestrictedUser",
-  RemoteOnlyUser: "RemoteOnlyUser",
-} as const;
-export type UserType = (typeof UserType)[keyof typeof UserType];
+import { CredentialRule, isEnumValue, LatchkeyError, UserType, type UserIndex } from "@latchkey/protocol";
 
 /** How many distinct credentials of the user must be presented together. */
-export const CredentialRule = { Single: "Single", Dual: "Dual", Tri: "Tri" } as const;
-export type CredentialRule = (typeof CredentialRule)[keyof typeof CredentialRule];
-
-export const CREDENTIALS_REQUIRED: Readonly<Record<CredentialRule, number>> = { Single: 1, Dual: 2, Tri: 3 };
+export const CREDENTIALS_REQUIRED: Readonly<Record<CredentialRule, number>> = {
+  [CredentialRule.Single]: 1,
+  [CredentialRule.Dual]: 2,
+  [CredentialRule.Tri]: 3,
+};
 
 export interface User {
   readonly index: UserIndex;
@@ -47,8 +35,6 @@ export interface UserInput {
   readonly maxUses?: number;
 }
 
-const USER_TYPES = new Set<string>(Object.values(UserType));
-const RULES = new Set<string>(Object.values(CredentialRule));
 export const MAX_USER_NAME_BYTES = 64;
 
 function invalid(field: string, message: string, details: Record<string, string | number> = {}): never {
@@ -69,9 +55,10 @@ export function buildUser(index: UserIndex, input: UserInput, base?: User): User
     invalid("name", `user name must be a string of at most ${MAX_USER_NAME_BYTES} bytes`);
   }
   const type = input.type ?? base?.type ?? UserType.UnrestrictedUser;
-  if (!USER_TYPES.has(type)) invalid("type", "unknown user type");
+  if (typeof type !== "number" || !isEnumValue(UserType, type)) invalid("type", "unknown user type");
   const credentialRule = input.credentialRule ?? base?.credentialRule ?? CredentialRule.Single;
-  if (!RULES.has(credentialRule)) invalid("credentialRule", "unknown credential rule");
+  if (typeof credentialRule !== "number" || !isEnumValue(CredentialRule, credentialRule))
+    invalid("credentialRule", "unknown credential rule");
   const enabled = input.enabled ?? base?.enabled ?? true;
   if (typeof enabled !== "boolean") invalid("enabled", "enabled must be a boolean");
   // A user changed away from ExpiringUser drops its timeout instead of failing validation.

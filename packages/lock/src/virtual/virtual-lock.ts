@@ -3,7 +3,9 @@
  * devices call the runtime's inputs exactly as real drivers would; `restart()` and
  * `powerLoss()` exercise persistence from the state directory.
  */
-import type { AttemptResult, JournalFactory, LockCapacity } from "../runtime/lock-runtime.js";
+import type { AttemptResult } from "../access/door-access.js";
+import type { JournalFactory } from "../journal/journal-factory.js";
+import type { LockCapacity } from "../runtime/lock-runtime.js";
 import { LockRuntime } from "../runtime/lock-runtime.js";
 import type { LockSettings } from "../settings/settings.js";
 import type { TamperKind } from "../hardware/hal.js";

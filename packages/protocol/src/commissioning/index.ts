@@ -12,7 +12,12 @@ export {
   type ResponderStep,
 } from "./responder.js";
 export { CommissioningInitiator, type CommissioningInitiatorOptions } from "./initiator.js";
-export { keyHash as commissioningKeyHash, type HubKeys, type LockIdentityKeys } from "./sealing.js";
+export {
+  keyHash as commissioningKeyHash,
+  type CommissionedLock,
+  type HubKeys,
+  type LockIdentityKeys,
+} from "./sealing.js";
 export {
   PBKDF2_DEFAULT_ITERATIONS,
   createCommissioningVerifier,

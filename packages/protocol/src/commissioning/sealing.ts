@@ -86,6 +86,11 @@ export interface LockIdentityKeys {
   readonly channelPublicKey: Uint8Array;
 }
 
+/** What the hub learns of a lock at commissioning: its keys and its 16-byte id (= door id). */
+export interface CommissionedLock extends LockIdentityKeys {
+  readonly lockId: Uint8Array;
+}
+
 function checkEd25519Key(k: Uint8Array, field: string): void {
   let ok = k instanceof Uint8Array && k.length === 32;
   if (ok) {

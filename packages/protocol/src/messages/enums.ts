@@ -94,3 +94,19 @@ export const ALL_DAYS_MASK = 0x7f;
 export function isEnumValue(e: Readonly<Record<string, number>>, v: number): boolean {
   return Object.values(e).includes(v);
 }
+
+type NumericEnum = Readonly<Record<string, number>>;
+
+/**
+ * The name of an enum value, for what people read (signed event details, a lock's state file,
+ * a terminal); undefined for a value the enum does not have.
+ */
+export function enumName<E extends NumericEnum>(e: E, value: number): (keyof E & string) | undefined {
+  for (const [name, v] of Object.entries(e)) if (v === value) return name;
+  return undefined;
+}
+
+/** The value of an enum name (the inverse of `enumName`); undefined for an unknown name. */
+export function enumValue<E extends NumericEnum>(e: E, name: string): E[keyof E] | undefined {
+  return Object.hasOwn(e, name) ? (e[name] as E[keyof E]) : undefined;
+}

@@ -7,3 +7,11 @@ export {
   openSealedSecret,
   sealSecret,
 } from "./sealed-secret.js";
+export {
+  decodeCredentialData,
+  encodeCredentialData,
+  lockCredentialType,
+  type CredentialData,
+  type CredentialKind,
+  type PhoneKeyAlgorithm,
+} from "./credential-data.js";

@@ -4,56 +4,37 @@
  * Session ids here are public ids, never the session cookie.
  */
 import { api } from "./client.js";
+import type { AccountPasskey, AccountSession, ApiAnswer } from "./types.js";
 
-export type SessionStage = "enrol" | "mfa" | "full";
+export type { AccountPasskey, AccountSession } from "./types.js";
 
-export interface AccountSession {
-  /** A public id (16 hex digits), not the cookie. */
-  readonly id: string;
-  /** This browser's session. */
-  readonly current: boolean;
-  /** "full": signed in; "mfa": password given, second factor not (yet) confirmed; "enrol": setting one up. */
-  readonly stage: SessionStage;
-  readonly createdAt: number;
-  readonly lastSeenAt: number;
-  /** Until when a second factor proven in that session counts as fresh (step-up). */
-  readonly stepUpUntil?: number;
-}
-
-export interface AccountPasskey {
-  /** The credential id (base64url). */
-  readonly id: string;
-  readonly createdAt: number;
-  /** How the browser reaches it: "internal", "usb", "nfc", "ble", "hybrid"… */
-  readonly transports: readonly string[];
-}
-
-export async function listSessions(): Promise<AccountSession[]> {
-  return (await api.get<{ items: AccountSession[] }>("/account/sessions")).items;
+export async function listSessions(): Promise<readonly AccountSession[]> {
+  return (await api.get<ApiAnswer<"/api/v1/account/sessions", "get">>("/account/sessions")).items;
 }
 
 /** Ends one session of the account; `signedOut` is true when it was this browser's own. */
-export function endSession(sessionId: string): Promise<{ ok: true; signedOut: boolean }> {
-  return api.post<{ ok: true; signedOut: boolean }>(`/account/sessions/${encodeURIComponent(sessionId)}/end`);
+type EndedSession = ApiAnswer<"/api/v1/account/sessions/{sessionId}/end", "post">;
+export function endSession(sessionId: string): Promise<EndedSession> {
+  return api.post<EndedSession>(`/account/sessions/${encodeURIComponent(sessionId)}/end`);
 }
 
 /** Ends every session of the account except this browser's. */
-export function endOtherSessions(): Promise<{ ok: true; ended: number }> {
-  return api.post<{ ok: true; ended: number }>("/account/sessions/end-others");
+type EndedOthers = ApiAnswer<"/api/v1/account/sessions/end-others", "post">;
+export function endOtherSessions(): Promise<EndedOthers> {
+  return api.post<EndedOthers>("/account/sessions/end-others");
 }
 
-export async function listPasskeys(): Promise<AccountPasskey[]> {
-  return (await api.get<{ items: AccountPasskey[] }>("/account/passkeys")).items;
+export async function listPasskeys(): Promise<readonly AccountPasskey[]> {
+  return (await api.get<ApiAnswer<"/api/v1/account/passkeys", "get">>("/account/passkeys")).items;
 }
 
 /**
  * Removes a passkey (step-up). The hub refuses with AUTH_LAST_SECOND_FACTOR when it is the
  * account's only second factor, and ends every other session of the account when it succeeds.
  */
-export function removePasskey(passkeyId: string): Promise<{ ok: true; endedSessions: number }> {
-  return api.post<{ ok: true; endedSessions: number }>(
-    `/account/passkeys/${encodeURIComponent(passkeyId)}/remove`,
-  );
+type RemovedPasskey = ApiAnswer<"/api/v1/account/passkeys/{passkeyId}/remove", "post">;
+export function removePasskey(passkeyId: string): Promise<RemovedPasskey> {
+  return api.post<RemovedPasskey>(`/account/passkeys/${encodeURIComponent(passkeyId)}/remove`);
 }
 
 /** The hub's refusal to remove the last second factor, in words a person can act on. */

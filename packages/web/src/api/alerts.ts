@@ -5,47 +5,30 @@
  * open, tamper), read from the events API filtered by kind.
  */
 import { api } from "./client.js";
-import type { DoorEvent, DoorEventPage } from "./types.js";
+import type { ApiAnswer, DoorEvent, DoorEventPage, SiteAlert } from "./types.js";
 
-export type AlertKindName =
-  | "ingest-gap"
-  | "ingest-quarantine"
-  | "ingest-conflict"
-  | "checkpoint-fork"
-  | "checkpoint-unknown"
-  | "sync-drift"
-  | "lock-offline";
-
-export interface SiteAlert {
-  readonly id: number;
-  /** One of AlertKindName; an unknown kind from a newer hub is shown generically. */
-  readonly kind: AlertKindName | (string & {});
-  readonly lockId: string | null;
-  readonly doorId: string | null;
-  readonly details: Readonly<Record<string, string | number | boolean | null>>;
-  readonly createdAt: number;
-  readonly acknowledgedAt: number | null;
-  /** When the condition ended by itself (the offline lock answers again); resolved alerts are not open. */
-  readonly resolvedAt: number | null;
-}
+export type { SiteAlert } from "./types.js";
 
 /** Open alerts of a site (acknowledged ones too with `all`), newest first. */
-export async function listAlerts(siteId: string, all = false): Promise<SiteAlert[]> {
-  return (await api.get<{ items: SiteAlert[] }>(`/sites/${siteId}/alerts${all ? "?all=true" : ""}`)).items;
+export async function listAlerts(siteId: string, all = false): Promise<readonly SiteAlert[]> {
+  const path = `/sites/${siteId}/alerts${all ? "?all=true" : ""}`;
+  return (await api.get<ApiAnswer<"/api/v1/sites/{siteId}/alerts", "get">>(path)).items;
 }
 
 /** Marks an alert as seen: it stays on record but is no longer open (needs site.manage). */
 export async function acknowledgeAlert(siteId: string, alertId: number): Promise<void> {
-  await api.post<{ ok: true }>(`/sites/${siteId}/alerts/${alertId}/acknowledge`);
+  await api.post<ApiAnswer<"/api/v1/sites/{siteId}/alerts/{alertId}/acknowledge", "post">>(
+    `/sites/${siteId}/alerts/${alertId}/acknowledge`,
+  );
 }
 
 /** The site's latest lock-signed alarms (door forced open, tamper …), newest first. */
-export async function recentAlarms(siteId: string, limit = 5): Promise<DoorEvent[]> {
+export async function recentAlarms(siteId: string, limit = 5): Promise<readonly DoorEvent[]> {
   return (await api.get<DoorEventPage>(`/sites/${siteId}/events?kind=Alarm&limit=${limit}`)).items;
 }
 
 /** The site's latest entries, refusals and alarms (not heartbeats or housekeeping), newest first. */
-export async function recentActivity(siteId: string, limit = 5): Promise<DoorEvent[]> {
+export async function recentActivity(siteId: string, limit = 5): Promise<readonly DoorEvent[]> {
   return (
     await api.get<DoorEventPage>(
       `/sites/${siteId}/events?kind=LockOperation,LockOperationError,Alarm&limit=${limit}`,

@@ -7,50 +7,20 @@
  * records why — and its event names the request and the picture that was approved.
  */
 import { api } from "./client.js";
+import type { ApiAnswer, ChallengeOffer, UnlockRequest } from "./types.js";
 import { snapshotSha256, unlockChallenge, type ShownSnapshot } from "./unlock-intent.js";
 import { fromBase64Url, toBase64Url } from "./webauthn.js";
 
 export { shownSnapshot, snapshotSha256, type ShownSnapshot } from "./unlock-intent.js";
 
-export type UnlockRequestStatus = "pending" | "approved" | "denied" | "expired" | "failed";
-
-export interface UnlockRequest {
-  readonly id: string;
-  readonly siteId: string;
-  readonly doorId: string;
-  readonly doorName: string;
-  readonly lockId: string;
-  readonly status: UnlockRequestStatus;
-  readonly note: string | null;
-  readonly requestedBy:
-    | { readonly kind: "account"; readonly accountId: string; readonly username: string }
-    | { readonly kind: "doorbell" };
-  readonly createdAt: number;
-  readonly expiresAt: number;
-  readonly decidedAt: number | null;
-  readonly decidedBy: string | null;
-  /** The lock's last answer: "OK" (it opened), a LOCK_* refusal, or HUB_LOCK_OFFLINE. */
-  readonly result: string | null;
-  /** A data: URL, or null. */
-  readonly snapshot: string | null;
-  /** The hub's word for the snapshot's SHA-256 (hex; zeros when none). Approving never uses it: the page hashes the bytes it shows. */
-  readonly snapshotHash: string;
-}
-
-interface ChallengeOffer {
-  readonly challenge: string;
-  readonly rpId: string;
-  readonly timeoutMs: number;
-  readonly userVerification: "required";
-  readonly allowCredentials: readonly { readonly id: string; readonly type: "public-key" }[];
-  readonly certificateFor: Readonly<Record<string, string>>;
-}
+export type { UnlockRequest, UnlockRequestStatus } from "./types.js";
 
 /** The largest snapshot the hub takes (decoded bytes). */
 export const SNAPSHOT_MAX_BYTES = 45 * 1024;
 
-export async function listUnlockRequests(siteId: string): Promise<UnlockRequest[]> {
-  return (await api.get<{ items: UnlockRequest[] }>(`/sites/${siteId}/unlock-requests`)).items;
+export async function listUnlockRequests(siteId: string): Promise<readonly UnlockRequest[]> {
+  const path = `/sites/${siteId}/unlock-requests`;
+  return (await api.get<ApiAnswer<"/api/v1/sites/{siteId}/unlock-requests", "get">>(path)).items;
 }
 
 export function askToUnlock(

@@ -1,76 +1,78 @@
-/** The hub API's objects as the app uses them (see GET /api/v1/openapi.json). */
+/**
+ * The hub API's objects as the app uses them: names for the answers the hub's routes declare in
+ * its OpenAPI document, read from schema.gen.ts (`npm run api:types` regenerates it), so a change
+ * to a route's schema shows up here as a type error rather than as a surprise in the browser.
+ */
+import type { paths } from "./schema.gen.js";
 
-export type Stage = "enrol" | "mfa" | "full";
+type Method = "get" | "post" | "patch" | "delete";
+type Operation<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
+type JsonOf<R> = R extends { readonly content: { readonly "application/json": infer T } } ? T : never;
 
-export interface SessionInfo {
-  readonly stage: Stage;
-  readonly csrfToken: string;
-  readonly account: { readonly id: string; readonly username: string; readonly isOwner: boolean };
-  readonly stepUpUntil: number | null;
-}
+/** The JSON a hub route answers with when it succeeds (`ApiAnswer<"/api/v1/sites", "get">`). */
+export type ApiAnswer<P extends keyof paths, M extends Method> =
+  Operation<P, M> extends { readonly responses: infer R }
+    ? JsonOf<R[Extract<keyof R, 200 | 201 | 202>]>
+    : never;
 
-export interface WithRecovery {
-  readonly session: SessionInfo;
-  readonly recoveryCodes: string[] | null;
-}
+/** The JSON body a hub route takes. */
+export type ApiBody<P extends keyof paths, M extends Method> =
+  Operation<P, M> extends { readonly requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
 
-export interface Organisation {
-  readonly id: string;
-  readonly name: string;
-  readonly createdAt: number;
-}
+/** One element of a list answer (`{ items: [...] }`). */
+export type ItemOf<L> = L extends { readonly items: readonly (infer I)[] } ? I : never;
 
-export interface Site {
-  readonly id: string;
-  readonly name: string;
-  readonly timezone: string;
-  readonly createdAt: number;
-}
+/**
+ * `list`, when it names every member of the union `T` and nothing else: the compiler refuses a
+ * list that misses a value the API can send, so screens that offer every choice stay complete.
+ */
+const everyOf =
+  <T extends string>() =>
+  <const L extends readonly T[]>(list: L & ([T] extends [L[number]] ? unknown : never)): L =>
+    list;
 
-export interface Door {
-  readonly id: string;
-  readonly siteId: string;
-  readonly name: string;
-  readonly lockId: string | null;
-  readonly lockPublicKey: string | null;
-  readonly createdAt: number;
-}
+export type SessionInfo = ApiAnswer<"/api/v1/session", "get">;
+export type Stage = SessionInfo["stage"];
+export type SetupState = ApiAnswer<"/api/v1/setup", "get">;
+export type TotpEnrolment = ApiAnswer<"/api/v1/account/totp/begin", "post">;
+/** A first second factor's answer: the session, and recovery codes to show once. */
+export type WithRecovery = ApiAnswer<"/api/v1/account/totp/confirm", "post">;
 
-export interface Person {
-  readonly id: string;
-  readonly siteId: string;
-  readonly name: string;
-  readonly email: string | null;
-  readonly phone: string | null;
-  readonly createdAt: number;
-}
+export type Organisation = ApiAnswer<"/api/v1/organisation", "get">;
+export type Site = ApiAnswer<"/api/v1/sites/{siteId}", "get">;
+export type Door = ApiAnswer<"/api/v1/doors/{doorId}", "get">;
+export type Person = ApiAnswer<"/api/v1/people/{personId}", "get">;
+export type PeoplePage = ApiAnswer<"/api/v1/sites/{siteId}/people", "get">;
+export type Member = ItemOf<ApiAnswer<"/api/v1/sites/{siteId}/members", "get">>;
+/** A change of role, or an invitation whose link is shown once. */
+export type MemberInvite = ApiAnswer<"/api/v1/sites/{siteId}/members", "post">;
+export type AuditPage = ApiAnswer<"/api/v1/sites/{siteId}/audit", "get">;
+export type AuditEntry = ItemOf<AuditPage>;
 
-export type CredentialKind = "pin" | "card" | "fingerprint" | "phone_key";
+export type Credential = ItemOf<ApiAnswer<"/api/v1/people/{personId}/credentials", "get">>;
+export type CredentialKind = Credential["kind"];
+/** A new credential, with its PIN when it has one (shown once). */
+export type IssuedCredential = ApiAnswer<"/api/v1/people/{personId}/credentials", "post">;
+export type ReplacedPin = ApiAnswer<"/api/v1/credentials/{credentialId}/replace-pin", "post">;
+/** A guest PIN sent as a one-time link instead of shown. */
+export type GuestPinLink = ApiAnswer<"/api/v1/people/{personId}/guest-pin", "post">;
 
-export interface Credential {
-  readonly id: string;
-  readonly personId: string;
-  readonly kind: CredentialKind;
-  readonly label: string;
-  readonly status: "active" | "enrolment_requested" | "revoked";
-  readonly createdAt: number;
-  readonly revokedAt: number | null;
-  readonly sealedForDoors: string[];
-}
+export type Grant = ApiAnswer<"/api/v1/grants/{grantId}", "get">;
+export type GrantStatus = Grant["status"];
+export type Category = Grant["category"];
+export type Schedule = Grant["schedule"];
+export type WeeklyWindow = Extract<Schedule, { readonly kind: "weekly" }>["windows"][number];
+export type Weekday = WeeklyWindow["days"][number];
+/** What a grant allows, apart from whom and which doors: the terms a person sets in the editor. */
+export type GrantTerms = Pick<
+  Grant,
+  "category" | "schedule" | "validFrom" | "validUntil" | "maxUses" | "expiresAfterFirstUseSeconds"
+>;
 
-export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
-export type Weekday = (typeof WEEKDAYS)[number];
-
-export interface WeeklyWindow {
-  readonly days: Weekday[];
-  readonly start: string;
-  readonly end: string;
-}
-
-export type Schedule =
-  { readonly kind: "always" } | { readonly kind: "weekly"; readonly windows: WeeklyWindow[] };
-
-export const CATEGORIES = [
+/** In the order a week is shown. */
+export const WEEKDAYS = everyOf<Weekday>()(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);
+/** In the order the editor offers them. */
+export const CATEGORIES = everyOf<Category>()([
   "family",
   "resident",
   "staff",
@@ -81,157 +83,50 @@ export const CATEGORIES = [
   "delivery",
   "caregiver",
   "other",
-] as const;
-export type Category = (typeof CATEGORIES)[number];
-
-export type GrantStatus = "active" | "scheduled" | "outside_window" | "expired" | "used_up" | "revoked";
-
-export interface GrantTerms {
-  readonly category: Category;
-  readonly schedule: Schedule;
-  readonly validFrom: number | null;
-  readonly validUntil: number | null;
-  readonly maxUses: number | null;
-  readonly expiresAfterFirstUseSeconds: number | null;
-}
-
-export interface Grant extends GrantTerms {
-  readonly id: string;
-  readonly personId: string;
-  readonly siteId: string;
-  readonly doorIds: string[];
-  readonly uses: number;
-  readonly status: GrantStatus;
-  readonly createdAt: number;
-  readonly revokedAt: number | null;
-}
-
-export interface AuditEntry {
-  readonly id: number;
-  readonly at: number;
-  readonly actorAccountId: string | null;
-  readonly action: string;
-  readonly siteId: string | null;
-  readonly targetType: string | null;
-  readonly targetId: string | null;
-  readonly details: Record<string, unknown>;
-}
-
-export interface Member {
-  readonly accountId: string;
-  readonly username: string;
-  readonly role: string;
-  readonly since: number;
-}
-
-export type LockStateName = "locked" | "unlocked" | "not-fully-locked";
-
-export interface LockCondition {
-  readonly lockState: LockStateName;
-  readonly doorState: "open" | "closed";
-  readonly batteryPercent: number | null;
-  readonly firmwareVersion: string;
-  readonly lastSeq: number;
-}
+]);
 
 /** A commissioned lock as GET /sites/:siteId/locks and /doors/:doorId/lock show it. */
-export interface LockView {
-  readonly id: string;
-  readonly doorId: string | null;
-  readonly online: boolean;
-  readonly commissionedAt: number;
-  readonly lastSeenAt: number | null;
-  readonly clockDriftMs: number | null;
-  /** Off by more than the 5-minute step a lock accepts from the hub: left alone, shown to people. */
-  readonly clockNeedsAuthorisation: boolean;
-  readonly condition: LockCondition | null;
-  readonly breakerOpenUntil: number | null;
-  /** Credential count per sync state on this lock. */
-  readonly sync: Partial<Record<SyncStateName, number>>;
-}
-
+export type LockView = ApiAnswer<"/api/v1/doors/{doorId}/lock", "get">;
+export type LockCondition = NonNullable<LockView["condition"]>;
+export type LockStateName = LockCondition["lockState"];
 /** A lock that announced itself and waits to be commissioned. */
-export interface WaitingLock {
-  readonly lockId: string;
-  readonly firstSeenAt: number;
-  readonly lastSeenAt: number;
-  /** Sessions announcing this lock id; more than one means at least one is not the lock. */
-  readonly announcers: number;
-}
-
-export type SyncStateName = "idle" | "pending" | "sending" | "set" | "failed" | "removing" | "removed";
-
+export type WaitingLock = ItemOf<ApiAnswer<"/api/v1/sites/{siteId}/commissioning", "get">>;
 /** A credential's state on one lock. */
-export interface SyncRow {
-  readonly lockId: string;
-  readonly doorId: string | null;
-  readonly state: SyncStateName;
-  readonly reason: string | null;
-  readonly attempts: number;
-  readonly nextAttemptAt: number | null;
-  readonly updatedAt: number;
-}
+export type SyncRow = ItemOf<ApiAnswer<"/api/v1/credentials/{credentialId}/sync", "get">>;
+export type SyncStateName = SyncRow["state"];
 
 /** Demo mode: a demo door's virtual lock and what its hardware shows. */
-export interface DemoDoor {
-  readonly doorId: string;
-  readonly lockId: string;
-  readonly connected: boolean;
-  /** The runtime's bolt state: "Locked", "Unlocked" or "NotFullyLocked". */
-  readonly lockState: string;
-  readonly doorOpen: boolean;
-  readonly batteryPercent: number;
-}
+export type DemoDoor = ItemOf<ApiAnswer<"/api/v1/sites/{siteId}/demo", "get">>;
+export type DemoInput = ApiBody<"/api/v1/doors/{doorId}/demo", "post">;
+export type DemoOutcome = ApiAnswer<"/api/v1/doors/{doorId}/demo", "post">;
 
-export type DemoInput =
-  | { readonly action: "keypad"; readonly pin: string }
-  | { readonly action: "card"; readonly cardNumber: string }
-  | { readonly action: "fingerprint"; readonly templateRef: number | null }
-  | { readonly action: "door"; readonly open: boolean }
-  | { readonly action: "lock-button" }
-  | {
-      readonly action: "tamper";
-      readonly kind: "escutcheon-removed" | "escutcheon-refitted" | "forced-rotation" | "drilling";
-    }
-  | { readonly action: "battery"; readonly percent: number };
+/** A page of a site's lock-signed events (GET /sites/:siteId/events). */
+export type DoorEventPage = ApiAnswer<"/api/v1/sites/{siteId}/events", "get">;
+export type DoorEvent = ItemOf<DoorEventPage>;
+export type EventOutcome = DoorEvent["outcome"];
 
-export interface DemoOutcome {
-  readonly result: "granted" | "denied" | "done";
-  readonly reason: string | null;
-  readonly lockState: string;
-  readonly doorOpen: boolean;
-  readonly batteryPercent: number;
-}
+/** The account's own sessions and passkeys (account-devices.ts). */
+export type AccountSession = ItemOf<ApiAnswer<"/api/v1/account/sessions", "get">>;
+export type AccountPasskey = ItemOf<ApiAnswer<"/api/v1/account/passkeys", "get">>;
 
-/** One lock-signed event of a site (GET /sites/:siteId/events). */
-export type EventOutcome = "granted" | "denied" | "locked" | "alarm" | "alarm-cleared" | "info";
-export interface DoorEvent {
-  readonly lockId: string;
-  readonly doorId: string | null;
-  readonly doorName: string | null;
-  readonly seq: number;
-  readonly kind: string;
-  /** The lock's clock when it happened (null: the lock did not know the time). */
-  readonly at: number | null;
-  readonly personId: string | null;
-  readonly personName: string | null;
-  readonly userIndex: number | null;
-  readonly credentialType: string | null;
-  readonly source: string | null;
-  readonly operation: string | null;
-  readonly outcome: EventOutcome;
-  /** A denial's DenyReason ("outside-schedule" …). */
-  readonly reason: string | null;
-  readonly alarm: string | null;
-  readonly ledgerIndex: number;
-  readonly sealedByLock: true;
-}
-export interface DoorEventPage {
-  readonly items: DoorEvent[];
-  /** Ask again with before=<this> for older events; null when there are no more. */
-  readonly nextBefore: string | null;
-  /** Every match (asked with count=true). */
-  readonly total: number | null;
-  /** The newest ledger index when read: later reads pass before=top+1 to keep positions. */
-  readonly top: string | null;
-}
+/** A site's alert (alerts.ts); its `kind` is a string, so a newer hub's kinds still arrive. */
+export type SiteAlert = ItemOf<ApiAnswer<"/api/v1/sites/{siteId}/alerts", "get">>;
+
+/**
+ * Unlock requests and the lock's challenge for approving one (approvals.ts). A request's `result`
+ * is the lock's last answer ("OK" when it opened, a LOCK_* refusal, or HUB_LOCK_OFFLINE); its
+ * `snapshotHash` is only the hub's word: approving hashes the snapshot bytes the page shows.
+ */
+export type UnlockRequest = ApiAnswer<"/api/v1/doors/{doorId}/unlock-requests", "post">;
+export type UnlockRequestStatus = UnlockRequest["status"];
+export type ChallengeOffer = ApiAnswer<
+  "/api/v1/sites/{siteId}/unlock-requests/{requestId}/challenge",
+  "post"
+>;
+
+/** A door's doorbell webhook: its state, and the token shown once when it is created. */
+export type DoorbellStatus = ApiAnswer<"/api/v1/doors/{doorId}/doorbell", "get">;
+export type CreatedDoorbell = ApiAnswer<"/api/v1/doors/{doorId}/doorbell", "post">;
+
+/** What a guest link shows, once (POST /guest/open). */
+export type GuestView = ApiAnswer<"/api/v1/guest/open", "post">;

@@ -22,6 +22,9 @@ export function fromBase64Url(text: string): ArrayBuffer {
   return bytes.buffer;
 }
 
+// Hand-written, unlike types.ts: the hub's OpenAPI document gives the two options answers
+// (POST /account/passkeys/options, /auth/passkey-options) no schema, as they pass the WebAuthn
+// library's options through whole; these are the fields of WebAuthn's JSON forms this file reads.
 interface JsonDescriptor {
   readonly id: string;
   readonly type?: string;

@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState, type ReactNode } from "react";
 import { api, appRoot, humanMessage } from "../api/client.js";
 import type { Organisation, SessionInfo } from "../api/types.js";
-import { linkPage, match, navigate, useRoute, type LinkPage } from "./router.js";
+import { linkPage, match, navigate, useRoute, type LinkPage } from "../ui/router.js";
 import { Spinner } from "../ui/components.js";
 import { InviteScreen, SetupScreen, SignInScreen } from "../screens/auth.js";
 import { EnrolScreen, SecondFactorForm } from "../screens/factors.js";

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Locator } from "playwright-core";
 import { EventKind } from "@latchkey/protocol";
-import { seedHistory } from "../../../hub/src/events/test-history.js";
+import { seedHistory } from "../../../hub/src/ingest/test-history.js";
 import {
   DESKTOP,
   ensureWebBuild,

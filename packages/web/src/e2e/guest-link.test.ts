@@ -10,7 +10,7 @@ import * as OTPAuth from "otpauth";
 import type { Kysely } from "kysely";
 import type { APIRequestContext, Browser } from "playwright-core";
 import { checkScreen, DESKTOP, ensureWebBuild, launchChromium, startHub, watchPage } from "./harness.js";
-import { guestLinksMigration } from "../../../hub/src/guest-links/table.js";
+import { guestLinksMigration } from "../../../hub/src/db/migrations/0005-guest-links.js";
 
 const PASSWORD = "a quiet harbour at dawn";
 

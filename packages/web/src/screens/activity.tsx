@@ -1,7 +1,7 @@
 /** A site's activity: what its locks signed (door activity) and administrative changes (the audit trail). */
 import { useCallback, useEffect, useEffectEvent, useState } from "react";
 import { api } from "../api/client.js";
-import type { AuditEntry, Member, Person, SessionInfo, Site } from "../api/types.js";
+import type { AuditEntry, AuditPage, Member, Person, SessionInfo, Site } from "../api/types.js";
 import { ErrorAlert, formatWhen, PageTitle, Spinner, useAction, useLoad } from "../ui/components.js";
 import { rememberSite, SitePicker } from "./people.js";
 import { DoorActivity } from "./door-activity.js";
@@ -49,7 +49,7 @@ export function ActivityScreen({ siteId }: { siteId: string }) {
   const page = useAction();
   const load = (before: string | null) =>
     page.run(async () => {
-      const r = await api.get<{ items: AuditEntry[]; nextBefore: string | null }>(
+      const r = await api.get<AuditPage>(
         `/sites/${siteId}/audit?limit=50${before === null ? "" : `&before=${before}`}`,
       );
       setItems((prev) => [...(before === null ? [] : (prev ?? [])), ...r.items]);

@@ -6,7 +6,7 @@
 import { DEFAULT_PIN_POLICY, pinWeakness } from "@latchkey/protocol";
 import { useCallback, useState } from "react";
 import { api, ApiError } from "../api/client.js";
-import type { Credential, Door, Grant, Person, Site } from "../api/types.js";
+import type { Door, Grant, IssuedCredential, Person, Site } from "../api/types.js";
 import {
   defaultDraft,
   draftToTerms,
@@ -95,12 +95,7 @@ export function AddPersonScreen({ siteId }: { siteId: string }) {
           grant = await api.post<Grant>(`/people/${person.id}/grants`, grantBody(terms, chosen));
         const body = pinBody(pin);
         if (body !== null)
-          newPin = (
-            await api.post<{ credential: Credential; pin: string | null }>(
-              `/people/${person.id}/credentials`,
-              body,
-            )
-          ).pin;
+          newPin = (await api.post<IssuedCredential>(`/people/${person.id}/credentials`, body)).pin;
         setResult({ person, grant, pin: newPin, failure: null });
       } catch (e) {
         setResult({ person, grant, pin: newPin, failure: e });

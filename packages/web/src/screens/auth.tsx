@@ -1,7 +1,7 @@
 /** First run (the owner), accepting an invitation, and signing in. */
 import { useState } from "react";
 import { api, ApiError } from "../api/client.js";
-import type { SessionInfo } from "../api/types.js";
+import type { SessionInfo, SetupState } from "../api/types.js";
 import { Alert, ErrorAlert, PageTitle, TextField, useAction, useLoad } from "../ui/components.js";
 import { NewPasswordField, onSubmit, SecondFactorForm } from "./factors.js";
 
@@ -12,7 +12,7 @@ function passwordError(error: unknown): string | null {
 }
 
 /** Whether the hub still waits for its owner (a probe: no session needed). */
-const loadSetup = () => api.get<{ setupRequired: boolean }>("/setup", { probe: true });
+const loadSetup = () => api.get<SetupState>("/setup", { probe: true });
 
 /** `/setup#token`: create the owner account. A second factor follows at once. */
 export function SetupScreen({ token, onCreated }: { token: string; onCreated: (s: SessionInfo) => void }) {

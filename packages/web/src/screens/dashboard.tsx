@@ -27,11 +27,11 @@ interface SiteState {
   readonly locks: LockView[];
   readonly demo: boolean;
   /** Open alerts, newest first (null: the hub could not say). */
-  readonly alerts: SiteAlert[] | null;
+  readonly alerts: readonly SiteAlert[] | null;
   /** The latest lock-signed alarms, newest first (null: the hub could not say). */
-  readonly alarms: DoorEvent[] | null;
+  readonly alarms: readonly DoorEvent[] | null;
   /** The latest entries, refusals and alarms, newest first (null: the hub could not say). */
-  readonly activity: DoorEvent[] | null;
+  readonly activity: readonly DoorEvent[] | null;
 }
 
 async function loadAll(): Promise<SiteState[]> {

@@ -203,7 +203,7 @@ export function DoorActivity({ siteId, height = 560 }: { siteId: string; height?
   const [listsError, setListsError] = useState<unknown>(null);
   const [inView, setInView] = useState<[number, number]>([0, 0]);
   const [, setLoadedPages] = useState(0);
-  const pages = useRef(new Map<number, DoorEvent[]>());
+  const pages = useRef(new Map<number, readonly DoorEvent[]>());
   const inFlight = useRef(new Set<number>());
   const generation = useRef(0);
   const [reload, setReload] = useState(0);
@@ -222,7 +222,7 @@ export function DoorActivity({ siteId, height = 560 }: { siteId: string; height?
       .then((r) => setPeople(r.items), setListsError);
   }, [siteId]);
 
-  const keep = (page: number, items: DoorEvent[]) => {
+  const keep = (page: number, items: readonly DoorEvent[]) => {
     const map = pages.current;
     map.delete(page);
     map.set(page, items);

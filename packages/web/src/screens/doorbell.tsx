@@ -5,19 +5,8 @@
  */
 import { useCallback, useState } from "react";
 import { api } from "../api/client.js";
+import type { CreatedDoorbell, DoorbellStatus } from "../api/types.js";
 import { Alert, CopyButton, ErrorAlert, formatWhen, Spinner, useAction, useLoad } from "../ui/components.js";
-
-interface DoorbellStatus {
-  readonly enabled: boolean;
-  readonly createdAt: number | null;
-  readonly lastRungAt: number | null;
-}
-
-interface CreatedDoorbell {
-  readonly token: string;
-  readonly webhookUrl: string;
-  readonly createdAt: number;
-}
 
 export function DoorbellPanel({ doorId, doorName }: { doorId: string; doorName: string }) {
   const status = useLoad(useCallback(() => api.get<DoorbellStatus>(`/doors/${doorId}/doorbell`), [doorId]));

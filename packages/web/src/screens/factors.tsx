@@ -4,7 +4,7 @@
  */
 import { useEffect, useEffectEvent, useId, useState, type FormEvent } from "react";
 import { api, ApiError } from "../api/client.js";
-import type { SessionInfo, WithRecovery } from "../api/types.js";
+import type { SessionInfo, TotpEnrolment, WithRecovery } from "../api/types.js";
 import { createPasskey, passkeyProblem, passkeysSupported, signWithPasskey } from "../api/webauthn.js";
 import { Alert, CopyButton, ErrorAlert, Field, TextField, useAction } from "../ui/components.js";
 import { QrCode } from "../ui/QrCode.js";
@@ -229,7 +229,7 @@ export function SecondFactorForm({
 }
 
 /** Recovery codes, shown once: copy or download, and confirm before going on. */
-export function RecoveryCodes({ codes, onConfirmed }: { codes: string[]; onConfirmed: () => void }) {
+export function RecoveryCodes({ codes, onConfirmed }: { codes: readonly string[]; onConfirmed: () => void }) {
   const [saved, setSaved] = useState(false);
   const checkId = useId();
   const text = `Latchkey recovery codes (each works once)\n\n${codes.join("\n")}\n`;
@@ -289,14 +289,14 @@ export function TotpEnrol({
   onEnrolled: (r: WithRecovery) => void;
   onCancel?: () => void;
 }) {
-  const [begun, setBegun] = useState<{ secret: string; uri: string } | null>(null);
+  const [begun, setBegun] = useState<TotpEnrolment | null>(null);
   const [code, setCode] = useState("");
   const start = useAction();
   const confirm = useAction();
 
   const begin = useEffectEvent(() => {
     void start.run(async () => {
-      setBegun(await api.post<{ secret: string; uri: string }>("/account/totp/begin"));
+      setBegun(await api.post<TotpEnrolment>("/account/totp/begin"));
     });
   });
   // Begin once when shown; the hub keeps one pending secret per account.
@@ -415,7 +415,7 @@ export function PasskeyEnrol({
 /** The forced first enrolment after setup or an invitation: a factor, then recovery codes. */
 export function EnrolScreen({ username, onComplete }: { username: string; onComplete: () => void }) {
   const [method, setMethod] = useState<"totp" | "passkey" | null>(null);
-  const [codes, setCodes] = useState<string[] | null>(null);
+  const [codes, setCodes] = useState<readonly string[] | null>(null);
   const enrolled = (r: WithRecovery) => {
     if (r.recoveryCodes !== null) setCodes(r.recoveryCodes);
     else onComplete();

@@ -7,7 +7,7 @@
  */
 import { useEffect, useState } from "react";
 import { appRoot } from "../api/client.js";
-import type { Category, GrantTerms } from "../api/types.js";
+import type { Category, GuestView } from "../api/types.js";
 import { Alert } from "../ui/components.js";
 import { CATEGORY_LABELS, listJoin, termsSentence } from "../schedule/sentence.js";
 import { CopyableText } from "./access.js";
@@ -15,19 +15,6 @@ import { CopyableText } from "./access.js";
 /** Whether this page load is a guest link. */
 export function isGuestPage(): boolean {
   return /\/guest\/?$/.test(window.location.pathname);
-}
-
-interface GuestAccess extends Omit<GrantTerms, "category"> {
-  readonly doors: string[];
-  readonly category: string;
-}
-
-interface GuestView {
-  readonly pin: string;
-  readonly personName: string;
-  readonly siteName: string;
-  readonly timeZone: string;
-  readonly access: GuestAccess[];
 }
 
 const PROBLEMS: Record<string, string> = {

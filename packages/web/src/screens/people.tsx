@@ -1,8 +1,8 @@
 /** People of a site: the list (a page at a time) and the site picker. */
 import { useCallback, useEffect, useEffectEvent, useState } from "react";
 import { api } from "../api/client.js";
-import type { Person, Site } from "../api/types.js";
-import { navigate } from "../app/router.js";
+import type { PeoplePage, Person, Site } from "../api/types.js";
+import { navigate } from "../ui/router.js";
 import { ErrorAlert, PageTitle, Spinner, useAction, useLoad } from "../ui/components.js";
 
 const SITE_KEY = "latchkey.site";
@@ -81,7 +81,7 @@ export function PeopleScreen({ siteId }: { siteId: string }) {
   const more = useAction();
   const load = (after: string | null) =>
     more.run(async () => {
-      const page = await api.get<{ items: Person[]; nextAfter: string | null }>(
+      const page = await api.get<PeoplePage>(
         `/sites/${siteId}/people?limit=50${after === null ? "" : `&after=${after}`}`,
       );
       setPeople((prev) => [...(after === null ? [] : (prev ?? [])), ...page.items]);

@@ -1,8 +1,18 @@
 /** A person's page: their access on every door (grants) and every credential, with revocation. */
 import { useCallback, useState } from "react";
 import { api } from "../api/client.js";
-import type { Credential, CredentialKind, Door, Grant, Person, Site } from "../api/types.js";
-import { navigate } from "../app/router.js";
+import type {
+  Credential,
+  CredentialKind,
+  Door,
+  Grant,
+  GuestPinLink,
+  IssuedCredential,
+  Person,
+  ReplacedPin,
+  Site,
+} from "../api/types.js";
+import { navigate } from "../ui/router.js";
 import {
   defaultDraft,
   draftToTerms,
@@ -399,7 +409,7 @@ function CredentialRow({
               title="Make a new random PIN for this person (e.g. when a lock says it already has this PIN for someone else); this one stops working"
               onClick={() =>
                 void run(async () => {
-                  const r = await api.post<{ pin: string }>(`/credentials/${credential.id}/replace-pin`, {});
+                  const r = await api.post<ReplacedPin>(`/credentials/${credential.id}/replace-pin`, {});
                   onReplaced(r.pin);
                 })
               }
@@ -436,10 +446,11 @@ function NewCredential({
         const extra = label.trim() === "" ? {} : { label: label.trim() };
         if (byLink) {
           // The hub returns a one-time link and never the PIN itself.
-          const r = await api.post<{ guestLink: { url: string; expiresAt: number } }>(
-            `/people/${person.id}/guest-pin`,
-            { length: Number(pin.length), expiresInDays: Number(linkDays), ...extra },
-          );
+          const r = await api.post<GuestPinLink>(`/people/${person.id}/guest-pin`, {
+            length: Number(pin.length),
+            expiresInDays: Number(linkDays),
+            ...extra,
+          });
           onDone({ guestLink: r.guestLink });
           return;
         }
@@ -449,10 +460,7 @@ function NewCredential({
             : kind === "card"
               ? { kind, cardNumber: card.trim(), ...extra }
               : { kind, ...extra };
-        const r = await api.post<{ credential: Credential; pin: string | null }>(
-          `/people/${person.id}/credentials`,
-          body,
-        );
+        const r = await api.post<IssuedCredential>(`/people/${person.id}/credentials`, body);
         onDone(r.pin === null ? null : { pin: r.pin });
       }),
   );

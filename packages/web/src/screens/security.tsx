@@ -140,7 +140,7 @@ function PasskeySection({
   passkeys,
 }: {
   onDone: (m: string) => void;
-  passkeys: Loaded<AccountPasskey[]>;
+  passkeys: Loaded<readonly AccountPasskey[]>;
 }) {
   const [open, setOpen] = useState(false);
   return (
@@ -257,7 +257,7 @@ function PasskeyRow({
 }
 
 function RecoverySection({ onDone }: { onDone: (m: string) => void }) {
-  const [codes, setCodes] = useState<string[] | null>(null);
+  const [codes, setCodes] = useState<readonly string[] | null>(null);
   const { busy, error, run } = useAction();
   return (
     <section className="card stack" aria-labelledby="rc-title">
@@ -314,7 +314,7 @@ function SessionSection({
   sessions,
 }: {
   onDone: (m: string) => void;
-  sessions: Loaded<AccountSession[]>;
+  sessions: Loaded<readonly AccountSession[]>;
 }) {
   const reload = sessions.reload;
   const others = sessions.data?.filter((s) => !s.current) ?? [];

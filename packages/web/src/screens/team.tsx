@@ -5,7 +5,7 @@
  */
 import { useCallback, useState } from "react";
 import { api } from "../api/client.js";
-import type { Member, SessionInfo, Site } from "../api/types.js";
+import type { Member, MemberInvite, SessionInfo, Site } from "../api/types.js";
 import {
   Alert,
   CopyButton,
@@ -121,10 +121,10 @@ function InviteForm({ siteId, isOwner, onDone }: { siteId: string; isOwner: bool
   const submit = onSubmit(
     () =>
       void run(async () => {
-        const r = await api.post<{ username: string; role: string; inviteLink: string | null }>(
-          `/sites/${siteId}/members`,
-          { username: username.trim(), role },
-        );
+        const r = await api.post<MemberInvite>(`/sites/${siteId}/members`, {
+          username: username.trim(),
+          role,
+        });
         setResult(r);
         setUsername("");
         onDone();

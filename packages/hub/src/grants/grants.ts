@@ -1,0 +1,73 @@
+/**
+ * Granting and revoking access: a person × doors × schedule × category. Who may grant which doors
+ * is decided before (the caller must manage each door's site); here are the rules of the grant
+ * itself and its transaction. Each change, once committed, tells the desired-state notifier for
+ * every site whose locks it concerns.
+ */
+import { randomUUID } from "node:crypto";
+import type { GrantTable, PersonTable } from "../db/schema.js";
+import type { HubContext } from "../runtime/context.js";
+import { validateTerms, type GrantTerms } from "./schedule.js";
+
+export interface NewGrant {
+  readonly person: PersonTable;
+  /** The doors, already checked to exist and to be the caller's to manage. */
+  readonly doors: readonly { readonly id: string; readonly site_id: string }[];
+  readonly category: string;
+  readonly terms: Omit<GrantTerms, "uses" | "firstUsedAt" | "revokedAt">;
+  readonly createdBy: string | null;
+}
+
+export async function createGrant(ctx: HubContext, grant: NewGrant): Promise<GrantTable> {
+  const { person, doors, terms } = grant;
+  validateTerms(terms);
+  const row: GrantTable = {
+    id: randomUUID(),
+    person_id: person.id,
+    site_id: person.site_id,
+    category: grant.category,
+    schedule: JSON.stringify(terms.schedule),
+    valid_from: terms.validFrom,
+    valid_until: terms.validUntil,
+    max_uses: terms.maxUses,
+    uses: 0,
+    expire_after_first_use: terms.expiresAfterFirstUseSeconds ?? 0,
+    first_used_at: null,
+    created_at: ctx.now(),
+    created_by: grant.createdBy,
+    revoked_at: null,
+  };
+  await ctx.db.transaction().execute(async (trx) => {
+    await trx.insertInto("grants").values(row).execute();
+    await trx
+      .insertInto("grant_doors")
+      .values(doors.map((d) => ({ grant_id: row.id, door_id: d.id })))
+      .execute();
+  });
+  for (const siteId of new Set([person.site_id, ...doors.map((d) => d.site_id)]))
+    ctx.desiredState.siteChanged(siteId);
+  return row;
+}
+
+/** Revokes a grant now (a grant already revoked stays as it was). */
+export async function revokeGrant(ctx: HubContext, grantId: string): Promise<void> {
+  const grant = await ctx.db
+    .selectFrom("grants")
+    .select("site_id")
+    .where("id", "=", grantId)
+    .executeTakeFirstOrThrow();
+  const doorSites = await ctx.db
+    .selectFrom("grant_doors")
+    .innerJoin("doors", "doors.id", "grant_doors.door_id")
+    .select("doors.site_id")
+    .where("grant_doors.grant_id", "=", grantId)
+    .execute();
+  await ctx.db
+    .updateTable("grants")
+    .set({ revoked_at: ctx.now() })
+    .where("id", "=", grantId)
+    .where("revoked_at", "is", null)
+    .execute();
+  for (const siteId of new Set([grant.site_id, ...doorSites.map((d) => d.site_id)]))
+    ctx.desiredState.siteChanged(siteId);
+}

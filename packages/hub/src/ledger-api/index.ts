@@ -1,1 +1,0 @@
-export { ledgerRoutes, leafSummary } from "./routes.js";
