@@ -46,3 +46,20 @@ export interface SyncPolicy {
    */
   readonly checkpointAckEveryMs: number;
 }
+
+/** The pace used where the configuration says nothing. */
+export const DEFAULT_SYNC_POLICY: SyncPolicy = {
+  requestTimeoutMs: 10_000,
+  baseBackoffMs: 1_000,
+  maxBackoffMs: 5 * 60_000,
+  breakerThreshold: 5,
+  breakerCooldownMs: 30_000,
+  maxBreakerCooldownMs: 10 * 60_000,
+  reconcileEveryMs: 30_000,
+  stateEveryMs: 5 * 60_000,
+  clockToleranceMs: 30_000,
+  clockStepMaxMs: 5 * 60_000,
+  checkpointAckEveryMs: 15 * 60_000,
+  heartbeatEveryMs: 45_000,
+  offlineAlertAfterMs: 2 * 60_000,
+};

@@ -1,4 +1,5 @@
-import { backoffMs, type SyncPolicy } from "./policy.js";
+import type { SyncPolicy } from "../config/sync-policy.js";
+import { backoffMs } from "./backoff.js";
 
 /** The lock refused too many requests in a row: the pass stops and the breaker opens. */
 export class BreakerTrip extends Error {

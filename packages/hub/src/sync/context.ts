@@ -4,7 +4,7 @@ import type { HubDatabase } from "../db/schema.js";
 import type { LockDriver } from "../drivers/lock-driver.js";
 import type { Ingestor } from "../ingest/ingest.js";
 import type { HubSecret } from "../keys/hub-secret.js";
-import type { SyncPolicy } from "./policy.js";
+import type { SyncPolicy } from "../config/sync-policy.js";
 
 export interface SyncEngineOptions {
   readonly db: Kysely<HubDatabase>;

@@ -13,7 +13,7 @@ import { LockUnreachable, type LockSession } from "../drivers/lock-driver.js";
 import type { Breaker } from "./breaker.js";
 import type { AgentContext } from "./context.js";
 import type { DesiredUser } from "./desired.js";
-import { backoffMs } from "./policy.js";
+import { backoffMs } from "./backoff.js";
 import { hasWorkToDo, SyncState } from "./reconcile.js";
 
 type Row = CredentialSyncTable;

@@ -10,7 +10,7 @@ import type { LockId } from "@latchkey/protocol";
 import type { LockSession } from "../drivers/lock-driver.js";
 import type { AgentContext, SyncEngineOptions } from "./context.js";
 import { LockAgent } from "./lock-agent.js";
-import { DEFAULT_SYNC_POLICY, type SyncPolicy } from "./policy.js";
+import { DEFAULT_SYNC_POLICY, type SyncPolicy } from "../config/sync-policy.js";
 import {
   locksOfSite,
   locksWithDueRows,

@@ -6,7 +6,7 @@
 import { connect } from "node:net";
 import type { HubConfig } from "../config/config.js";
 import type { TestHub } from "./hub-fixture.js";
-import type { SyncPolicy } from "../sync/policy.js";
+import type { SyncPolicy } from "../config/sync-policy.js";
 
 export const MOSQUITTO_URL = "mqtt://127.0.0.1:1883";
 
