@@ -1,7 +1,8 @@
 /**
  * Hub footprint: idle RSS and cold start (spawn until /healthz answers 200) of the compiled hub
- * (`node packages/hub/bin/latchkey.js start`), next to a bare fastify process with one route
- * measured in the same run, and the hub run from its sources through tsx (the "before").
+ * as installed (`node packages/hub/bin/latchkey.js start`: the esbuild bundle of dist/), next to a
+ * bare fastify process with one route measured in the same run; the full run adds tsc's output
+ * unbundled and the hub run from its sources through tsx (the "befores").
  * Goals: idle RSS < 100 MiB, cold start < 500 ms. Each run reuses a data directory made by a
  * first, unmeasured start, so cold start is a restart's, not first-run set-up's.
  */
@@ -36,23 +37,29 @@ app.get("/healthz", async () => ({ status: "ok" }));
 await app.listen({ host: "127.0.0.1", port: Number(process.argv[1]) });
 `;
 
-const SUBJECTS: Record<"fastify" | "compiled" | "tsx", Subject> = {
+/** `latchkey start` run from `entry` (a CLI script), logging warnings only. */
+function hubArgs(entry: string): Subject["args"] {
+  return (port, dataDir) => [
+    entry,
+    "start",
+    "--port",
+    String(port),
+    "--data-dir",
+    dataDir,
+    "--log-level",
+    "warn",
+  ];
+}
+
+const SUBJECTS: Record<"fastify" | "compiled" | "unbundled" | "tsx", Subject> = {
   fastify: {
     name: "bare fastify",
     args: (port) => ["--input-type=module", "-e", BARE_FASTIFY, String(port)],
   },
-  compiled: {
-    name: "hub, compiled",
-    args: (port, dataDir) => [
-      HUB_BIN,
-      "start",
-      "--port",
-      String(port),
-      "--data-dir",
-      dataDir,
-      "--log-level",
-      "warn",
-    ],
+  compiled: { name: "hub, compiled", args: hubArgs(HUB_BIN) },
+  unbundled: {
+    name: "hub, tsc output unbundled",
+    args: hubArgs(join(REPO_ROOT, "packages/hub/dist/cli/main.js")),
   },
   tsx: {
     name: "hub, sources through tsx",
@@ -60,14 +67,7 @@ const SUBJECTS: Record<"fastify" | "compiled" | "tsx", Subject> = {
       "--conditions=@latchkey/source",
       "--import",
       "tsx",
-      join(REPO_ROOT, "packages/hub/src/cli/main.ts"),
-      "start",
-      "--port",
-      String(port),
-      "--data-dir",
-      dataDir,
-      "--log-level",
-      "warn",
+      ...hubArgs(join(REPO_ROOT, "packages/hub/src/cli/main.ts"))(port, dataDir),
     ],
   },
 };

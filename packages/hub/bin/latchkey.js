@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-const main = new URL("../dist/cli/main.js", import.meta.url);
+const main = new URL("../dist/bundle/main.js", import.meta.url);
 if (!existsSync(main)) {
   console.error(
     `latchkey: the hub is not built (${fileURLToPath(main)} is missing).\n` +

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 
 const hub = fileURLToPath(new URL("..", import.meta.url));
 const webBuild = fileURLToPath(new URL("../../web/dist/", import.meta.url));
-const missing = [`${hub}dist/cli/main.js`, `${webBuild}index.html`].filter((f) => !existsSync(f));
+const missing = [`${hub}dist/bundle/main.js`, `${webBuild}index.html`].filter((f) => !existsSync(f));
 if (missing.length > 0) {
   console.error(`pack: missing ${missing.join(", ")}; run \`npm run build\` at the repository root first`);
   process.exit(1);

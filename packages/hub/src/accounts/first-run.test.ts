@@ -3,6 +3,8 @@ import { execFileSync } from "node:child_process";
 import { testStores } from "../testing/stores.js";
 import { startTestHub, TEST_ORIGIN, type TestHub, type TestClient } from "../testing/hub-fixture.js";
 import { SoftAuthenticator } from "../testing/soft-authenticator.js";
+import { setUpOwner } from "./first-run.js";
+import { createLink } from "./links.js";
 
 const stores = await testStores();
 const PASSWORD = "a quiet harbour at dawn";
@@ -294,3 +296,41 @@ async function signInWithNewRecoveryCodes(
   c.recovery = codes.slice(0, 5);
   return c;
 }
+
+describe.each(stores)("first-run setup, without HTTP (%s)", (store) => {
+  let t: TestHub;
+  beforeAll(async () => {
+    t = await startTestHub(store);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it("refuses a second owner even with a fresh setup link, which stays unused", async () => {
+    const ctx = t.hub.ctx;
+    const first = await setUpOwner(ctx, {
+      token: setupToken(t.hub.setupLink),
+      username: "Owner",
+      password: PASSWORD,
+      organisationName: "Harbour Lofts",
+      ip: "192.0.2.1",
+    });
+    expect(first.account.username).toBe("owner");
+    expect(first.account.is_owner).toBe(1);
+    expect(first.session.stage).toBe("enrol");
+
+    const fresh = await createLink(ctx, "setup");
+    await expect(
+      setUpOwner(ctx, { token: fresh.token, username: "second", password: PASSWORD, ip: "192.0.2.1" }),
+    ).rejects.toMatchObject({ code: "AUTH_SETUP_DONE" });
+    expect(await countRows(t, "accounts")).toBe(1);
+    const organisations = await ctx.db.selectFrom("organisation").select("name").execute();
+    expect(organisations).toEqual([{ name: "Harbour Lofts" }]);
+    const links = await ctx.db
+      .selectFrom("one_time_links")
+      .select("used_at")
+      .where("purpose", "=", "setup")
+      .execute();
+    expect(links.filter((l) => l.used_at === null)).toHaveLength(1);
+  });
+});

@@ -10,8 +10,7 @@ import { snapshot } from "../testing/snapshot.js";
 import { startTestHub, TEST_ORIGIN, type TestClient, type TestHub } from "../testing/hub-fixture.js";
 import { createOwner, invite, oathtool, OWNER_PASSWORD, stepUp, type SignedIn } from "../testing/flows.js";
 import { SoftAuthenticator } from "../testing/soft-authenticator.js";
-import { hashToken } from "../sessions/sessions.js";
-import { publicSessionId } from "./account-device-routes.js";
+import { hashToken, publicSessionId } from "../sessions/sessions.js";
 
 const stores = await testStores();
 

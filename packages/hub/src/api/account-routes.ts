@@ -1,42 +1,33 @@
 /**
- * First run, sign-in, second factors, step-up, and the account's own security settings.
- * Every failure on a secret (password, code, passkey, link) is throttled per account and per
- * address and answered with one message, so the answer says nothing about which part was wrong.
+ * First run, sign-in, second factors, step-up, and the account's own security settings: the HTTP
+ * side (request schemas, the session cookie, the reply). The rules live in accounts/ (sign-in.ts,
+ * first-run.ts, factor-changes.ts).
  */
-import { randomUUID } from "node:crypto";
 import { Type } from "typebox";
-import { LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "./route-table.js";
-import type { ApiContext } from "./context.js";
-import type { Kysely } from "kysely";
-import type { AccountTable, Database, OneTimeLinkTable, SessionTable } from "../db/schema.js";
+import type { AccountTable } from "../db/schema.js";
 import { Name, Ok, PasswordInput, SessionInfo, Strict, Username, errorResponses } from "./schemas.js";
-import { ACCOUNT_POLICY, ADDRESS_POLICY } from "../abuse/rate-limit.js";
-import { recordAudit } from "../audit/audit.js";
 import {
-  createSession,
-  endAllSessions,
-  hasFreshSecondFactor,
-  rotateSession,
+  endSession,
   sessionCookieName,
   STEP_UP_WINDOW_MS,
   type IssuedSession,
 } from "../sessions/sessions.js";
-import { checkPasswordPolicy } from "../accounts/password-policy.js";
-import { ACCOUNT_DEVICE_ROUTES } from "./account-device-routes.js";
-import { consumeLink, linkUsername } from "../accounts/links.js";
+import { ACCOUNT_DEVICE_ROUTES, ownSession } from "./account-device-routes.js";
+import { passkeyAuthenticationOptions } from "../accounts/factors.js";
+import { isSetupRequired, proveSecondFactor, signIn, type SignedIn } from "../accounts/sign-in.js";
+import { acceptInvitation, setUpOwner } from "../accounts/first-run.js";
 import {
-  beginTotp,
-  confirmTotp,
-  hasSecondFactor,
-  issueRecoveryCodes,
-  passkeyAuthenticationOptions,
-  passkeyRegistrationOptions,
-  registerPasskey,
-  useRecoveryCode,
-  verifyPasskey,
-  verifyTotp,
-} from "../accounts/factors.js";
+  beginTotpEnrolment,
+  changePassword,
+  confirmTotpEnrolment,
+  enrolPasskey,
+  passkeyEnrolmentOptions,
+  replaceRecoveryCodes,
+  type FactorChanged,
+} from "../accounts/factor-changes.js";
+
+// Kept for the routes that still import it from here; the rule lives in accounts/sign-in.ts.
 
 const B64 = Type.String({ pattern: "^[A-Za-z0-9_-]*={0,2}$", maxLength: 16_384 });
 
@@ -90,10 +81,6 @@ const WithRecovery = Strict({
 
 const errors = errorResponses(400, 401, 403, 404, 409, 422, 429);
 
-export function normaliseUsername(u: string): string {
-  return u.toLowerCase();
-}
-
 function setSessionCookie(call: Call<RouteSchema>, issued: IssuedSession): void {
   const ctx = call.ctx;
   call.reply.setCookie(sessionCookieName(ctx.secureCookies), issued.token, {
@@ -106,7 +93,6 @@ function setSessionCookie(call: Call<RouteSchema>, issued: IssuedSession): void 
 }
 
 function sessionInfo(
-  ctx: ApiContext,
   account: AccountTable,
   issued: { stage: string; csrfToken: string },
   mfaAt: number | null,
@@ -119,223 +105,19 @@ function sessionInfo(
   };
 }
 
-function ownSession(call: Call<RouteSchema>): { session: SessionTable; account: AccountTable } {
-  const { session, account } = call.caller;
-  if (session === null || account === null) throw new LatchkeyError("AUTH_REQUIRED", "sign in first");
-  return { session, account };
+/** The browser now holds the new session: its cookie is set and the session described. */
+function signedIn(call: Call<RouteSchema>, { account, session }: SignedIn) {
+  setSessionCookie(call, session);
+  return sessionInfo(account, session, null);
 }
 
-/** Changing a factor on a full session needs step-up; the first enrolment does not. */
-function requireStepUpUnlessEnrolling(call: Call<RouteSchema>, session: SessionTable): void {
-  if (session.stage === "full" && !hasFreshSecondFactor(call.ctx, session)) {
-    throw new LatchkeyError(
-      "AUTH_STEP_UP_REQUIRED",
-      "confirm your second factor again (step-up) for this action",
-    );
-  }
-}
-
-async function failAttempt(
-  ctx: ApiContext,
-  kind: string,
-  keys: { account?: string; ip: string },
-): Promise<never> {
-  ctx.metrics.authFailure(kind);
-  if (keys.account !== undefined) await ctx.throttle.fail(keys.account, ACCOUNT_POLICY);
-  await ctx.throttle.fail(`ip:${keys.ip}`, ADDRESS_POLICY);
-  throw new LatchkeyError("AUTH_INVALID_CREDENTIALS", kind === "link" ? "invalid" : "wrong credentials");
-}
-
-/**
- * A factor was added or replaced: every session of the account ends (other devices must sign in
- * again) and this browser gets a fresh full session with a fresh second factor.
- */
-async function afterFactorChange(
-  call: Call<RouteSchema>,
-  account: AccountTable,
-  action: string,
-  firstFactor: boolean,
-) {
-  const ctx = call.ctx;
-  const now = ctx.now();
-  const recoveryCodes = firstFactor ? await issueRecoveryCodes(ctx, account.id) : null;
-  await ctx.db
-    .updateTable("accounts")
-    .set({ factors_changed_at: now })
-    .where("id", "=", account.id)
-    .execute();
-  await endAllSessions(ctx, account.id);
-  const issued = await createSession(ctx, account.id, "full", now);
-  setSessionCookie(call, issued);
-  await recordAudit(ctx.db, now, {
-    actorAccountId: account.id,
-    action,
-    targetType: "account",
-    targetId: account.id,
-    ip: call.caller.ip,
-  });
-  return { session: sessionInfo(ctx, account, issued, now), recoveryCodes };
-}
-
-/**
- * Enrols a second factor (TOTP or passkey), the one path every factor takes: step-up unless this
- * is the first enrolment, the same per-account and per-address throttle as sign-in, then either a
- * counted failure or the factor change (all sessions end; the first factor also issues recovery
- * codes).
- */
-async function enrolFactor(
-  call: Call<RouteSchema>,
-  factor: "totp" | "passkey",
-  verify: (session: SessionTable, account: AccountTable) => Promise<boolean>,
-) {
-  const { ctx, caller } = call;
-  const { session, account } = ownSession(call);
-  requireStepUpUnlessEnrolling(call, session);
-  const key = `mfa:${account.id}`;
-  await ctx.throttle.check([key, `ip:${caller.ip}`]);
-  const first = !(await hasSecondFactor(ctx, account));
-  if (!(await verify(session, account))) {
-    return failAttempt(ctx, `${factor}-enrol`, { account: key, ip: caller.ip });
-  }
-  return afterFactorChange(call, account, `account.${factor}.enrol`, first);
-}
-
-/**
- * Uses a setup link or an invitation. Setup and an invitation for a new user name create the
- * account (password policy applies). An invitation addressed to an account that already exists
- * (a site's manager cannot tell the two apart when inviting) is accepted with that account's own
- * password, throttled like sign-in; the account then gets the role and, like after sign-in, must
- * prove its second factor.
- */
-/** The site role an invitation names, for this account (replacing any it had there). */
-async function setSiteRole(trx: Kysely<Database>, accountId: string, link: OneTimeLinkTable, now: number) {
-  if (link.site_id === null || link.role === null) return;
-  await trx
-    .deleteFrom("site_roles")
-    .where("account_id", "=", accountId)
-    .where("site_id", "=", link.site_id)
-    .execute();
-  await trx
-    .insertInto("site_roles")
-    .values({ account_id: accountId, site_id: link.site_id, role: link.role, created_at: now })
-    .execute();
-}
-
-async function createAccountWithSession(
-  call: Call<RouteSchema>,
-  purpose: "setup" | "invite",
-  token: string,
-  usernameInput: string | null,
-  password: string,
-  organisationName?: string,
-) {
-  const ctx = call.ctx;
-  const ip = call.caller.ip;
-  const addressed = purpose === "invite" ? await linkUsername(ctx, purpose, token) : null;
-  const accountKey = addressed === null ? null : `acct:${normaliseUsername(addressed)}`;
-  await ctx.throttle.check(accountKey === null ? [`ip:${ip}`] : [accountKey, `ip:${ip}`]);
-  const now = ctx.now();
-  let id: string = randomUUID();
-  let joined = false;
-  // Validate the password before consuming the link, so a policy refusal does not burn it.
-  if (usernameInput !== null) checkPasswordPolicy(password, usernameInput);
-  let username = "";
-  try {
-    await ctx.db.transaction().execute(async (trx) => {
-      if (purpose === "setup") {
-        const existing = await trx.selectFrom("accounts").select("id").limit(1).executeTakeFirst();
-        if (existing !== undefined)
-          throw new LatchkeyError("AUTH_SETUP_DONE", "the owner account already exists; sign in");
-      }
-      const link = await consumeLink(ctx, trx, purpose, token);
-      username = normaliseUsername(usernameInput ?? link.username ?? "");
-      const taken = await trx
-        .selectFrom("accounts")
-        .select(["id", "password_hash", "is_owner"])
-        .where("username", "=", username)
-        .executeTakeFirst();
-      if (taken !== undefined && purpose === "invite") {
-        if (!(await ctx.passwords.verify(taken.password_hash, password)))
-          throw new LatchkeyError("AUTH_INVALID_CREDENTIALS", "wrong credentials");
-        id = taken.id;
-        joined = true;
-        // The owner already holds every role; anyone else gets this site's role from the link.
-        if (taken.is_owner !== 1) await setSiteRole(trx, id, link, now);
-        await recordAudit(trx, now, {
-          actorAccountId: id,
-          action: "account.invite.accept",
-          siteId: link.site_id,
-          targetType: "account",
-          targetId: id,
-          details: { username, role: taken.is_owner === 1 ? "owner" : (link.role ?? "") },
-          ip,
-        });
-        return;
-      }
-      checkPasswordPolicy(password, username);
-      if (taken !== undefined)
-        throw new LatchkeyError("HUB_CONFLICT", "user name already taken", { field: "username" });
-      await trx
-        .insertInto("accounts")
-        .values({
-          id,
-          username,
-          password_hash: await ctx.passwords.hash(password),
-          is_owner: purpose === "setup" ? 1 : 0,
-          created_at: now,
-          totp_secret_sealed: null,
-          totp_pending_sealed: null,
-          totp_last_step: null,
-          factors_changed_at: now,
-        })
-        .execute();
-      if (purpose === "setup") {
-        await trx
-          .insertInto("organisation")
-          .values({ id: randomUUID(), name: organisationName ?? "My organisation", created_at: now })
-          .execute();
-      }
-      if (purpose === "invite") await setSiteRole(trx, id, link, now);
-      await recordAudit(trx, now, {
-        actorAccountId: id,
-        action: purpose === "setup" ? "account.owner.create" : "account.invite.accept",
-        siteId: link.site_id,
-        targetType: "account",
-        targetId: id,
-        details: { username, role: link.role ?? "owner" },
-        ip,
-      });
-    });
-  } catch (e) {
-    if (e instanceof LatchkeyError && e.code === "AUTH_SETUP_INVALID") {
-      ctx.metrics.authFailure("link");
-      await ctx.throttle.fail(`ip:${ip}`, ADDRESS_POLICY);
-    }
-    if (e instanceof LatchkeyError && e.code === "AUTH_INVALID_CREDENTIALS") {
-      // The link stays unused (the transaction rolled back); the guess counts like a sign-in.
-      await recordAudit(ctx.db, now, {
-        actorAccountId: null,
-        action: "auth.login.failed",
-        details: { username, via: "invitation" },
-        ip,
-      });
-      return failAttempt(ctx, "password", { account: `acct:${username}`, ip });
-    }
-    throw e;
-  }
-  const account = await ctx.db
-    .selectFrom("accounts")
-    .selectAll()
-    .where("id", "=", id)
-    .executeTakeFirstOrThrow();
-  if (accountKey !== null) await ctx.throttle.reset(accountKey);
-  const stage = joined && (await hasSecondFactor(ctx, account)) ? "mfa" : "enrol";
-  // A session of this browser for another account ends, as at sign-in.
-  if (joined && call.caller.session !== null)
-    await ctx.db.deleteFrom("sessions").where("id_hash", "=", call.caller.session.id_hash).execute();
-  const issued = await createSession(ctx, id, stage, null);
-  setSessionCookie(call, issued);
-  return sessionInfo(ctx, account, issued, null);
+/** After a factor change the browser holds a fresh full session; recovery codes are shown once. */
+function factorChanged(call: Call<RouteSchema>, account: AccountTable, changed: FactorChanged) {
+  setSessionCookie(call, changed.session);
+  return {
+    session: sessionInfo(account, changed.session, changed.mfaAt),
+    recoveryCodes: changed.recoveryCodes,
+  };
 }
 
 export const ACCOUNT_ROUTES: readonly RouteDef[] = [
@@ -347,8 +129,7 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     access: { kind: "public" },
     schema: { response: { 200: Strict({ setupRequired: Type.Boolean() }) } },
     async handler({ ctx }) {
-      const any = await ctx.db.selectFrom("accounts").select("id").limit(1).executeTakeFirst();
-      return { setupRequired: any === undefined };
+      return { setupRequired: await isSetupRequired(ctx) };
     },
   }),
   defineRoute({
@@ -368,13 +149,16 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
       response: { 201: SessionInfo, ...errors },
     },
     async handler(call) {
-      return createAccountWithSession(
+      const { body } = call;
+      return signedIn(
         call,
-        "setup",
-        call.body.token,
-        call.body.username,
-        call.body.password,
-        call.body.organisationName,
+        await setUpOwner(call.ctx, {
+          token: body.token,
+          username: body.username,
+          password: body.password,
+          organisationName: body.organisationName,
+          ip: call.caller.ip,
+        }),
       );
     },
   }),
@@ -391,7 +175,16 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
       response: { 201: SessionInfo, ...errors },
     },
     async handler(call) {
-      return createAccountWithSession(call, "invite", call.body.token, null, call.body.password);
+      const { body, caller } = call;
+      return signedIn(
+        call,
+        await acceptInvitation(call.ctx, {
+          token: body.token,
+          password: body.password,
+          ip: caller.ip,
+          replacing: caller.session,
+        }),
+      );
     },
   }),
   defineRoute({
@@ -405,35 +198,16 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
       response: { 200: SessionInfo, ...errors },
     },
     async handler(call) {
-      const { ctx, caller } = call;
-      const username = normaliseUsername(call.body.username);
-      const accountKey = `acct:${username}`;
-      await ctx.throttle.check([accountKey, `ip:${caller.ip}`]);
-      const account = await ctx.db
-        .selectFrom("accounts")
-        .selectAll()
-        .where("username", "=", username)
-        .executeTakeFirst();
-      const ok = await ctx.passwords.verify(
-        account?.password_hash ?? (await ctx.passwords.dummyHash()),
-        call.body.password,
-      );
-      if (account === undefined || !ok) {
-        await recordAudit(ctx.db, ctx.now(), {
-          actorAccountId: null,
-          action: "auth.login.failed",
-          details: { username },
+      const { body, caller } = call;
+      return signedIn(
+        call,
+        await signIn(call.ctx, {
+          username: body.username,
+          password: body.password,
           ip: caller.ip,
-        });
-        return failAttempt(ctx, "password", { account: accountKey, ip: caller.ip });
-      }
-      await ctx.throttle.reset(accountKey);
-      if (caller.session !== null)
-        await ctx.db.deleteFrom("sessions").where("id_hash", "=", caller.session.id_hash).execute();
-      const stage = (await hasSecondFactor(ctx, account)) ? "mfa" : "enrol";
-      const issued = await createSession(ctx, account.id, stage, null);
-      setSessionCookie(call, issued);
-      return sessionInfo(ctx, account, issued, null);
+          replacing: caller.session,
+        }),
+      );
     },
   }),
   defineRoute({
@@ -457,57 +231,10 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     schema: { body: SecondFactor, response: { 200: SessionInfo, ...errors } },
     async handler(call) {
       const c = call as Call<RouteSchema>;
-      const { ctx, caller } = call;
-      const { session, account } = ownSession(c);
-      const accountKey = `mfa:${account.id}`;
-      await ctx.throttle.check([accountKey, `ip:${caller.ip}`]);
-      const body = call.body;
-      let ok: boolean;
-      switch (body.method) {
-        case "totp":
-          ok = await verifyTotp(ctx, account, body.code);
-          break;
-        case "recovery":
-          ok = await useRecoveryCode(ctx, account.id, body.code);
-          break;
-        case "passkey":
-          ok = await verifyPasskey(ctx, account, session.id_hash, body.response);
-          break;
-      }
-      if (!ok) return failAttempt(ctx, body.method, { account: accountKey, ip: caller.ip });
-      await ctx.throttle.reset(accountKey);
-      const now = ctx.now();
-      let issued: { stage: string; csrfToken: string };
-      if (session.stage === "mfa") {
-        const fresh = await rotateSession(ctx, session, "full", now);
-        setSessionCookie(c, fresh);
-        issued = fresh;
-        await recordAudit(ctx.db, now, {
-          actorAccountId: account.id,
-          action: "auth.login",
-          targetType: "account",
-          targetId: account.id,
-          details: { method: body.method },
-          ip: caller.ip,
-        });
-      } else {
-        await ctx.db
-          .updateTable("sessions")
-          .set({ mfa_at: now })
-          .where("id_hash", "=", session.id_hash)
-          .execute();
-        issued = { stage: "full", csrfToken: session.csrf_token };
-      }
-      if (body.method === "recovery") {
-        await recordAudit(ctx.db, now, {
-          actorAccountId: account.id,
-          action: "auth.recovery-code.used",
-          targetType: "account",
-          targetId: account.id,
-          ip: caller.ip,
-        });
-      }
-      return sessionInfo(ctx, account, issued, now);
+      const own = ownSession(c);
+      const proved = await proveSecondFactor(call.ctx, own, { proof: call.body, ip: call.caller.ip });
+      if (proved.rotated !== null) setSessionCookie(c, proved.rotated);
+      return sessionInfo(own.account, { stage: "full", csrfToken: proved.csrfToken }, proved.mfaAt);
     },
   }),
   defineRoute({
@@ -520,12 +247,7 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     handler(call) {
       const { session, account } = ownSession(call);
       return Promise.resolve(
-        sessionInfo(
-          call.ctx,
-          account,
-          { stage: session.stage, csrfToken: session.csrf_token },
-          session.mfa_at,
-        ),
+        sessionInfo(account, { stage: session.stage, csrfToken: session.csrf_token }, session.mfa_at),
       );
     },
   }),
@@ -538,7 +260,7 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     schema: { response: { 200: Ok, ...errors } },
     async handler(call) {
       const { session } = ownSession(call);
-      await call.ctx.db.deleteFrom("sessions").where("id_hash", "=", session.id_hash).execute();
+      await endSession(call.ctx, session.id_hash);
       call.reply.clearCookie(sessionCookieName(call.ctx.secureCookies), { path: "/" });
       return { ok: true as const };
     },
@@ -551,9 +273,7 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     access: { kind: "session", stages: ["enrol", "full"] },
     schema: { response: { 200: Strict({ secret: Type.String(), uri: Type.String() }), ...errors } },
     async handler(call) {
-      const { session, account } = ownSession(call);
-      requireStepUpUnlessEnrolling(call, session);
-      return beginTotp(call.ctx, account);
+      return beginTotpEnrolment(call.ctx, ownSession(call));
     },
   }),
   defineRoute({
@@ -564,7 +284,10 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     access: { kind: "session", stages: ["enrol", "full"] },
     schema: { body: Strict({ code: TotpCode }), response: { 200: WithRecovery, ...errors } },
     async handler(call) {
-      return enrolFactor(call, "totp", (_session, account) => confirmTotp(call.ctx, account, call.body.code));
+      const c = call as Call<RouteSchema>;
+      const own = ownSession(c);
+      const changed = await confirmTotpEnrolment(call.ctx, own, { code: call.body.code, ip: call.caller.ip });
+      return factorChanged(c, own.account, changed);
     },
   }),
   defineRoute({
@@ -575,9 +298,7 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     access: { kind: "session", stages: ["enrol", "full"] },
     schema: { response: { 200: Type.Unknown(), ...errors } },
     async handler(call) {
-      const { session, account } = ownSession(call);
-      requireStepUpUnlessEnrolling(call, session);
-      return passkeyRegistrationOptions(call.ctx, account, session.id_hash);
+      return passkeyEnrolmentOptions(call.ctx, ownSession(call));
     },
   }),
   defineRoute({
@@ -588,9 +309,10 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     access: { kind: "session", stages: ["enrol", "full"] },
     schema: { body: Strict({ response: RegistrationResponse }), response: { 200: WithRecovery, ...errors } },
     async handler(call) {
-      return enrolFactor(call, "passkey", (session, account) =>
-        registerPasskey(call.ctx, account, session.id_hash, call.body.response),
-      );
+      const c = call as Call<RouteSchema>;
+      const own = ownSession(c);
+      const changed = await enrolPasskey(call.ctx, own, { response: call.body.response, ip: call.caller.ip });
+      return factorChanged(c, own.account, changed);
     },
   }),
   defineRoute({
@@ -604,7 +326,7 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     async handler(call) {
       const c = call as Call<RouteSchema>;
       const { account } = ownSession(c);
-      return afterFactorChange(c, account, "account.recovery-codes.replace", true);
+      return factorChanged(c, account, await replaceRecoveryCodes(call.ctx, account, call.caller.ip));
     },
   }),
   defineRoute({
@@ -620,20 +342,13 @@ export const ACCOUNT_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const c = call as Call<RouteSchema>;
-      const { ctx, caller } = call;
       const { account } = ownSession(c);
-      const key = `acct:${account.username}`;
-      await ctx.throttle.check([key, `ip:${caller.ip}`]);
-      if (!(await ctx.passwords.verify(account.password_hash, call.body.currentPassword))) {
-        return failAttempt(ctx, "password", { account: key, ip: caller.ip });
-      }
-      checkPasswordPolicy(call.body.newPassword, account.username);
-      await ctx.db
-        .updateTable("accounts")
-        .set({ password_hash: await ctx.passwords.hash(call.body.newPassword) })
-        .where("id", "=", account.id)
-        .execute();
-      return afterFactorChange(c, account, "account.password.change", false);
+      const changed = await changePassword(call.ctx, account, {
+        currentPassword: call.body.currentPassword,
+        newPassword: call.body.newPassword,
+        ip: call.caller.ip,
+      });
+      return factorChanged(c, account, changed);
     },
   }),
   ...ACCOUNT_DEVICE_ROUTES,

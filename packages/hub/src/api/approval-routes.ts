@@ -2,36 +2,28 @@
  * Unlock requests in the API (service.ts explains the flow): ask to open a door, list a site's
  * requests, ask the door's lock for a challenge (with certificates for the approver's passkeys),
  * approve with a passkey assertion over that challenge — which the hub only forwards; the lock
- * decides — or deny. Every action is audited; the lock's own signed events record the outcome.
+ * decides — or deny. Every step is audited (approvals/requests.ts); the lock's own signed events
+ * record the outcome.
  */
 import { Type } from "typebox";
-import { LatchkeyError, MESSAGE_LIMITS, base64UrlDecode, base64UrlEncode, toHex } from "@latchkey/protocol";
+import { LatchkeyError, MESSAGE_LIMITS, base64UrlEncode, toHex } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "./route-table.js";
 import { auditCall } from "./audit-routes.js";
 import { EpochMs, Id, Ok, SafeText, Strict, errorResponses } from "./schemas.js";
-import { NOTE_MAX_LENGTH, lockRefusal, type UnlockRequest } from "../approvals/service.js";
+import { NOTE_MAX_LENGTH, type UnlockRequest } from "../approvals/service.js";
+import { createDoorbellToken, doorbellStatus, removeDoorbell } from "../approvals/doorbell.js";
 import {
-  bearerToken,
-  createDoorbellToken,
-  doorbellStatus,
-  removeDoorbell,
-  ringDoorbell,
-} from "../approvals/doorbell.js";
+  approveUnlockRequest,
+  challengeUnlockRequest,
+  denyUnlockRequest,
+  requestUnlock,
+  ringDoorbellForUnlock,
+  type Person,
+} from "../approvals/requests.js";
 
-/** Audits an action on an unlock request: the door is the target, the request and lock are named. */
-function auditRequest(
-  call: Call<RouteSchema>,
-  r: UnlockRequest,
-  action: string,
-  details: Readonly<Record<string, string | number | boolean>>,
-): Promise<void> {
-  return auditCall(call, {
-    action,
-    siteId: r.siteId,
-    targetType: "door",
-    targetId: r.doorId,
-    details: { requestId: r.id, lockId: r.lockId, ...details },
-  });
+/** The signed-in caller of a site route, as the approvals domain names who acts. */
+function person(call: Call<RouteSchema>): Person {
+  return { accountId: call.principal().accountId, ip: call.caller.ip };
 }
 
 const errors = errorResponses(400, 401, 403, 404, 409, 413, 415, 429, 500);
@@ -95,15 +87,6 @@ function view(r: UnlockRequest) {
   };
 }
 
-function bytesOf(value: string, field: string, min: number, max: number): Uint8Array {
-  const b = base64UrlDecode(value);
-  if (b === null || b.length < min || b.length > max)
-    throw new LatchkeyError("HUB_BAD_REQUEST", `${field} must be ${min}–${max} bytes of base64url`, {
-      field: `body/${field}`,
-    });
-  return b;
-}
-
 const DoorbellStatusView = Strict({
   enabled: Type.Boolean(),
   createdAt: Type.Union([EpochMs, Type.Null()]),
@@ -145,7 +128,7 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
       const { ctx, params } = call;
       const siteId = call.caller.siteId;
       if (siteId === null) throw new LatchkeyError("HUB_NOT_FOUND", "not found");
-      const { token, createdAt } = await createDoorbellToken(ctx, { id: params.doorId, siteId });
+      const created = await createDoorbellToken(ctx, { id: params.doorId, siteId });
       await auditCall(call, {
         action: "doorbell.token.create",
         siteId,
@@ -153,11 +136,7 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
         targetId: params.doorId,
         details: {},
       });
-      return {
-        token,
-        webhookUrl: `${ctx.config.publicUrl.replace(/\/$/, "")}/api/v1/doorbell/ring`,
-        createdAt,
-      };
+      return created;
     },
   }),
   defineRoute({
@@ -169,8 +148,7 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
     schema: { params: Strict({ doorId: Id }), response: { 200: Ok, ...errors } },
     async handler(call) {
       const { ctx, params } = call;
-      if (!(await removeDoorbell(ctx, params.doorId)))
-        throw new LatchkeyError("HUB_NOT_FOUND", "this door has no doorbell webhook");
+      await removeDoorbell(ctx, params.doorId);
       await auditCall(call, {
         action: "doorbell.token.remove",
         siteId: call.caller.siteId,
@@ -197,22 +175,14 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
       response: { 202: Strict({ requestId: Type.String(), expiresAt: EpochMs }), ...errors },
     },
     async handler(call) {
-      const { ctx, body, request } = call;
-      const r = await ringDoorbell(
+      const { ctx, body, caller } = call;
+      const r = await ringDoorbellForUnlock(
         ctx,
         ctx.unlockRequests,
-        bearerToken(request.headers.authorization),
-        call.caller.ip,
-        {
-          note: body.note ?? null,
-          snapshot: body.snapshot ?? null,
-        },
+        { accountId: caller.account?.id ?? null, ip: caller.ip },
+        call.request.headers.authorization,
+        { note: body.note ?? null, snapshot: body.snapshot ?? null },
       );
-      await auditRequest(call, r, "unlock-request.create", {
-        requestedBy: "doorbell",
-        snapshotHash: toHex(r.snapshotHash),
-        snapshotBytes: r.snapshot?.bytes.length ?? 0,
-      });
       return { requestId: r.id, expiresAt: r.expiresAt };
     },
   }),
@@ -236,16 +206,13 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
       const { ctx, params, body } = call;
       const account = call.caller.account;
       if (account === null) throw new LatchkeyError("AUTH_REQUIRED", "sign in first");
-      const r = await ctx.unlockRequests.create({
-        doorId: params.doorId,
-        requestedBy: { kind: "account", accountId: account.id, username: account.username },
-        note: body.note ?? null,
-        snapshot: body.snapshot ?? null,
-      });
-      await auditRequest(call, r, "unlock-request.create", {
-        snapshotHash: toHex(r.snapshotHash),
-        snapshotBytes: r.snapshot?.bytes.length ?? 0,
-      });
+      const r = await requestUnlock(
+        ctx,
+        ctx.unlockRequests,
+        { accountId: account.id, username: account.username, ip: call.caller.ip },
+        params.doorId,
+        { note: body.note ?? null, snapshot: body.snapshot ?? null },
+      );
       return view(r);
     },
   }),
@@ -286,20 +253,13 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const { ctx, params } = call;
-      const store = ctx.unlockRequests;
-      const r = store.get(params.siteId, params.requestId);
-      const principal = call.principal();
-      let offer;
-      try {
-        offer = await store.challenge(r, { accountId: principal.accountId });
-      } catch (e) {
-        if (e instanceof LatchkeyError && e.code === "HUB_LOCK_OFFLINE")
-          await auditRequest(call, r, "unlock-request.challenge", { result: e.code });
-        throw e;
-      }
-      await auditRequest(call, r, "unlock-request.challenge", {
-        certificateSerials: offer.credentials.map((c) => c.serial.toString()).join(","),
-      });
+      const offer = await challengeUnlockRequest(
+        ctx,
+        ctx.unlockRequests,
+        person(call),
+        params.siteId,
+        params.requestId,
+      );
       return {
         challenge: base64UrlEncode(offer.challenge),
         rpId: offer.rpId,
@@ -331,35 +291,14 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const { ctx, params, body } = call;
-      const store = ctx.unlockRequests;
-      const r = store.get(params.siteId, params.requestId);
-      const principal = call.principal();
-      const assertion = {
-        credentialId: body.credentialId,
-        authenticatorData: bytesOf(
-          body.authenticatorData,
-          "authenticatorData",
-          37,
-          MESSAGE_LIMITS.authenticatorData,
-        ),
-        clientDataJSON: bytesOf(body.clientDataJSON, "clientDataJSON", 1, MESSAGE_LIMITS.clientDataJSON),
-        signature: bytesOf(body.signature, "signature", 8, MESSAGE_LIMITS.derSignature),
-      };
-      let answer: string;
-      try {
-        answer = await store.approve(r, { accountId: principal.accountId }, assertion);
-      } catch (e) {
-        if (e instanceof LatchkeyError && e.code === "HUB_LOCK_OFFLINE")
-          await auditRequest(call, r, "unlock-request.approve", { result: e.code });
-        throw e;
-      }
-      await auditRequest(call, r, "unlock-request.approve", {
-        credentialId: body.credentialId,
-        snapshotHash: toHex(r.snapshotHash),
-        result: answer,
-        status: r.status,
-      });
-      if (answer !== "OK") throw lockRefusal(answer, r.id);
+      const r = await approveUnlockRequest(
+        ctx,
+        ctx.unlockRequests,
+        person(call),
+        params.siteId,
+        params.requestId,
+        body,
+      );
       return view(r);
     },
   }),
@@ -372,10 +311,13 @@ export const APPROVAL_ROUTES: readonly RouteDef[] = [
     schema: { params: Params, response: { 200: UnlockRequestView, ...errors } },
     async handler(call) {
       const { ctx, params } = call;
-      const store = ctx.unlockRequests;
-      const r = store.get(params.siteId, params.requestId);
-      store.deny(r, { accountId: call.principal().accountId });
-      await auditRequest(call, r, "unlock-request.deny", {});
+      const r = await denyUnlockRequest(
+        ctx,
+        ctx.unlockRequests,
+        person(call),
+        params.siteId,
+        params.requestId,
+      );
       return view(r);
     },
   }),

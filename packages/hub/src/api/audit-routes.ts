@@ -1,6 +1,7 @@
-/** Reading the audit trail of a site, newest first, a page at a time. */
+/** The audit trail over HTTP: recording a route's action, and reading a site's trail. */
 import { Type } from "typebox";
 import { recordAudit, type AuditEntry } from "../audit/audit.js";
+import { siteAuditPage } from "../audit/query.js";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "./route-table.js";
 import { EpochMs, ErrorBody, Id, Limit, Strict } from "./schemas.js";
 
@@ -47,28 +48,11 @@ export const AUDIT_ROUTES: readonly RouteDef[] = [
       },
     },
     async handler({ ctx, params, query }) {
-      const limit = Number(query.limit ?? "50");
-      let q = ctx.db
-        .selectFrom("audit")
-        .selectAll()
-        .where("site_id", "=", params.siteId)
-        .orderBy("id", "desc")
-        .limit(limit);
-      if (query.before !== undefined) q = q.where("id", "<", Number(query.before));
-      const rows = await q.execute();
-      return {
-        items: rows.map((r) => ({
-          id: Number(r.id),
-          at: r.at,
-          actorAccountId: r.actor_account_id,
-          action: r.action,
-          siteId: r.site_id,
-          targetType: r.target_type,
-          targetId: r.target_id,
-          details: JSON.parse(r.details) as Record<string, unknown>,
-        })),
-        nextBefore: rows.length === limit ? String(rows[rows.length - 1]?.id) : null,
-      };
+      const page = await siteAuditPage(ctx, params.siteId, {
+        limit: Number(query.limit ?? "50"),
+        before: query.before === undefined ? undefined : Number(query.before),
+      });
+      return { items: page.items, nextBefore: page.nextBefore === null ? null : String(page.nextBefore) };
     },
   }),
 ];

@@ -11,9 +11,15 @@ import { Type } from "typebox";
 import { PIN_LENGTH_LIMITS } from "@latchkey/protocol";
 import { defineRoute, type Call, type RouteDef, type RouteSchema } from "./route-table.js";
 import { EpochMs, Id, Ok, SafeText, Strict, errorResponses } from "./schemas.js";
-import type { CredentialTable, IngestTables, SyncTables } from "../db/schema.js";
+import type { CredentialTable } from "../db/schema.js";
 import { auditCall } from "./audit-routes.js";
-import { addCredential, replacePin, revokeCredential } from "../credentials/credentials.js";
+import {
+  addCredential,
+  doorsSealedFor,
+  listCredentials,
+  replacePin,
+  revokeCredential,
+} from "../credentials/credentials.js";
 
 const errors = errorResponses(400, 401, 403, 404, 409, 415, 422, 429);
 const Label = SafeText(100); // the one name rule (server/schemas.ts)
@@ -61,15 +67,6 @@ const CreateBody = Type.Union([
 ]);
 
 async function credentialJson(call: Call<RouteSchema>, c: CredentialTable) {
-  const seals = await call.ctx.db
-    .withTables<Pick<SyncTables & IngestTables, "credential_sync" | "locks">>()
-    .selectFrom("credential_sync")
-    .innerJoin("locks", "locks.id", "credential_sync.lock_id")
-    .select("locks.door_id as door_id")
-    .where("credential_sync.credential_id", "=", c.id)
-    .where("credential_sync.sealed", "is not", null)
-    .orderBy("locks.door_id")
-    .execute();
   return {
     id: c.id,
     personId: c.person_id,
@@ -78,7 +75,7 @@ async function credentialJson(call: Call<RouteSchema>, c: CredentialTable) {
     status: c.status as "active",
     createdAt: c.created_at,
     revokedAt: c.revoked_at,
-    sealedForDoors: seals.flatMap((s) => (s.door_id === null ? [] : [s.door_id])),
+    sealedForDoors: await doorsSealedFor(call.ctx, c.id),
   };
 }
 
@@ -94,13 +91,7 @@ export const CREDENTIAL_ROUTES: readonly RouteDef[] = [
       response: { 200: Strict({ items: Type.Array(Credential) }), ...errors },
     },
     async handler(call) {
-      const rows = await call.ctx.db
-        .selectFrom("credentials")
-        .selectAll()
-        .where("person_id", "=", call.params.personId)
-        .orderBy("created_at")
-        .orderBy("id")
-        .execute();
+      const rows = await listCredentials(call.ctx, call.params.personId);
       const items = [];
       for (const r of rows) items.push(await credentialJson(call, r));
       return { items };

@@ -4,17 +4,13 @@
  * doors over a window, as a downloadable bundle (step-up).
  */
 import { Type } from "typebox";
-import { epochMs, fromHex, LatchkeyError } from "@latchkey/protocol";
-import type { Kysely } from "kysely";
 import { defineRoute, type RouteDef } from "./route-table.js";
 import { ErrorBody, Id, Strict, errorResponses } from "./schemas.js";
-import type { ApiContext } from "./context.js";
-import type { HubDatabase } from "../db/schema.js";
 import { auditCall } from "./audit-routes.js";
-import { siteOwnerKey } from "../keys/site-keys.js";
-import { exportEvidenceBundle } from "../evidence/export.js";
 import { eventsLedger, evidenceSigner } from "./ledger-access.js";
-import { EVENT_KIND_BY_NAME, querySiteEvents } from "../events/query.js";
+import { EVENT_KIND_BY_NAME, siteEvents } from "../events/query.js";
+import { exportSiteEvidence } from "../events/evidence.js";
+import type { Ledger } from "../ledger/index.js";
 
 const errors = errorResponses(400, 401, 403, 404, 409);
 const MsString = Type.String({ pattern: "^(?:0|[1-9][0-9]{0,14})$" });
@@ -45,13 +41,6 @@ export const EventItem = Strict({
   ledgerIndex: Type.Integer({ minimum: 0 }),
   sealedByLock: Type.Literal(true),
 });
-
-function hubDb(ctx: ApiContext): Kysely<HubDatabase> {
-  return ctx.db.withTables<Pick<HubDatabase, keyof HubDatabase>>();
-}
-
-/** Longest evidence window one export covers (a year). */
-const MAX_EVIDENCE_WINDOW_MS = 366 * 24 * 3600 * 1000;
 
 export const EVENT_ROUTES: readonly RouteDef[] = [
   defineRoute({
@@ -85,7 +74,7 @@ export const EVENT_ROUTES: readonly RouteDef[] = [
       },
     },
     async handler({ ctx, params, query }) {
-      const page = await querySiteEvents(hubDb(ctx), eventsLedger(ctx), {
+      const page = await siteEvents(ctx, eventsLedger(ctx), {
         siteId: params.siteId,
         limit: Number(query.limit ?? "50"),
         ...(query.doorId === undefined ? {} : { doorId: query.doorId }),
@@ -126,43 +115,12 @@ export const EVENT_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const { ctx, params, body, reply } = call;
-      if (body.to <= body.from)
-        throw new LatchkeyError("HUB_BAD_REQUEST", "the window must end after it starts", { field: "to" });
-      if (body.to - body.from > MAX_EVIDENCE_WINDOW_MS)
-        throw new LatchkeyError("HUB_BAD_REQUEST", "an export covers at most a year", { field: "to" });
-      const db = hubDb(ctx);
-      const doors = await db
-        .selectFrom("doors")
-        .select(["id"])
-        .where("site_id", "=", params.siteId)
-        .where("id", "in", body.doorIds)
-        .execute();
-      if (doors.length !== body.doorIds.length)
-        throw new LatchkeyError("HUB_NOT_FOUND", "a chosen door is not in this site");
-      const locks = await db
-        .selectFrom("locks")
-        .select(["id", "signing_public_key", "commissioning_record"])
-        .where("site_id", "=", params.siteId)
-        .where("door_id", "in", body.doorIds)
-        .orderBy("id")
-        .execute();
-      const withRecord = locks.filter((l) => l.commissioning_record !== null);
-      if (withRecord.length === 0)
-        throw new LatchkeyError("HUB_LOCK_UNKNOWN", "none of the chosen doors has a commissioned lock");
-      const ledger = eventsLedger(ctx);
-      // Seal everything ingested so far under a signed checkpoint, so the export covers it.
-      if ((await ledger.latestCheckpoint())?.size !== (await ledger.size())) await ledger.checkpoint();
-      const owner = await siteOwnerKey(db, ctx.secret, params.siteId, ctx.now());
-      const { bytes } = await exportEvidenceBundle({
-        ledger,
-        locks: withRecord.map((l) => ({
-          publicKey: fromHex(l.signing_public_key),
-          commissioning: fromHex(l.commissioning_record as string),
-        })),
-        window: { from: epochMs(body.from), to: epochMs(body.to) },
-        ownerPublicKey: owner.publicKey,
-        signer: evidenceSigner(ctx, ledger),
-        now: () => ctx.now(),
+      const sources = { ledger: () => eventsLedger(ctx), signer: (l: Ledger) => evidenceSigner(ctx, l) };
+      const bytes = await exportSiteEvidence(ctx, sources, {
+        siteId: params.siteId,
+        doorIds: body.doorIds,
+        from: body.from,
+        to: body.to,
       });
       await auditCall(call, {
         action: "evidence.export",

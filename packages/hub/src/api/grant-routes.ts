@@ -4,14 +4,12 @@
  * a PIN on a door.
  */
 import { Type } from "typebox";
-import { LatchkeyError } from "@latchkey/protocol";
-import { defineRoute, type Call, type RouteDef, type RouteSchema } from "./route-table.js";
+import { defineRoute, type RouteDef } from "./route-table.js";
 import { EpochMs, Id, Ok, Strict, errorResponses } from "./schemas.js";
-import type { GrantTable } from "../db/schema.js";
 import { auditCall } from "./audit-routes.js";
 import { WEEKDAYS } from "../grants/schedule.js";
-import { createGrant, revokeGrant } from "../grants/grants.js";
-import { grantStatus, termsOf } from "../grants/live.js";
+import { createGrant, grantTargets, revokeGrant } from "../grants/grants.js";
+import { grantView, grantViewById, personGrantViews } from "../grants/views.js";
 
 const errors = errorResponses(400, 401, 403, 404, 409, 415, 422);
 
@@ -59,32 +57,6 @@ const Grant = Strict({
   revokedAt: Type.Union([EpochMs, Type.Null()]),
 });
 
-async function grantJson(call: Call<RouteSchema>, g: GrantTable) {
-  const doors = await call.ctx.db
-    .selectFrom("grant_doors")
-    .select("door_id")
-    .where("grant_id", "=", g.id)
-    .orderBy("door_id")
-    .execute();
-  const { schedule, validFrom, validUntil, maxUses, uses, expiresAfterFirstUseSeconds } = termsOf(g);
-  return {
-    id: g.id,
-    personId: g.person_id,
-    siteId: g.site_id,
-    doorIds: doors.map((d) => d.door_id),
-    category: g.category as "other",
-    schedule,
-    validFrom,
-    validUntil,
-    maxUses,
-    uses,
-    expiresAfterFirstUseSeconds,
-    status: await grantStatus(call.ctx, g),
-    createdAt: g.created_at,
-    revokedAt: g.revoked_at,
-  };
-}
-
 export const GRANT_ROUTES: readonly RouteDef[] = [
   defineRoute({
     method: "GET",
@@ -97,16 +69,7 @@ export const GRANT_ROUTES: readonly RouteDef[] = [
       response: { 200: Strict({ items: Type.Array(Grant) }), ...errors },
     },
     async handler(call) {
-      const rows = await call.ctx.db
-        .selectFrom("grants")
-        .selectAll()
-        .where("person_id", "=", call.params.personId)
-        .orderBy("created_at")
-        .orderBy("id")
-        .execute();
-      const items = [];
-      for (const r of rows) items.push(await grantJson(call, r));
-      return { items };
+      return { items: await personGrantViews(call.ctx, call.params.personId) };
     },
   }),
   defineRoute({
@@ -132,19 +95,7 @@ export const GRANT_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const { ctx, params, body } = call;
-      const c = call as Call<RouteSchema>;
-      const person = await ctx.db
-        .selectFrom("people")
-        .selectAll()
-        .where("id", "=", params.personId)
-        .executeTakeFirstOrThrow();
-      const doors = await ctx.db
-        .selectFrom("doors")
-        .select(["id", "site_id"])
-        .where("id", "in", body.doorIds)
-        .execute();
-      // A door the caller may not manage looks exactly like a door that does not exist.
-      if (doors.length !== body.doorIds.length) throw new LatchkeyError("HUB_NOT_FOUND", "not found");
+      const { person, doors } = await grantTargets(ctx, params.personId, body.doorIds);
       for (const siteId of new Set(doors.map((d) => d.site_id)))
         await call.requireSite(siteId, "site.manage");
       const row = await createGrant(ctx, {
@@ -160,14 +111,14 @@ export const GRANT_ROUTES: readonly RouteDef[] = [
         },
         createdBy: call.caller.account?.id ?? null,
       });
-      await auditCall(c, {
+      await auditCall(call, {
         action: "grant.create",
         siteId: person.site_id,
         targetType: "grant",
         targetId: row.id,
         details: { personId: person.id, doors: body.doorIds.length, category: body.category },
       });
-      return grantJson(c, row);
+      return grantView(ctx, row);
     },
   }),
   defineRoute({
@@ -177,15 +128,8 @@ export const GRANT_ROUTES: readonly RouteDef[] = [
     tags: ["grants"],
     access: { kind: "site", permission: "site.read", site: { param: "grantId", table: "grants" } },
     schema: { params: Strict({ grantId: Id }), response: { 200: Grant, ...errors } },
-    async handler(call) {
-      return grantJson(
-        call,
-        await call.ctx.db
-          .selectFrom("grants")
-          .selectAll()
-          .where("id", "=", call.params.grantId)
-          .executeTakeFirstOrThrow(),
-      );
+    handler(call) {
+      return grantViewById(call.ctx, call.params.grantId);
     },
   }),
   defineRoute({

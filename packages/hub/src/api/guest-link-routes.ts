@@ -6,10 +6,10 @@
 import { Type } from "typebox";
 import { defineRoute, type RouteDef } from "./route-table.js";
 import { EpochMs, Id, Label, Strict, errorResponses } from "./schemas.js";
-import type { IngestTables, SyncTables } from "../db/schema.js";
 import { auditCall } from "./audit-routes.js";
 import { PIN_MAX, PIN_MIN } from "../credentials/pin-policy.js";
 import { createGuestPin, GUEST_LINK_MAX_DAYS, openGuestLink } from "../credentials/guest-links.js";
+import { doorsSealedFor } from "../credentials/credentials.js";
 
 const errors = errorResponses(400, 401, 403, 404, 409, 410, 415, 422, 429);
 
@@ -83,35 +83,21 @@ export const GUEST_LINK_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const { ctx, params, body } = call;
-      const person = await ctx.db
-        .selectFrom("people")
-        .selectAll()
-        .where("id", "=", params.personId)
-        .executeTakeFirstOrThrow();
-      const created = await createGuestPin(ctx, person, body);
+      const created = await createGuestPin(ctx, params.personId, body);
+      const c = created.credential;
       await auditCall(call, {
         action: "credential.create",
-        siteId: person.site_id,
+        siteId: c.site_id,
         targetType: "credential",
-        targetId: created.credential.id,
+        targetId: c.id,
         details: {
           kind: "pin",
-          personId: person.id,
+          personId: c.person_id,
           delivery: "guest-link",
           linkId: created.linkId,
           linkExpiresAt: created.expiresAt,
         },
       });
-      const seals = await ctx.db
-        .withTables<Pick<SyncTables & IngestTables, "credential_sync" | "locks">>()
-        .selectFrom("credential_sync")
-        .innerJoin("locks", "locks.id", "credential_sync.lock_id")
-        .select("locks.door_id as door_id")
-        .where("credential_sync.credential_id", "=", created.credential.id)
-        .where("credential_sync.sealed", "is not", null)
-        .orderBy("locks.door_id")
-        .execute();
-      const c = created.credential;
       return {
         credential: {
           id: c.id,
@@ -121,7 +107,7 @@ export const GUEST_LINK_ROUTES: readonly RouteDef[] = [
           status: "active" as const,
           createdAt: c.created_at,
           revokedAt: null,
-          sealedForDoors: seals.flatMap((s) => (s.door_id === null ? [] : [s.door_id])),
+          sealedForDoors: await doorsSealedFor(ctx, c.id),
         },
         guestLink: { id: created.linkId, url: created.url, expiresAt: created.expiresAt },
       };

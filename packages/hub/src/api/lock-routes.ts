@@ -4,17 +4,15 @@
  * state on every lock (with a retry button for failures).
  */
 import { Type } from "typebox";
-import { DoorState as WireDoorState, LatchkeyError, LockState as WireLockState } from "@latchkey/protocol";
+import { LatchkeyError } from "@latchkey/protocol";
 import { defineRoute, type RouteDef } from "./route-table.js";
 import { EpochMs, Id, Ok, Strict, errorResponses } from "./schemas.js";
 import type { ApiContext } from "./context.js";
-import type { HubDatabase } from "../db/schema.js";
 import { auditCall } from "./audit-routes.js";
-import type { LockService } from "../locks/service.js";
-import { revocationVersion, revokeCertificate } from "../sync/revocation.js";
-import { acknowledgeAlert } from "../ingest/alerts.js";
-import type { LockCondition } from "../sync/lock-condition.js";
-import type { Kysely } from "kysely";
+import { removeDoorLock, retryCredentialSync, type LockService } from "../locks/service.js";
+import { acknowledgeSiteAlert, siteAlerts } from "../locks/alerts.js";
+import { revokeSiteCertificate, siteRevocations } from "../locks/revocations.js";
+import { commissionedLockView, credentialSyncStates, doorLockView, siteLockViews } from "../locks/views.js";
 
 const errors = errorResponses(400, 401, 403, 404, 409, 415, 422);
 const LockIdString = Type.String({ pattern: "^[0-9a-fA-F]{32}$" });
@@ -61,59 +59,6 @@ export function lockService(ctx: ApiContext): LockService {
   return s;
 }
 
-function hubDb(ctx: ApiContext): Kysely<HubDatabase> {
-  return ctx.db.withTables<Pick<HubDatabase, keyof HubDatabase>>();
-}
-
-const LOCK_STATE: Record<number, "locked" | "unlocked" | "not-fully-locked"> = {
-  [WireLockState.NotFullyLocked]: "not-fully-locked",
-  [WireLockState.Locked]: "locked",
-  [WireLockState.Unlocked]: "unlocked",
-  [WireLockState.Unlatched]: "unlocked",
-};
-
-async function lockViews(ctx: ApiContext, where: { doorId?: string; siteId?: string }) {
-  const db = hubDb(ctx);
-  let q = db.selectFrom("locks").innerJoin("doors", "doors.id", "locks.door_id").selectAll("locks");
-  if (where.doorId !== undefined) q = q.where("locks.door_id", "=", where.doorId);
-  if (where.siteId !== undefined) q = q.where("doors.site_id", "=", where.siteId);
-  const rows = await q.orderBy("locks.id").execute();
-  const service = ctx.devices.service;
-  const out = [];
-  for (const r of rows) {
-    const counts = await db
-      .selectFrom("credential_sync")
-      .select(["state", (eb) => eb.fn.countAll<number>().as("n")])
-      .where("lock_id", "=", r.id)
-      .groupBy("state")
-      .execute();
-    const c = r.state_json === null ? null : (JSON.parse(r.state_json) as LockCondition);
-    out.push({
-      id: r.id,
-      doorId: r.door_id,
-      // Presence from the authenticated channel (heartbeats), never from the broker.
-      online: service?.engine.isOnline(r.id) ?? false,
-      commissionedAt: Number(r.commissioned_at),
-      lastSeenAt: r.last_seen_at === null ? null : Number(r.last_seen_at),
-      clockDriftMs: r.clock_drift_ms === null ? null : Number(r.clock_drift_ms),
-      clockNeedsAuthorisation: c?.clockNeedsAuthorisation === true,
-      condition:
-        c === null
-          ? null
-          : {
-              lockState: LOCK_STATE[c.lockState ?? -1] ?? "not-fully-locked",
-              doorState: c.doorState === WireDoorState.DoorClosed ? ("closed" as const) : ("open" as const),
-              batteryPercent: c.batteryPercent,
-              firmwareVersion: c.firmwareVersion,
-              lastSeq: c.lastSeq,
-            },
-      breakerOpenUntil: service?.engine.breakerOpenUntil(r.id) ?? null,
-      sync: Object.fromEntries(counts.map((x) => [x.state, Number(x.n)])),
-    });
-  }
-  return out;
-}
-
 const AlertView = Strict({
   id: Type.Integer(),
   kind: Type.String(),
@@ -143,37 +88,7 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
       response: { 200: Strict({ items: Type.Array(AlertView) }), ...errors },
     },
     async handler(call) {
-      let q = hubDb(call.ctx)
-        .selectFrom("alerts")
-        .innerJoin("locks", "locks.id", "alerts.lock_id")
-        .select([
-          "alerts.id as id",
-          "alerts.kind as kind",
-          "alerts.lock_id as lockId",
-          "locks.door_id as doorId",
-          "alerts.details as details",
-          "alerts.created_at as createdAt",
-          "alerts.acknowledged_at as acknowledgedAt",
-          "alerts.resolved_at as resolvedAt",
-        ])
-        .where("locks.site_id", "=", call.params.siteId)
-        .orderBy("alerts.id", "desc")
-        .limit(200);
-      if (call.query.all !== "true")
-        q = q.where("alerts.acknowledged_at", "is", null).where("alerts.resolved_at", "is", null);
-      const rows = await q.execute();
-      return {
-        items: rows.map((r) => ({
-          id: Number(r.id),
-          kind: r.kind,
-          lockId: r.lockId,
-          doorId: r.doorId,
-          details: JSON.parse(r.details) as Record<string, string | number | boolean | null>,
-          createdAt: Number(r.createdAt),
-          acknowledgedAt: r.acknowledgedAt === null ? null : Number(r.acknowledgedAt),
-          resolvedAt: r.resolvedAt === null ? null : Number(r.resolvedAt),
-        })),
-      };
+      return { items: await siteAlerts(call.ctx, call.params.siteId, call.query.all === "true") };
     },
   }),
   defineRoute({
@@ -188,16 +103,7 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const { ctx, params } = call;
-      const db = hubDb(ctx);
-      const alert = await db
-        .selectFrom("alerts")
-        .innerJoin("locks", "locks.id", "alerts.lock_id")
-        .select("alerts.id as id")
-        .where("alerts.id", "=", Number(params.alertId))
-        .where("locks.site_id", "=", params.siteId)
-        .executeTakeFirst();
-      if (alert === undefined) throw new LatchkeyError("HUB_NOT_FOUND", "not found");
-      await acknowledgeAlert(db, Number(alert.id), call.principal().accountId, ctx.now());
+      await acknowledgeSiteAlert(ctx, params.siteId, Number(params.alertId), call.principal().accountId);
       await auditCall(call, {
         action: "alert.acknowledge",
         siteId: params.siteId,
@@ -224,17 +130,7 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
       },
     },
     async handler(call) {
-      const db = hubDb(call.ctx);
-      const rows = await db
-        .selectFrom("revoked_certificates")
-        .selectAll()
-        .where("site_id", "=", call.params.siteId)
-        .orderBy("revoked_at")
-        .execute();
-      return {
-        version: await revocationVersion(db, call.params.siteId),
-        items: rows.map((r) => ({ serial: r.serial, revokedAt: Number(r.revoked_at) })),
-      };
+      return siteRevocations(call.ctx, call.params.siteId);
     },
   }),
   defineRoute({
@@ -252,12 +148,11 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const { ctx, params, body } = call;
-      const version = await revokeCertificate(
-        hubDb(ctx),
-        ctx.secret,
+      const version = await revokeSiteCertificate(
+        ctx,
+        ctx.devices.service,
         params.siteId,
         BigInt(body.serial),
-        ctx.now(),
       );
       await auditCall(call, {
         action: "certificate.revoke",
@@ -266,8 +161,6 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
         targetId: body.serial,
         details: { version },
       });
-      await ctx.devices.service?.engine.revocationChanged(params.siteId);
-      ctx.desiredState.siteChanged(params.siteId);
       return { version };
     },
   }),
@@ -338,9 +231,7 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
         targetId: params.doorId,
         details: { lockId: done.lockId },
       });
-      const [view] = await lockViews(ctx, { doorId: params.doorId });
-      if (view === undefined) throw new LatchkeyError("LK_INTERNAL", "commissioned lock not found");
-      return view;
+      return commissionedLockView(ctx, lockService(ctx), params.doorId);
     },
   }),
   defineRoute({
@@ -351,10 +242,7 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
     access: { kind: "site", permission: "site.read", site: { param: "doorId", table: "doors" } },
     schema: { params: Strict({ doorId: Id }), response: { 200: LockView, ...errors } },
     async handler(call) {
-      const [view] = await lockViews(call.ctx, { doorId: call.params.doorId });
-      if (view === undefined)
-        throw new LatchkeyError("HUB_LOCK_UNKNOWN", "this door has no commissioned lock");
-      return view;
+      return doorLockView(call.ctx, call.ctx.devices.service, call.params.doorId);
     },
   }),
   defineRoute({
@@ -367,20 +255,13 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
     schema: { params: Strict({ doorId: Id }), response: { 200: Ok, ...errors } },
     async handler(call) {
       const { ctx, params } = call;
-      const lock = await hubDb(ctx)
-        .selectFrom("locks")
-        .select("id")
-        .where("door_id", "=", params.doorId)
-        .executeTakeFirst();
-      if (lock === undefined)
-        throw new LatchkeyError("HUB_LOCK_UNKNOWN", "this door has no commissioned lock");
-      await lockService(ctx).remove(lock.id);
+      const lockId = await removeDoorLock(ctx, () => lockService(ctx), params.doorId);
       await auditCall(call, {
         action: "lock.remove",
         siteId: call.caller.siteId,
         targetType: "door",
         targetId: params.doorId,
-        details: { lockId: lock.id },
+        details: { lockId },
       });
       return { ok: true as const };
     },
@@ -396,7 +277,7 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
       response: { 200: Strict({ items: Type.Array(LockView) }), ...errors },
     },
     async handler(call) {
-      return { items: await lockViews(call.ctx, { siteId: call.params.siteId }) };
+      return { items: await siteLockViews(call.ctx, call.ctx.devices.service, call.params.siteId) };
     },
   }),
   defineRoute({
@@ -410,35 +291,7 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
       response: { 200: Strict({ items: Type.Array(SyncRow) }), ...errors },
     },
     async handler(call) {
-      const rows = await hubDb(call.ctx)
-        .selectFrom("credential_sync")
-        .innerJoin("locks", "locks.id", "credential_sync.lock_id")
-        .select([
-          "credential_sync.lock_id as lockId",
-          "locks.door_id as doorId",
-          "credential_sync.state as state",
-          "credential_sync.reason as reason",
-          "credential_sync.attempts as attempts",
-          "credential_sync.next_attempt_at as nextAttemptAt",
-          "credential_sync.updated_at as updatedAt",
-        ])
-        .where("credential_sync.credential_id", "=", call.params.credentialId)
-        .orderBy("credential_sync.lock_id")
-        .execute();
-      return {
-        items: rows.map((r) => ({
-          lockId: r.lockId,
-          doorId: r.doorId,
-          state: r.state as "set",
-          reason: r.reason,
-          attempts: Number(r.attempts),
-          nextAttemptAt:
-            r.state === "failed" || r.state === "pending" || r.state === "removing"
-              ? Math.min(Number(r.nextAttemptAt), 8_640_000_000_000_000)
-              : null,
-          updatedAt: Number(r.updatedAt),
-        })),
-      };
+      return { items: await credentialSyncStates(call.ctx, call.params.credentialId) };
     },
   }),
   defineRoute({
@@ -458,16 +311,12 @@ export const LOCK_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const { ctx, params, body } = call;
-      let q = hubDb(ctx)
-        .selectFrom("credential_sync")
-        .select("lock_id")
-        .where("credential_id", "=", params.credentialId)
-        .where("state", "in", ["failed", "pending", "removing"]);
-      if (body.lockId !== undefined) q = q.where("lock_id", "=", body.lockId.toLowerCase());
-      const rows = await q.execute();
-      let retried = 0;
-      for (const r of rows)
-        if (await lockService(ctx).engine.retry(params.credentialId, r.lock_id)) retried++;
+      const retried = await retryCredentialSync(
+        ctx,
+        () => lockService(ctx),
+        params.credentialId,
+        body.lockId,
+      );
       await auditCall(call, {
         action: "credential.sync.retry",
         siteId: call.caller.siteId,

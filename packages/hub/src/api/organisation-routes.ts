@@ -2,16 +2,11 @@
 import { Type } from "typebox";
 import { defineRoute, type RouteDef } from "./route-table.js";
 import { EpochMs, Id, Name, Strict, StrictPatch, errorResponses } from "./schemas.js";
-import type { ApiContext } from "./context.js";
 import { auditCall } from "./audit-routes.js";
+import { loadOrganisation, renameOrganisation } from "../organisation/organisation.js";
 
 const errors = errorResponses(400, 401, 403, 404, 415);
 const Organisation = Strict({ id: Id, name: Type.String(), createdAt: EpochMs });
-
-async function load(ctx: ApiContext) {
-  const row = await ctx.db.selectFrom("organisation").selectAll().executeTakeFirstOrThrow();
-  return { id: row.id, name: row.name, createdAt: row.created_at };
-}
 
 export const ORGANISATION_ROUTES: readonly RouteDef[] = [
   defineRoute({
@@ -21,7 +16,7 @@ export const ORGANISATION_ROUTES: readonly RouteDef[] = [
     tags: ["organisation"],
     access: { kind: "signed-in" },
     schema: { response: { 200: Organisation, ...errors } },
-    handler: ({ ctx }) => load(ctx),
+    handler: ({ ctx }) => loadOrganisation(ctx),
   }),
   defineRoute({
     method: "PATCH",
@@ -31,9 +26,9 @@ export const ORGANISATION_ROUTES: readonly RouteDef[] = [
     access: { kind: "owner" },
     schema: { body: StrictPatch({ name: Name }), response: { 200: Organisation, ...errors } },
     async handler(call) {
-      await call.ctx.db.updateTable("organisation").set({ name: call.body.name }).execute();
+      const organisation = await renameOrganisation(call.ctx, call.body.name);
       await auditCall(call, { action: "organisation.rename", targetType: "organisation" });
-      return load(call.ctx);
+      return organisation;
     },
   }),
 ];

@@ -3,7 +3,7 @@ import { Type } from "typebox";
 import { defineRoute, type RouteDef } from "./route-table.js";
 import { EpochMs, Id, Limit, Name, Ok, Strict, StrictPatch, errorResponses } from "./schemas.js";
 import type { PersonTable } from "../db/schema.js";
-import { createPerson, deletePerson, updatePerson } from "../people/people.js";
+import { createPerson, deletePerson, getPerson, listPeople, updatePerson } from "../people/people.js";
 import { auditCall } from "./audit-routes.js";
 
 const errors = errorResponses(400, 401, 403, 404, 409, 415, 422);
@@ -45,19 +45,11 @@ export const PEOPLE_ROUTES: readonly RouteDef[] = [
       },
     },
     async handler({ ctx, params, query }) {
-      const limit = Number(query.limit ?? "50");
-      let q = ctx.db
-        .selectFrom("people")
-        .selectAll()
-        .where("site_id", "=", params.siteId)
-        .orderBy("id")
-        .limit(limit);
-      if (query.after !== undefined) q = q.where("id", ">", query.after);
-      const rows = await q.execute();
-      return {
-        items: rows.map(personJson),
-        nextAfter: rows.length === limit ? (rows[rows.length - 1]?.id ?? null) : null,
-      };
+      const page = await listPeople(ctx, params.siteId, {
+        limit: Number(query.limit ?? "50"),
+        after: query.after,
+      });
+      return { items: page.people.map(personJson), nextAfter: page.nextAfter };
     },
   }),
   defineRoute({
@@ -96,13 +88,7 @@ export const PEOPLE_ROUTES: readonly RouteDef[] = [
     access: { kind: "site", permission: "site.read", site: personSite },
     schema: { params: PersonParams, response: { 200: Person, ...errors } },
     async handler({ ctx, params }) {
-      return personJson(
-        await ctx.db
-          .selectFrom("people")
-          .selectAll()
-          .where("id", "=", params.personId)
-          .executeTakeFirstOrThrow(),
-      );
+      return personJson(await getPerson(ctx, params.personId));
     },
   }),
   defineRoute({

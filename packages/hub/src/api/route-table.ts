@@ -9,17 +9,19 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Static, TSchema } from "typebox";
 import { LatchkeyError } from "@latchkey/protocol";
 import type { ApiContext } from "./context.js";
-import type { AccountTable, IngestTables, SessionTable } from "../db/schema.js";
+import type { AccountTable, SessionTable } from "../db/schema.js";
 import {
   findSession,
+  sessionAccount,
   hasFreshSecondFactor,
   safeEqual,
   sessionCookieName,
   type SessionStage,
 } from "../sessions/sessions.js";
 import { hasSitePermission, type Principal, type SitePermission } from "../authz/permissions.js";
+import { siteOfObject, type SiteObjectTable } from "../authz/site-objects.js";
 
-export type ObjectTable = "sites" | "doors" | "people" | "grants" | "credentials" | "locks";
+export type ObjectTable = SiteObjectTable;
 
 /** Where a site-scoped route finds its site: the path parameter `param` names a row of `table`. */
 export interface SiteLocator {
@@ -110,14 +112,7 @@ function notFound(): LatchkeyError {
 async function locateSite(ctx: ApiContext, locator: SiteLocator, params: unknown): Promise<string | null> {
   const value = (params as Record<string, unknown> | undefined)?.[locator.param];
   if (typeof value !== "string" || value.length === 0 || value.length > 64) return null;
-  if (locator.table === "sites") return value;
-  const row = await ctx.db
-    .withTables<Pick<IngestTables, "locks">>()
-    .selectFrom(locator.table)
-    .select("site_id")
-    .where("id", "=", value)
-    .executeTakeFirst();
-  return row?.site_id ?? null;
+  return siteOfObject(ctx, locator.table, value);
 }
 
 /** Refuses cross-site state changes: a foreign Origin, or a cross-site fetch. */
@@ -139,14 +134,7 @@ async function authorize(
 ): Promise<Caller> {
   const token = request.cookies[sessionCookieName(ctx.secureCookies)];
   const session = await findSession(ctx, token);
-  const account =
-    session === null
-      ? null
-      : ((await ctx.db
-          .selectFrom("accounts")
-          .selectAll()
-          .where("id", "=", session.account_id)
-          .executeTakeFirst()) ?? null);
+  const account = session === null ? null : await sessionAccount(ctx, session);
   const base = { ip: request.ip, session, account, principal: null, siteId: null };
   if (STATE_CHANGING.has(request.method)) {
     checkOrigin(ctx, request);

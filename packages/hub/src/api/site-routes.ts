@@ -6,9 +6,20 @@ import { sitesWithPermission, SITE_ROLES } from "../authz/permissions.js";
 import { hasFreshSecondFactor } from "../sessions/sessions.js";
 import { EpochMs, Id, Name, Ok, SafeText, Strict, StrictPatch, Username, errorResponses } from "./schemas.js";
 import type { DoorTable, SiteTable } from "../db/schema.js";
-import { createDoor, createSite, deleteDoor, deleteSite, updateDoor, updateSite } from "../sites/sites.js";
-import { createLink } from "../accounts/links.js";
-import { normaliseUsername } from "./account-routes.js";
+import {
+  createDoor,
+  createSite,
+  deleteDoor,
+  deleteSite,
+  getDoor,
+  getSite,
+  listDoors,
+  listSites,
+  updateDoor,
+  updateSite,
+} from "../sites/sites.js";
+import { addMember, listMembers, removeMember } from "../sites/members.js";
+import { normaliseUsername } from "../accounts/sign-in.js";
 import { auditCall } from "./audit-routes.js";
 
 const errors = errorResponses(400, 401, 403, 404, 409, 415, 422);
@@ -67,15 +78,7 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     schema: { response: { 200: Strict({ items: Type.Array(Site) }), ...errors } },
     async handler(call) {
       const ids = await sitesWithPermission(call.ctx, call.principal(), "site.read");
-      if (ids.length === 0) return { items: [] };
-      const rows = await call.ctx.db
-        .selectFrom("sites")
-        .selectAll()
-        .where("id", "in", ids)
-        .orderBy("name")
-        .orderBy("id")
-        .execute();
-      return { items: rows.map(siteJson) };
+      return { items: (await listSites(call.ctx, ids)).map(siteJson) };
     },
   }),
   defineRoute({
@@ -106,13 +109,7 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     access: { kind: "site", permission: "site.read", site: siteOf },
     schema: { params: SiteParams, response: { 200: Site, ...errors } },
     async handler({ ctx, params }) {
-      return siteJson(
-        await ctx.db
-          .selectFrom("sites")
-          .selectAll()
-          .where("id", "=", params.siteId)
-          .executeTakeFirstOrThrow(),
-      );
+      return siteJson(await getSite(ctx, params.siteId));
     },
   }),
   defineRoute({
@@ -128,7 +125,7 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const { ctx, params, body } = call;
-      const fields = await updateSite(ctx, params.siteId, body);
+      const { site, fields } = await updateSite(ctx, params.siteId, body);
       await auditCall(call, {
         action: "site.update",
         siteId: params.siteId,
@@ -136,13 +133,7 @@ export const SITE_ROUTES: readonly RouteDef[] = [
         targetId: params.siteId,
         details: { fields: fields.join(",") },
       });
-      return siteJson(
-        await ctx.db
-          .selectFrom("sites")
-          .selectAll()
-          .where("id", "=", params.siteId)
-          .executeTakeFirstOrThrow(),
-      );
+      return siteJson(site);
     },
   }),
   defineRoute({
@@ -173,14 +164,7 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     access: { kind: "site", permission: "site.read", site: siteOf },
     schema: { params: SiteParams, response: { 200: Strict({ items: Type.Array(Door) }), ...errors } },
     async handler({ ctx, params }) {
-      const rows = await ctx.db
-        .selectFrom("doors")
-        .selectAll()
-        .where("site_id", "=", params.siteId)
-        .orderBy("name")
-        .orderBy("id")
-        .execute();
-      return { items: rows.map(doorJson) };
+      return { items: (await listDoors(ctx, params.siteId)).map(doorJson) };
     },
   }),
   defineRoute({
@@ -223,13 +207,7 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     access: { kind: "site", permission: "site.read", site: doorSite },
     schema: { params: DoorParams, response: { 200: Door, ...errors } },
     async handler({ ctx, params }) {
-      return doorJson(
-        await ctx.db
-          .selectFrom("doors")
-          .selectAll()
-          .where("id", "=", params.doorId)
-          .executeTakeFirstOrThrow(),
-      );
+      return doorJson(await getDoor(ctx, params.doorId));
     },
   }),
   defineRoute({
@@ -290,21 +268,7 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     access: { kind: "site", permission: "site.members", site: siteOf },
     schema: { params: SiteParams, response: { 200: Strict({ items: Type.Array(Member) }), ...errors } },
     async handler({ ctx, params }) {
-      const rows = await ctx.db
-        .selectFrom("site_roles")
-        .innerJoin("accounts", "accounts.id", "site_roles.account_id")
-        .select(["site_roles.account_id", "accounts.username", "site_roles.role", "site_roles.created_at"])
-        .where("site_roles.site_id", "=", params.siteId)
-        .orderBy("accounts.username")
-        .execute();
-      return {
-        items: rows.map((r) => ({
-          accountId: r.account_id,
-          username: r.username,
-          role: r.role,
-          since: r.created_at,
-        })),
-      };
+      return { items: await listMembers(ctx, params.siteId) };
     },
   }),
   defineRoute({
@@ -330,50 +294,32 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     },
     async handler(call) {
       const { ctx, params, body } = call;
-      const c = call as Call<RouteSchema>;
-      // Adding an administrator is the owner's alone.
-      if (body.role === "manager" && !call.principal().isOwner)
-        throw new LatchkeyError("HUB_NOT_FOUND", "not found");
       const username = normaliseUsername(body.username);
-      // A member of this site (the member list shows them anyway) has the role changed in place.
-      const member = await ctx.db
-        .selectFrom("site_roles")
-        .innerJoin("accounts", "accounts.id", "site_roles.account_id")
-        .select(["site_roles.account_id", "site_roles.role"])
-        .where("site_roles.site_id", "=", params.siteId)
-        .where("accounts.username", "=", username)
-        .executeTakeFirst();
-      if (member !== undefined) {
-        if (member.role === "manager" && !call.principal().isOwner)
-          throw new LatchkeyError("HUB_NOT_FOUND", "not found");
-        await ctx.db
-          .updateTable("site_roles")
-          .set({ role: body.role })
-          .where("account_id", "=", member.account_id)
-          .where("site_id", "=", params.siteId)
-          .execute();
-        await auditCall(c, {
+      const added = await addMember(
+        ctx,
+        params.siteId,
+        { username, role: body.role },
+        call.principal().isOwner,
+      );
+      const details = { username, role: body.role };
+      if (added.kind === "role-set") {
+        await auditCall(call, {
           action: "member.role.set",
           siteId: params.siteId,
           targetType: "account",
-          targetId: member.account_id,
-          details: { username, role: body.role },
+          targetId: added.accountId,
+          details,
         });
         return { username, role: body.role, inviteLink: null };
       }
-      // Anyone else — a name nobody has, an account of another site, the owner — gets an
-      // invitation, and the caller the same answer for all: whether the name exists is not the
-      // business of a site's manager. Whoever holds the link accepts it with the account's password
-      // (an existing account) or a new one (a new account); the role applies only then.
-      const { url } = await createLink(ctx, "invite", { siteId: params.siteId, role: body.role, username });
-      await auditCall(c, {
+      await auditCall(call, {
         action: "member.invite",
         siteId: params.siteId,
         targetType: "invitation",
         targetId: username,
-        details: { username, role: body.role },
+        details,
       });
-      return { username, role: body.role, inviteLink: url };
+      return { username, role: body.role, inviteLink: added.inviteLink };
     },
   }),
   defineRoute({
@@ -386,27 +332,13 @@ export const SITE_ROUTES: readonly RouteDef[] = [
     schema: { params: Strict({ siteId: Id, accountId: Id }), response: { 200: Ok, ...errors } },
     async handler(call) {
       const { ctx, params } = call;
-      const existing = await ctx.db
-        .selectFrom("site_roles")
-        .select("role")
-        .where("account_id", "=", params.accountId)
-        .where("site_id", "=", params.siteId)
-        .executeTakeFirst();
-      if (existing === undefined || (existing.role === "manager" && !call.principal().isOwner))
-        throw new LatchkeyError("HUB_NOT_FOUND", "not found");
-      await ctx.db
-        .deleteFrom("site_roles")
-        .where("account_id", "=", params.accountId)
-        .where("site_id", "=", params.siteId)
-        .execute();
-      // Only this site's role goes: the account's sessions and its roles elsewhere are not this
-      // site's to end (every request re-reads the roles, so the site is out of reach at once).
+      const role = await removeMember(ctx, params.siteId, params.accountId, call.principal().isOwner);
       await auditCall(call, {
         action: "member.remove",
         siteId: params.siteId,
         targetType: "account",
         targetId: params.accountId,
-        details: { role: existing.role },
+        details: { role },
       });
       return { ok: true as const };
     },

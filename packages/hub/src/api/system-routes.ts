@@ -1,9 +1,10 @@
 /** Health, metrics and the OpenAPI document. */
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { sql } from "kysely";
 import { defineRoute, type RouteDef } from "./route-table.js";
 import { Strict } from "./schemas.js";
+import { countActiveSessions } from "../sessions/sessions.js";
+import { pingDatabase } from "../db/access.js";
 
 export function systemRoutes(app: FastifyInstance): readonly RouteDef[] {
   return [
@@ -15,7 +16,7 @@ export function systemRoutes(app: FastifyInstance): readonly RouteDef[] {
       access: { kind: "public" },
       schema: { response: { 200: Strict({ status: Type.Literal("ok"), database: Type.String() }) } },
       async handler({ ctx }) {
-        await sql`select 1`.execute(ctx.db);
+        await pingDatabase(ctx.db);
         return { status: "ok" as const, database: ctx.dialect };
       },
     }),
@@ -27,17 +28,12 @@ export function systemRoutes(app: FastifyInstance): readonly RouteDef[] {
       access: { kind: "public" },
       schema: {},
       async handler({ ctx, reply }) {
-        const now = ctx.now();
-        const sessions = await ctx.db
-          .selectFrom("sessions")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .where("last_seen_at", ">", now - ctx.config.sessionIdleMs)
-          .executeTakeFirstOrThrow();
+        const activeSessions = await countActiveSessions(ctx);
         reply.type("text/plain; version=0.0.4");
         return ctx.metrics.render({
           latchkey_sessions_active: {
             help: "Sessions seen within the idle timeout.",
-            value: Number(sessions.n),
+            value: activeSessions,
           },
         });
       },

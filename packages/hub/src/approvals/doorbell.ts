@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
+import { LatchkeyError } from "@latchkey/protocol";
 import { refuseUnknownSecret } from "../abuse/unknown-secret.js";
 import type { HubContext } from "../runtime/context.js";
 import type { UnlockRequest, UnlockRequests } from "./service.js";
@@ -57,11 +58,19 @@ export async function doorbellStatus(ctx: HubContext, doorId: string): Promise<D
       };
 }
 
-/** A new token for the door's doorbell (the old one, if any, stops working). Shown once. */
+/** Where doorbells post: the hub's public URL, whatever path it is reached under. */
+function webhookUrl(ctx: HubContext): string {
+  return `${ctx.config.publicUrl.replace(/\/$/, "")}/api/v1/doorbell/ring`;
+}
+
+/**
+ * A new token for the door's doorbell (the old one, if any, stops working), with the URL to post
+ * it to. Shown once.
+ */
 export async function createDoorbellToken(
   ctx: HubContext,
   door: { readonly id: string; readonly siteId: string },
-): Promise<{ token: string; createdAt: number }> {
+): Promise<{ token: string; webhookUrl: string; createdAt: number }> {
   const token = DOORBELL_TOKEN_PREFIX + randomBytes(32).toString("base64url");
   const createdAt = ctx.now();
   await table(ctx)
@@ -79,12 +88,14 @@ export async function createDoorbellToken(
         })
         .execute();
     });
-  return { token, createdAt };
+  return { token, webhookUrl: webhookUrl(ctx), createdAt };
 }
 
-export async function removeDoorbell(ctx: HubContext, doorId: string): Promise<boolean> {
+/** Turns the door's doorbell off (HUB_NOT_FOUND when it has none). */
+export async function removeDoorbell(ctx: HubContext, doorId: string): Promise<void> {
   const r = await table(ctx).deleteFrom("doorbells").where("door_id", "=", doorId).executeTakeFirst();
-  return Number(r.numDeletedRows) > 0;
+  if (Number(r.numDeletedRows) === 0)
+    throw new LatchkeyError("HUB_NOT_FOUND", "this door has no doorbell webhook");
 }
 
 /** The token from `Authorization: Bearer lkdb_…`, or null when absent or not shaped like one. */

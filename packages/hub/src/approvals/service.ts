@@ -37,6 +37,7 @@ import type { HubContext } from "../runtime/context.js";
 import type { HubDatabase } from "../db/schema.js";
 import { siteOwnerKey, type SiteOwnerKey } from "../keys/site-keys.js";
 import type { LockService } from "../locks/service.js";
+import { allTables } from "../db/access.js";
 
 export const REQUEST_LIFETIME_MS = 2 * 60_000;
 export const CERTIFICATE_LIFETIME_MS = 5 * 60_000;
@@ -110,7 +111,7 @@ export interface AssertionInput {
 }
 
 function hubDb(ctx: HubContext): Kysely<HubDatabase> {
-  return ctx.db.withTables<Pick<HubDatabase, keyof HubDatabase>>();
+  return allTables(ctx.db);
 }
 
 const MAGIC: Record<SnapshotType, (b: Uint8Array) => boolean> = {

@@ -8,12 +8,13 @@
 import { randomUUID } from "node:crypto";
 import { fromHex, isLatchkeyError, LatchkeyError } from "@latchkey/protocol";
 import type { Kysely } from "kysely";
-import type { CredentialTable, Database, HubDatabase } from "../db/schema.js";
+import type { CredentialTable, Database, IngestTables, SyncTables } from "../db/schema.js";
 import type { ThrottlePolicy } from "../abuse/rate-limit.js";
 import type { HubContext } from "../runtime/context.js";
 import { sealForLocks, type SyncSecret } from "../sync/reconcile.js";
 import { assertStrongPin, defaultPinLength, generateHubPin, sitePinPolicy } from "./pin-policy.js";
 import { destroyGuestLinks } from "./guest-links.js";
+import { allTables } from "../db/access.js";
 
 export type CredentialKind = "pin" | "card" | "fingerprint" | "phone_key";
 
@@ -59,7 +60,7 @@ async function insertCredential(
 ): Promise<void> {
   await trx.insertInto("credentials").values(row).execute();
   if (secret !== null)
-    await sealForLocks(trx.withTables<Pick<HubDatabase, keyof HubDatabase>>(), {
+    await sealForLocks(allTables(trx), {
       credentialId: row.id,
       personId: row.person_id,
       siteId: row.site_id,
@@ -70,6 +71,31 @@ async function insertCredential(
 
 async function personOf(ctx: HubContext, personId: string) {
   return ctx.db.selectFrom("people").selectAll().where("id", "=", personId).executeTakeFirstOrThrow();
+}
+
+/** A person's credentials, oldest first (never their secrets: the hub keeps none). */
+export async function listCredentials(ctx: HubContext, personId: string): Promise<CredentialTable[]> {
+  return ctx.db
+    .selectFrom("credentials")
+    .selectAll()
+    .where("person_id", "=", personId)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+}
+
+/** The doors whose locks hold a sealed copy of the credential, in id order. */
+export async function doorsSealedFor(ctx: HubContext, credentialId: string): Promise<string[]> {
+  const seals = await ctx.db
+    .withTables<Pick<SyncTables & IngestTables, "credential_sync" | "locks">>()
+    .selectFrom("credential_sync")
+    .innerJoin("locks", "locks.id", "credential_sync.lock_id")
+    .select("locks.door_id as door_id")
+    .where("credential_sync.credential_id", "=", credentialId)
+    .where("credential_sync.sealed", "is not", null)
+    .orderBy("locks.door_id")
+    .execute();
+  return seals.flatMap((s) => (s.door_id === null ? [] : [s.door_id]));
 }
 
 /**

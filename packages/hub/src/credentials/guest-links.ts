@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { LatchkeyError } from "@latchkey/protocol";
 import type { Kysely } from "kysely";
 import type { HubContext } from "../runtime/context.js";
-import type { CredentialTable, Database, HubDatabase, PersonTable } from "../db/schema.js";
+import type { CredentialTable, Database } from "../db/schema.js";
 import { refuseUnknownSecret } from "../abuse/unknown-secret.js";
 import { recordAudit } from "../audit/audit.js";
 import { termsOf } from "../grants/live.js";
@@ -20,6 +20,7 @@ import { defaultPinLength, generateHubPin, sitePinPolicy } from "./pin-policy.js
 import { sealForLocks } from "../sync/reconcile.js";
 import { newGuestToken, openPin, sealPin } from "./guest-link-seal.js";
 import type { GuestLinkTables } from "./guest-link-table.js";
+import { allTables } from "../db/access.js";
 
 export const GUEST_LINK_DEFAULT_DAYS = 7;
 export const GUEST_LINK_MAX_DAYS = 30;
@@ -46,15 +47,20 @@ export interface CreatedGuestPin {
 }
 
 /**
- * Makes a generated PIN credential for `person` (as POST /people/:id/credentials does for a
+ * Makes a generated PIN credential for a person (as POST /people/:id/credentials does for a
  * generated PIN: strong, sealed to every bound lock, no hash kept) and its guest
  * link, in one transaction. The PIN leaves this function only sealed.
  */
 export async function createGuestPin(
   ctx: HubContext,
-  person: PersonTable,
+  personId: string,
   options: { label?: string; length?: number; expiresInDays?: number },
 ): Promise<CreatedGuestPin> {
+  const person = await ctx.db
+    .selectFrom("people")
+    .selectAll()
+    .where("id", "=", personId)
+    .executeTakeFirstOrThrow();
   const now = ctx.now();
   const policy = await sitePinPolicy(ctx.db, person.site_id);
   const length = options.length ?? defaultPinLength(policy);
@@ -76,7 +82,7 @@ export async function createGuestPin(
   const sealedPin = sealPin(token, linkId, pin);
   await ctx.db.transaction().execute(async (trx) => {
     await trx.insertInto("credentials").values(credential).execute();
-    await sealForLocks(trx.withTables<Pick<HubDatabase, keyof HubDatabase>>(), {
+    await sealForLocks(allTables(trx), {
       credentialId: credential.id,
       personId: person.id,
       siteId: person.site_id,

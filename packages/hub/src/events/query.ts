@@ -20,8 +20,10 @@ import {
 } from "@latchkey/protocol";
 import type { Kysely } from "kysely";
 import type { HubDatabase } from "../db/schema.js";
+import type { HubContext } from "../runtime/context.js";
 import type { Ledger } from "../ledger/index.js";
 import { leavesAt } from "./describe.js";
+import { allTables } from "../db/access.js";
 
 export const EVENT_KIND_NAMES = new Map<number, string>(
   Object.entries(EventKind).map(([name, n]) => [n, name]),
@@ -239,4 +241,9 @@ async function personNames(db: Kysely<HubDatabase>, ids: readonly string[]): Pro
   if (ids.length === 0) return new Map();
   const rows = await db.selectFrom("people").select(["id", "name"]).where("id", "in", ids).execute();
   return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+/** A page of the site's events, as `querySiteEvents` reads it from the hub's database. */
+export function siteEvents(ctx: HubContext, ledger: Ledger, q: EventQuery): Promise<EventPage> {
+  return querySiteEvents(allTables(ctx.db), ledger, q);
 }

@@ -5,6 +5,7 @@
  * every site whose locks it concerns.
  */
 import { randomUUID } from "node:crypto";
+import { LatchkeyError } from "@latchkey/protocol";
 import type { GrantTable, PersonTable } from "../db/schema.js";
 import type { HubContext } from "../runtime/context.js";
 import { validateTerms, type GrantTerms } from "./schedule.js";
@@ -16,6 +17,35 @@ export interface NewGrant {
   readonly category: string;
   readonly terms: Omit<GrantTerms, "uses" | "firstUsedAt" | "revokedAt">;
   readonly createdBy: string | null;
+}
+
+export interface GrantTargets {
+  readonly person: PersonTable;
+  readonly doors: { readonly id: string; readonly site_id: string }[];
+}
+
+/**
+ * The person and the doors a new grant would name; the caller must then manage each door's site
+ * (`NewGrant.doors`). A missing door is HUB_NOT_FOUND, the answer a door the caller may not
+ * manage gets too, so the two look exactly alike.
+ */
+export async function grantTargets(
+  ctx: HubContext,
+  personId: string,
+  doorIds: readonly string[],
+): Promise<GrantTargets> {
+  const person = await ctx.db
+    .selectFrom("people")
+    .selectAll()
+    .where("id", "=", personId)
+    .executeTakeFirstOrThrow();
+  const doors = await ctx.db
+    .selectFrom("doors")
+    .select(["id", "site_id"])
+    .where("id", "in", doorIds)
+    .execute();
+  if (doors.length !== doorIds.length) throw new LatchkeyError("HUB_NOT_FOUND", "not found");
+  return { person, doors };
 }
 
 export async function createGrant(ctx: HubContext, grant: NewGrant): Promise<GrantTable> {

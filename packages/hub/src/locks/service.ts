@@ -23,11 +23,13 @@ import { LockClient } from "../drivers/latchkey/lock-client.js";
 import type { Logger } from "pino";
 import type { HubDatabase } from "../db/schema.js";
 import type { HubSecret } from "../keys/hub-secret.js";
+import type { HubContext } from "../runtime/context.js";
 import type { DeviceGateway } from "../gateway/device-gateway.js";
 import { registerLock } from "../ingest/locks.js";
 import type { SyncEngine } from "../sync/engine.js";
 import { siteOwnerKey } from "../keys/site-keys.js";
 import type { CommissioningLobby, LockClaim, WaitingLock } from "./lobby.js";
+import { allTables } from "../db/access.js";
 
 export interface LedgerIdentity {
   readonly origin: string;
@@ -338,4 +340,50 @@ export class LockService {
     await this.opts.engine.agent(lockId).stop();
     await this.opts.engine.refreshCounts();
   }
+}
+
+function hubDb(ctx: HubContext): Kysely<HubDatabase> {
+  return allTables(ctx.db);
+}
+
+/**
+ * Removes the door's lock from the hub and returns its id (HUB_LOCK_UNKNOWN when the door has
+ * none). `locks` gives the running lock service (it throws while the device gateway is down).
+ */
+export async function removeDoorLock(
+  ctx: HubContext,
+  locks: () => LockService,
+  doorId: string,
+): Promise<string> {
+  const lock = await hubDb(ctx)
+    .selectFrom("locks")
+    .select("id")
+    .where("door_id", "=", doorId)
+    .executeTakeFirst();
+  if (lock === undefined) throw new LatchkeyError("HUB_LOCK_UNKNOWN", "this door has no commissioned lock");
+  await locks().remove(lock.id);
+  return lock.id;
+}
+
+/**
+ * Retries now wherever the credential is failed or waiting (on `lockId` only, when given),
+ * resetting each lock's breaker; returns on how many locks a retry started. `locks` gives the
+ * running lock service, needed only when there is something to retry.
+ */
+export async function retryCredentialSync(
+  ctx: HubContext,
+  locks: () => LockService,
+  credentialId: string,
+  lockId?: string,
+): Promise<number> {
+  let q = hubDb(ctx)
+    .selectFrom("credential_sync")
+    .select("lock_id")
+    .where("credential_id", "=", credentialId)
+    .where("state", "in", ["failed", "pending", "removing"]);
+  if (lockId !== undefined) q = q.where("lock_id", "=", lockId.toLowerCase());
+  const rows = await q.execute();
+  let retried = 0;
+  for (const r of rows) if (await locks().engine.retry(credentialId, r.lock_id)) retried++;
+  return retried;
 }

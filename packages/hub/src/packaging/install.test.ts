@@ -41,7 +41,7 @@ describe("bin/latchkey.js", () => {
         env: productionEnv(),
       });
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain(`${join(tmp, "dist/cli/main.js")} is missing`);
+      expect(r.stderr).toContain(`${join(tmp, "dist/bundle/main.js")} is missing`);
       expect(r.stderr).toContain("run `npm run build`");
     } finally {
       rmSync(tmp, { recursive: true, force: true });
@@ -71,7 +71,7 @@ describe("packed hub", () => {
         ]);
         const hubFiles =
           packed.find((p) => p.filename.startsWith("latchkey-hub"))?.files.map((f) => f.path) ?? [];
-        expect(hubFiles).toContain("dist/cli/main.js");
+        expect(hubFiles).toContain("dist/bundle/main.js");
         expect(hubFiles).toContain("web-app/index.html");
         // Compiled code only: no TypeScript sources, tests or test fixtures in any tarball.
         const everyFile = packed.flatMap((p) => p.files.map((f) => f.path));

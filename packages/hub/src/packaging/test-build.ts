@@ -41,7 +41,7 @@ function stale(output: string, inputs: string[]): boolean {
 const TS_OUTPUTS: Record<string, string> = {
   protocol: "dist/index.js",
   lock: "dist/index.js",
-  hub: "dist/cli/main.js",
+  hub: "dist/bundle/main.js",
 };
 
 /** Builds what is stale; returns what it built, e.g. ["web", "ts"] or [] when all was fresh. */

@@ -17,6 +17,30 @@ export interface PersonDetails {
 
 type PersonSyncTables = Pick<SyncTables & GuestLinkTables, "credential_sync" | "lock_users" | "guest_links">;
 
+/**
+ * A page of a site's people in id order, at most `limit` of them after the id `after`; `nextAfter`
+ * is the id to continue from, or null when this page was the last.
+ */
+export async function listPeople(
+  ctx: HubContext,
+  siteId: string,
+  page: { readonly limit: number; readonly after?: string },
+): Promise<{ people: PersonTable[]; nextAfter: string | null }> {
+  let q = ctx.db
+    .selectFrom("people")
+    .selectAll()
+    .where("site_id", "=", siteId)
+    .orderBy("id")
+    .limit(page.limit);
+  if (page.after !== undefined) q = q.where("id", ">", page.after);
+  const people = await q.execute();
+  return { people, nextAfter: people.length === page.limit ? (people[people.length - 1]?.id ?? null) : null };
+}
+
+export async function getPerson(ctx: HubContext, personId: string): Promise<PersonTable> {
+  return ctx.db.selectFrom("people").selectAll().where("id", "=", personId).executeTakeFirstOrThrow();
+}
+
 export async function createPerson(
   ctx: HubContext,
   siteId: string,
@@ -38,12 +62,7 @@ export async function updatePerson(
 ): Promise<{ person: PersonTable; fields: string[] }> {
   const fields = Object.keys(changes);
   if (fields.length > 0) await ctx.db.updateTable("people").set(changes).where("id", "=", personId).execute();
-  const person = await ctx.db
-    .selectFrom("people")
-    .selectAll()
-    .where("id", "=", personId)
-    .executeTakeFirstOrThrow();
-  return { person, fields };
+  return { person: await getPerson(ctx, personId), fields };
 }
 
 /** Deletes a person with their credentials and grants, once none of their codes is on a lock. */

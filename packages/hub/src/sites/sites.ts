@@ -12,6 +12,22 @@ import type { HubContext } from "../runtime/context.js";
 import { assertTimeZone } from "../grants/schedule.js";
 import { parseLockPublicKey } from "../credentials/lock-public-key.js";
 
+/** The given sites, by name. */
+export async function listSites(ctx: HubContext, siteIds: readonly string[]): Promise<SiteTable[]> {
+  if (siteIds.length === 0) return [];
+  return ctx.db
+    .selectFrom("sites")
+    .selectAll()
+    .where("id", "in", siteIds)
+    .orderBy("name")
+    .orderBy("id")
+    .execute();
+}
+
+export async function getSite(ctx: HubContext, siteId: string): Promise<SiteTable> {
+  return ctx.db.selectFrom("sites").selectAll().where("id", "=", siteId).executeTakeFirstOrThrow();
+}
+
 export async function createSite(
   ctx: HubContext,
   site: { readonly name: string; readonly timezone: string },
@@ -27,12 +43,12 @@ export async function createSite(
   return row;
 }
 
-/** Renames a site or changes its time zone; answers the names of the fields changed. */
+/** Renames a site or changes its time zone; answers the site as stored and the fields changed. */
 export async function updateSite(
   ctx: HubContext,
   siteId: string,
   changes: { readonly name?: string; readonly timezone?: string },
-): Promise<string[]> {
+): Promise<{ site: SiteTable; fields: string[] }> {
   if (changes.timezone !== undefined) assertTimeZone(changes.timezone);
   const columns = {
     ...(changes.name === undefined ? {} : { name: changes.name }),
@@ -41,7 +57,7 @@ export async function updateSite(
   const fields = Object.keys(columns);
   if (fields.length > 0) await ctx.db.updateTable("sites").set(columns).where("id", "=", siteId).execute();
   if (changes.timezone !== undefined) ctx.desiredState.siteChanged(siteId);
-  return fields;
+  return { site: await getSite(ctx, siteId), fields };
 }
 
 /** Deletes a site without doors or people, with its roles, links, owner key and revocations. */
@@ -69,6 +85,21 @@ export interface DoorBinding {
   readonly lockId?: string | null;
   /** The lock's X25519 public key, hex. */
   readonly lockPublicKey?: string | null;
+}
+
+/** The doors of a site, by name. */
+export async function listDoors(ctx: HubContext, siteId: string): Promise<DoorTable[]> {
+  return ctx.db
+    .selectFrom("doors")
+    .selectAll()
+    .where("site_id", "=", siteId)
+    .orderBy("name")
+    .orderBy("id")
+    .execute();
+}
+
+export async function getDoor(ctx: HubContext, doorId: string): Promise<DoorTable> {
+  return ctx.db.selectFrom("doors").selectAll().where("id", "=", doorId).executeTakeFirstOrThrow();
 }
 
 export async function createDoor(
@@ -105,11 +136,7 @@ export async function updateDoor(
   };
   const fields = Object.keys(columns);
   if (fields.length > 0) await ctx.db.updateTable("doors").set(columns).where("id", "=", doorId).execute();
-  const door = await ctx.db
-    .selectFrom("doors")
-    .selectAll()
-    .where("id", "=", doorId)
-    .executeTakeFirstOrThrow();
+  const door = await getDoor(ctx, doorId);
   if (changes.lockId !== undefined || changes.lockPublicKey !== undefined)
     ctx.desiredState.siteChanged(door.site_id);
   return { door, fields };
