@@ -3,7 +3,9 @@
  * each append returns it writes "<seq> <hash hex>" to stdout, synchronously, so every line the
  * parent sees is an event "reported as written". The parent kills it with SIGKILL at random.
  * argv[3] === "torn" writes each frame in small pieces with pauses, so kills land mid-frame the
- * way a power cut can. The signing seed comes from the environment (a test key, never printed).
+ * way a power cut can. The signing seed comes from the environment (a test key, never printed),
+ * and so does how often the start-up anchor moves (the parent makes it often, so kills land
+ * between an append and its anchor write, and in the middle of anchor writes).
  */
 import { writeSync as fsWriteSync } from "node:fs";
 
@@ -31,9 +33,11 @@ if (dir === undefined || seedHex === undefined) {
   writeSync(2, "usage: LATCHKEY_CRASH_TEST_SEED=<hex> crash-child.ts <dir> [torn]\n");
   process.exit(2);
 }
+const anchorEvery = process.env["LATCHKEY_CRASH_TEST_ANCHOR_EVERY"];
 const journal = FileJournal.open({
   dir,
   signingSeed: fromHex(seedHex),
+  ...(anchorEvery === undefined ? {} : { anchorEvery: Number(anchorEvery) }),
   ...(process.argv[3] === "torn" ? { faultInjection: { chunkBytes: 24, pauseMs: 1 } } : {}),
 });
 writeSync(1, `ready ${journal.nextSeq}\n`);

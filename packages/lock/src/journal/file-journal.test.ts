@@ -236,7 +236,7 @@ describe("FileJournal: torn tails are cut and the cut is recorded", () => {
 });
 
 describe("FileJournal: any damage to the file", () => {
-  it("either opens with every event before the damage intact, or refuses with a JOURNAL_ error; never anything else", () => {
+  it("either opens with every event before the damage intact, or refuses with a JOURNAL_ error (at open, or at the first read of records before the start-up anchor); never anything else", () => {
     const { frames } = writeJournal(5);
     const original = readFileSync(file());
     const complete = reopen();
@@ -264,6 +264,15 @@ describe("FileJournal: any damage to the file", () => {
             return;
           }
           try {
+            if (journal.startup.anchorSeq !== null) {
+              // Opened from the start-up anchor: damage before it is refused when first read.
+              try {
+                journal.readRecords(1);
+              } catch (e) {
+                expect(isLatchkeyError(e) && e.code === "JOURNAL_CORRUPT", String(e)).toBe(true);
+                return;
+              }
+            }
             verifyFile(journal);
             // Every frame that ends before the first damaged byte survived, unchanged.
             const intact = frames.filter(([, end]) => end <= firstDamage).length;

@@ -20,7 +20,7 @@ import {
   type SignedLockEvent,
 } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
-import { createPrivateKey, sign as nodeSign } from "node:crypto";
+import { createHmac, createPrivateKey, sign as nodeSign } from "node:crypto";
 import type { JournalEntryInput } from "./journal.js";
 
 export interface JournalIdentity {
@@ -61,6 +61,7 @@ function boundSigner(seed: Uint8Array, ed25519: Ed25519): (message: Uint8Array) 
 
 export class EventSealer {
   readonly #seed: Uint8Array;
+  #anchorKey: Uint8Array | null = null;
   readonly #sign: (message: Uint8Array) => Uint8Array;
   readonly ed25519: Ed25519;
   readonly publicKey: Uint8Array;
@@ -144,6 +145,17 @@ export class EventSealer {
       },
       this.#sign,
     );
+  }
+
+  /**
+   * HMAC-SHA256 of a journal start-up anchor (file-journal.ts), under a key derived from the seed
+   * and used for nothing else: only this lock can write an anchor that opening will accept.
+   */
+  anchorMac(message: Uint8Array): Uint8Array {
+    this.#anchorKey ??= new Uint8Array(
+      createHmac("sha256", this.#seed).update("latchkey journal start-up anchor v1").digest(),
+    );
+    return new Uint8Array(createHmac("sha256", this.#anchorKey).update(message).digest());
   }
 
   commit(event: SignedLockEvent): void {
