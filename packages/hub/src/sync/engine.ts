@@ -2,7 +2,7 @@
  * The sync engine: one agent per commissioned lock (lock-agent.ts) drives that lock toward the
  * desired state the hub database holds (reconcile.ts), through the lock's driver
  * (drivers/lock-driver.ts). Agents never wait on each other, so one failing or offline lock never
- * holds up the rest. The engine re-reads grants when a site changes (`kick`, debounced) and every
+ * holds up the rest. The engine re-reads grants when a site changes (`kick`, at once; a burst coalesces) and every
  * `reconcileEveryMs` (a grant expiring needs no request to take effect), wakes the agents whose
  * rows moved, and keeps the counts the metrics show.
  */
@@ -22,17 +22,12 @@ import {
 
 /** Sync state counts (metrics) are re-read at most this often. */
 const COUNTS_EVERY_MS = 1_000;
-/** A change to a site is reconciled this long after the last one in a burst… */
-const KICK_DEBOUNCE_MS = 100;
-/** …but never later than this after the first. */
-const KICK_MAX_DELAY_MS = 1_000;
 
 export class SyncEngine implements AgentContext {
   readonly policy: SyncPolicy;
   readonly #agents = new Map<string, LockAgent>();
   readonly #counts = new Map<string, number>();
   readonly #reconciling = new Map<string, Promise<void>>();
-  readonly #kicks = new Map<string, { timer: NodeJS.Timeout; first: number }>();
   readonly #reconcileAgain = new Map<string, Promise<void>>();
   /** Each lock's clock minus the hub's at its last state report, in ms (before any correction). */
   readonly clockDrift = new Map<string, number>();
@@ -73,9 +68,10 @@ export class SyncEngine implements AgentContext {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== null) clearInterval(this.#timer);
-    for (const k of this.#kicks.values()) clearTimeout(k.timer);
-    this.#kicks.clear();
     for (const u of this.#unsubscribe) u();
+    await Promise.all(
+      [...this.#reconciling.values(), ...this.#reconcileAgain.values()].map((r) => r.catch(() => undefined)),
+    );
     await Promise.all([...this.#agents.values()].map((a) => a.stop()));
   }
 
@@ -112,7 +108,7 @@ export class SyncEngine implements AgentContext {
           .catch(() => undefined)
           .then(() => {
             this.#reconcileAgain.delete(siteId);
-            return this.reconcile(siteId);
+            return this.#stopped ? undefined : this.reconcile(siteId);
           });
         this.#reconcileAgain.set(siteId, again);
       }
@@ -131,24 +127,17 @@ export class SyncEngine implements AgentContext {
     return run;
   }
 
-  /** Fire-and-forget form for request handlers: the response never waits on locks. */
+  /**
+   * Fire-and-forget form for domain changes: the caller never waits on locks. Not delayed: a
+   * revocation starts at once (a debounce cost every single change its delay); a burst of changes
+   * (a thousand doors added in a row) still costs two passes, since `reconcile` coalesces every
+   * call that arrives while one runs into one follow-up.
+   */
   kick(siteId: string): void {
     if (this.#stopped) return;
-    // Debounced per site: a burst of changes (a thousand doors added in a row) becomes one
-    // reconcile shortly after it, but never later than KICK_MAX_DELAY_MS after the first change.
-    const now = Date.now();
-    const pending = this.#kicks.get(siteId);
-    if (pending !== undefined) clearTimeout(pending.timer);
-    const first = pending?.first ?? now;
-    const delay = Math.max(0, Math.min(KICK_DEBOUNCE_MS, first + KICK_MAX_DELAY_MS - now));
-    const timer = setTimeout(() => {
-      this.#kicks.delete(siteId);
-      this.reconcile(siteId).catch((e: unknown) =>
-        this.opts.log.error({ err: e, siteId }, "sync reconcile failed"),
-      );
-    }, delay);
-    timer.unref();
-    this.#kicks.set(siteId, { timer, first });
+    this.reconcile(siteId).catch((e: unknown) =>
+      this.opts.log.error({ err: e, siteId }, "sync reconcile failed"),
+    );
   }
 
   /** Reconciles one lock (a lock just commissioned): no need to revisit the rest of its site. */
