@@ -30,5 +30,9 @@ await build({
   // the web app relative to its own module (server/web-static.ts).
   chunkNames: "[name]-[hash]",
   legalComments: "eof",
+  // Smaller sources parse faster and V8 keeps them in memory (~6 MiB less); names are kept, so
+  // stack traces still name the functions.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: "warning",
 });
