@@ -6,3 +6,4 @@ export {
   type SampleEvidence,
   type SampleOptions,
 } from "./sample-scenario.js";
+export { startParallelSignatures, type ParallelSignatures } from "./parallel-signatures.js";

@@ -31,12 +31,40 @@ const HASH_BYTES = 32;
 /** Room for the longest hash list a bundle may hold (plus slack for one over-long entry). */
 const HASH_SCRATCH = new Uint8Array((EVIDENCE_LIMITS.proofHashes + 1) * HASH_BYTES);
 
+/**
+ * Byte storage for the events' records and proofs: views into shared 1 MiB chunks instead of
+ * one ArrayBuffer each. A 100,000-event bundle holds 200,000 of them; separate buffers cost
+ * more in bookkeeping and garbage collection than their bytes.
+ */
+class Arena {
+  static readonly CHUNK = 1 << 20;
+  #chunk = new Uint8Array(0);
+  #used = 0;
+
+  /** A chunk with at least `n` free bytes at `at` (commit what was written with `take`). */
+  room(n: number): { readonly chunk: Uint8Array; readonly at: number } {
+    if (this.#chunk.length - this.#used < n) {
+      this.#chunk = new Uint8Array(Math.max(Arena.CHUNK, n));
+      this.#used = 0;
+    }
+    return { chunk: this.#chunk, at: this.#used };
+  }
+
+  /** The `n` bytes just written at the free position, as a view. */
+  take(n: number): Uint8Array {
+    const view = this.#chunk.subarray(this.#used, this.#used + n);
+    this.#used += n;
+    return view;
+  }
+}
+
 /** Thrown inside the scanner only; `scanEvidenceBundle` turns it into null. */
 class NotFast extends Error {}
 const NOT_FAST = new NotFast();
 
 class Scanner {
   pos = 0;
+  readonly arena = new Arena();
   constructor(readonly bytes: Uint8Array) {}
 
   byte(b: number): void {
@@ -144,6 +172,15 @@ class Scanner {
     this.base64Into(out, 0);
     return out;
   }
+
+  /** As `bytesOf`, stored in the arena (for the many small byte strings of the events). */
+  arenaBytesOf(max: number): Uint8Array {
+    const n = this.base64Length();
+    if (n > max) throw NOT_FAST;
+    const { chunk, at } = this.arena.room(n);
+    this.base64Into(chunk, at);
+    return this.arena.take(n);
+  }
 }
 
 function decodeBase64Bytes(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
@@ -158,10 +195,12 @@ function decodeBase64Bytes(src: Uint8Array, start: number, end: number, out: Uin
   let o = at;
   let i = start;
   for (; i < full; i += 4) {
-    const n =
-      ((B64[src[i]!]! << 18) | (B64[src[i + 1]!]! << 12) | (B64[src[i + 2]!]! << 6) | B64[src[i + 3]!]!) >>>
-      0;
-    if ((B64[src[i]!]! | B64[src[i + 1]!]! | B64[src[i + 2]!]! | B64[src[i + 3]!]!) < 0) throw NOT_FAST;
+    const a = B64[src[i]!]!;
+    const b = B64[src[i + 1]!]!;
+    const c = B64[src[i + 2]!]!;
+    const d = B64[src[i + 3]!]!;
+    if ((a | b | c | d) < 0) throw NOT_FAST;
+    const n = (a << 18) | (b << 12) | (c << 6) | d;
     out[o] = n >>> 16;
     out[o + 1] = (n >>> 8) & 0xff;
     out[o + 2] = n & 0xff;
@@ -198,20 +237,25 @@ function array<T>(s: Scanner, max: number, min: number, item: (i: number) => T):
   return out;
 }
 
-/** A list of base64 hashes, packed one after another (BundleEvent.proof). */
-function packedHashes(s: Scanner): Uint8Array {
-  const scratch = HASH_SCRATCH;
+/**
+ * A list of base64 hashes, packed one after another (BundleEvent.proof): decoded straight into
+ * the arena when `into` is given, else into a copy of its own.
+ */
+function packedHashes(s: Scanner, into?: Arena): Uint8Array {
+  const room = into?.room(HASH_SCRATCH.length);
+  const out = room?.chunk ?? HASH_SCRATCH;
+  const base = room?.at ?? 0;
   let count = 0;
   s.byte(0x5b);
   if (!s.maybe(0x5d)) {
     do {
       if (count === EVIDENCE_LIMITS.proofHashes) throw NOT_FAST;
-      if (s.base64Into(scratch, count * HASH_BYTES) !== HASH_BYTES) throw NOT_FAST;
+      if (s.base64Into(out, base + count * HASH_BYTES) !== HASH_BYTES) throw NOT_FAST;
       count++;
     } while (s.maybe(0x2c));
     s.byte(0x5d);
   }
-  return scratch.slice(0, count * HASH_BYTES);
+  return into === undefined ? HASH_SCRATCH.slice(0, count * HASH_BYTES) : into.take(count * HASH_BYTES);
 }
 
 function hashList(s: Scanner): Uint8Array[] {
@@ -230,10 +274,10 @@ function event(s: Scanner): BundleEvent {
   const leafIndex = s.uint();
   s.byte(0x2c);
   s.key("proof");
-  const proof = packedHashes(s);
+  const proof = packedHashes(s, s.arena);
   s.byte(0x2c);
   s.key("record");
-  const record = s.bytesOf(undefined, 0xffff);
+  const record = s.arenaBytesOf(0xffff);
   s.byte(0x7d);
   return { hubTimeMs, leafIndex, proof, record };
 }
