@@ -55,6 +55,13 @@ async function seed(t: TestHub): Promise<World> {
     (await created(c, `/api/v1/people/${personB}/credentials`, { kind: "pin" })).credential as { id: string }
   ).id;
   const memberB = await invite(t, owner, siteB, "bea", "resident");
+  const feedB = (
+    await created(c, `/api/v1/sites/${siteB}/calendars`, {
+      name: "B bookings",
+      url: "http://127.0.0.1:9/b.ics",
+      doorIds: [doorB],
+    })
+  ).id as string;
   return {
     owner,
     siteA,
@@ -69,6 +76,8 @@ async function seed(t: TestHub): Promise<World> {
       accountId: memberB.accountId,
       requestId: "0".repeat(32),
       alertId: "1",
+      feedId: feedB,
+      bookingId: "00000000-0000-4000-8000-000000000000",
     },
   };
 }
@@ -131,6 +140,9 @@ const NEEDS_A_DEVICE: Record<string, string> = {
   "POST /api/v1/sites/:siteId/unlock-requests/:requestId/challenge": "HUB_NOT_FOUND",
   "POST /api/v1/sites/:siteId/unlock-requests/:requestId/approve": "HUB_NOT_FOUND",
   "POST /api/v1/sites/:siteId/unlock-requests/:requestId/deny": "HUB_NOT_FOUND",
+  // B's calendar has never downloaded a booking (its URL answers nothing).
+  "POST /api/v1/sites/:siteId/calendars/:feedId/bookings/:bookingId/guest-link": "HUB_NOT_FOUND",
+  "POST /api/v1/sites/:siteId/calendars/:feedId/bookings/:bookingId/replace-code": "HUB_NOT_FOUND",
 };
 
 describe.each(stores)("site isolation from the route table (%s)", (store) => {
@@ -241,6 +253,7 @@ describe.each(stores)("site isolation from the route table (%s)", (store) => {
       "/api/v1/sites/:siteId/members/:accountId",
       "/api/v1/doors/:doorId",
       "/api/v1/people/:personId",
+      "/api/v1/sites/:siteId/calendars/:feedId",
       "/api/v1/sites/:siteId",
     ];
     deletes.sort((a, b) => order.indexOf(a.url) - order.indexOf(b.url));

@@ -12,6 +12,7 @@ import { DEMO_ROUTES } from "./demo-routes.js";
 import { EVENT_ROUTES } from "./event-routes.js";
 import { APPROVAL_ROUTES } from "./approval-routes.js";
 import { GUEST_LINK_ROUTES } from "./guest-link-routes.js";
+import { CALENDAR_ROUTES } from "./calendar-routes.js";
 
 export const MODEL_ROUTES: readonly RouteDef[] = [
   ...ORGANISATION_ROUTES,
@@ -25,4 +26,5 @@ export const MODEL_ROUTES: readonly RouteDef[] = [
   ...EVENT_ROUTES,
   ...APPROVAL_ROUTES,
   ...GUEST_LINK_ROUTES,
+  ...CALENDAR_ROUTES,
 ];

@@ -25,12 +25,15 @@ describe("parseConfig", () => {
       LATCHKEY_DEMO: "true",
       LATCHKEY_LOG_LEVEL: "warn",
       LATCHKEY_PUBLIC_URL: "https://hub.example:9000/",
+      LATCHKEY_CALENDAR_PRIVATE_FEEDS: "yes",
     };
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
     const c = parseConfig([], env);
     expect(c).toMatchObject({ dataDir: "/tmp/x", host: "0.0.0.0", port: 9000, demo: true, logLevel: "warn" });
     expect(c.publicUrl).toBe("https://hub.example:9000");
     expect(c.tlsCert).toBe("c.pem");
+    expect(c.calendarPrivateFeeds).toBe(true);
+    expect(parseConfig([], {}).calendarPrivateFeeds).toBe(false);
     expect(parseConfig(["--port", "7000"], env).port).toBe(7000);
   });
 

@@ -26,6 +26,8 @@ export interface HubConfig {
   readonly tlsCert: string | undefined;
   readonly tlsKey: string | undefined;
   readonly demo: boolean;
+  /** Booking calendars may be downloaded from private, loopback and link-local addresses. */
+  readonly calendarPrivateFeeds: boolean;
   /** The origin browsers use (for WebAuthn, Origin checks and printed links). */
   readonly publicUrl: string;
   readonly logLevel: string;
@@ -126,6 +128,13 @@ export const FLAGS: readonly FlagSpec[] = [
     type: "boolean",
     default: "false",
     help: 'Demo mode: a site "Demo home" with two doors, each with a virtual lock driven from the web app\'s demo panel.',
+  },
+  {
+    flag: "calendar-private-feeds",
+    env: "LATCHKEY_CALENDAR_PRIVATE_FEEDS",
+    type: "boolean",
+    default: "false",
+    help: "Let booking calendars be downloaded from private, loopback and link-local addresses (a calendar served on your own network). Off by default: a site manager could otherwise point the hub at internal services.",
   },
 ];
 
@@ -300,6 +309,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Hu
     tlsCert,
     tlsKey,
     demo: get("demo") === true,
+    calendarPrivateFeeds: get("calendar-private-feeds") === true,
     publicUrl,
     logLevel,
     argon2: PRODUCTION_ARGON2,

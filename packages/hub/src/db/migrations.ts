@@ -16,6 +16,7 @@ import { guestLinksMigration } from "./migrations/0005-guest-links.js";
 import { doorbellsMigration } from "./migrations/0007-doorbells.js";
 import { credentialSecretsMigration } from "./migrations/0008-credential-secrets.js";
 import { channelPresenceMigration } from "./migrations/0009-channel-presence.js";
+import { calendarFeedsMigration } from "./migrations/0010-calendar-feeds.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -398,6 +399,7 @@ export const MIGRATION_NAMES = [
   "0007_doorbells",
   "0008_credential_secrets",
   "0009_channel_presence",
+  "0010_calendar_feeds",
 ] as const;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
@@ -413,6 +415,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         "0007_doorbells": doorbellsMigration(),
         "0008_credential_secrets": credentialSecretsMigration(dialect),
         "0009_channel_presence": channelPresenceMigration(),
+        "0010_calendar_feeds": calendarFeedsMigration(),
       }),
   };
   // Kysely looks for its own migration tables in *every* schema unless told which one; with

@@ -48,6 +48,7 @@ import { CommissioningLobby } from "../locks/lobby.js";
 import { LockPasswords, LockService } from "../locks/service.js";
 import { SyncEngine } from "../sync/engine.js";
 import { LatchkeyDriver } from "../drivers/latchkey/driver.js";
+import { startCalendarPoller } from "../calendars/poller.js";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -381,6 +382,8 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
 
   const setupLink = await prepareSetupLink(ctx);
   await hubLedger.flushAudit();
+  // Booking calendars → guest codes; started once locks can be told of the codes it makes.
+  const calendars = startCalendarPoller(domainContext);
   let closed = false;
   return {
     app,
@@ -394,6 +397,7 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     async close() {
       if (closed) return;
       closed = true;
+      await calendars.stop();
       ctx.devices.service = null;
       await ctx.devices.demo?.stop();
       ctx.devices.demo = null;

@@ -77,6 +77,13 @@ export async function deleteSite(ctx: HubContext, siteId: string): Promise<void>
     const sync = trx.withTables<Pick<SyncTables, "site_keys" | "revoked_certificates">>();
     await sync.deleteFrom("revoked_certificates").where("site_id", "=", siteId).execute();
     await sync.deleteFrom("site_keys").where("site_id", "=", siteId).execute();
+    // Booking calendars (calendars/, migration 0010) whose doors are gone go with the site too.
+    const calendars = trx.withTables<{
+      calendar_bookings: { site_id: string };
+      calendar_feeds: { site_id: string };
+    }>();
+    await calendars.deleteFrom("calendar_bookings").where("site_id", "=", siteId).execute();
+    await calendars.deleteFrom("calendar_feeds").where("site_id", "=", siteId).execute();
     await trx.deleteFrom("sites").where("id", "=", siteId).execute();
   });
 }

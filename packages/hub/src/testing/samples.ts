@@ -36,6 +36,11 @@ export function sampleBodies(ids: SampleIds): Record<string, Record<string, unkn
     "PATCH /api/v1/people/:personId": { name: "Robert" },
     "POST /api/v1/people/:personId/credentials": { kind: "card", cardNumber: "04A1B2C3" },
     "POST /api/v1/people/:personId/guest-pin": { label: "Cleaner", length: 6, expiresInDays: 7 },
+    "POST /api/v1/sites/:siteId/calendars": {
+      name: "Airbnb",
+      url: "http://127.0.0.1:9/calendar.ics",
+      doorIds: [ids.doorId],
+    },
     "POST /api/v1/guest/open": { token: "t".repeat(43) },
     "POST /api/v1/doors/:doorId/lock": { setupCode: "3482 1907" },
     "POST /api/v1/sites/:siteId/revocations": { serial: "4711" },

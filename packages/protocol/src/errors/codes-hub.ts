@@ -255,6 +255,12 @@ export const HUB_ERRORS = {
     description:
       "The PIN behind this guest link was revoked (or its person removed), and its sealed copy was destroyed.",
   },
+  HUB_CALENDAR_FEED_UNAVAILABLE: {
+    status: 502,
+    blame: "internal",
+    description:
+      "A booking calendar feed could not be downloaded (timeout, HTTP error, too large) or is not a whole iCalendar file; nothing was changed.",
+  },
   HUB_PERSON_ON_LOCKS: {
     status: 409,
     blame: "caller",

@@ -3274,6 +3274,399 @@ export interface paths {
     readonly patch?: never;
     readonly trace?: never;
   };
+  readonly "/api/v1/sites/{siteId}/calendars": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    /** The site's booking calendars and their health (the feed URL is never shown, only its host) */
+    readonly get: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path: {
+          readonly siteId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly items: readonly {
+                readonly id: string;
+                readonly siteId: string;
+                readonly name: string;
+                readonly host: string;
+                readonly doorIds: readonly string[];
+                readonly leadMinutes: number;
+                readonly checkIn: string;
+                readonly checkOut: string;
+                readonly createdAt: number;
+                readonly nextPollAt: number;
+                readonly lastSuccessAt: number | null;
+                readonly consecutiveFailures: number;
+                readonly lastError: string | null;
+                readonly alertId: number | null;
+              }[];
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly put?: never;
+    /** Subscribe doors of the site to a booking calendar (iCal export URL): each booking gets a guest code for its stay, made `leadMinutes` before check-in */
+    readonly post: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path: {
+          readonly siteId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody: {
+        readonly content: {
+          readonly "application/json": {
+            readonly name: string;
+            readonly url: string;
+            readonly doorIds: readonly string[];
+            readonly leadMinutes?: number;
+            readonly checkIn?: string;
+            readonly checkOut?: string;
+          };
+        };
+      };
+      readonly responses: {
+        /** @description Default Response */
+        readonly 201: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly id: string;
+              readonly siteId: string;
+              readonly name: string;
+              readonly host: string;
+              readonly doorIds: readonly string[];
+              readonly leadMinutes: number;
+              readonly checkIn: string;
+              readonly checkOut: string;
+              readonly createdAt: number;
+              readonly nextPollAt: number;
+              readonly lastSuccessAt: number | null;
+              readonly consecutiveFailures: number;
+              readonly lastError: string | null;
+              readonly alertId: number | null;
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly delete?: never;
+    readonly options?: never;
+    readonly head?: never;
+    readonly patch?: never;
+    readonly trace?: never;
+  };
+  readonly "/api/v1/sites/{siteId}/calendars/{feedId}": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    readonly get?: never;
+    readonly put?: never;
+    readonly post?: never;
+    /** Unsubscribe from a calendar: the codes of its current bookings are revoked first */
+    readonly delete: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path: {
+          readonly siteId: string;
+          readonly feedId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              /** @enum {boolean} */
+              readonly ok: true;
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly options?: never;
+    readonly head?: never;
+    readonly patch?: never;
+    readonly trace?: never;
+  };
+  readonly "/api/v1/sites/{siteId}/calendars/{feedId}/bookings": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    /** The calendar's bookings, soonest first, with the person and code each was given */
+    readonly get: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path: {
+          readonly siteId: string;
+          readonly feedId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly items: readonly {
+                readonly id: string;
+                readonly feedId: string;
+                readonly summary: string;
+                readonly startsAt: number;
+                readonly endsAt: number;
+                readonly state: string;
+                readonly personId: string | null;
+                readonly credentialId: string | null;
+              }[];
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly put?: never;
+    readonly post?: never;
+    readonly delete?: never;
+    readonly options?: never;
+    readonly head?: never;
+    readonly patch?: never;
+    readonly trace?: never;
+  };
+  readonly "/api/v1/sites/{siteId}/calendars/{feedId}/bookings/{bookingId}/guest-link": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    readonly get?: never;
+    readonly put?: never;
+    /** The guest link of a booking's code, to send to the guest (it shows the PIN once); null when no code is issued */
+    readonly post: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path: {
+          readonly siteId: string;
+          readonly feedId: string;
+          readonly bookingId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly url: string | null;
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly delete?: never;
+    readonly options?: never;
+    readonly head?: never;
+    readonly patch?: never;
+    readonly trace?: never;
+  };
+  readonly "/api/v1/sites/{siteId}/calendars/{feedId}/bookings/{bookingId}/replace-code": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    readonly get?: never;
+    readonly put?: never;
+    /** Replace a booking's code: the old PIN is revoked from every lock and a new one made, answered as a new guest link */
+    readonly post: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path: {
+          readonly siteId: string;
+          readonly feedId: string;
+          readonly bookingId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 201: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly booking: {
+                readonly id: string;
+                readonly feedId: string;
+                readonly summary: string;
+                readonly startsAt: number;
+                readonly endsAt: number;
+                readonly state: string;
+                readonly personId: string | null;
+                readonly credentialId: string | null;
+              };
+              readonly guestLink: {
+                readonly url: string;
+                readonly expiresAt: number;
+              };
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly delete?: never;
+    readonly options?: never;
+    readonly head?: never;
+    readonly patch?: never;
+    readonly trace?: never;
+  };
+  readonly "/api/v1/sites/{siteId}/calendars/{feedId}/poll": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    readonly get?: never;
+    readonly put?: never;
+    /** Download the calendar now and bring its guests' codes in line; a failed download is answered (ok: false) and changes nothing */
+    readonly post: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path: {
+          readonly siteId: string;
+          readonly feedId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly ok: boolean;
+              readonly bookings?: number;
+              readonly held?: boolean;
+              readonly reason?: string;
+              readonly consecutiveFailures?: number;
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly delete?: never;
+    readonly options?: never;
+    readonly head?: never;
+    readonly patch?: never;
+    readonly trace?: never;
+  };
   readonly "/api/v1/sites/{siteId}/commissioning": {
     readonly parameters: {
       readonly query?: never;
