@@ -25,7 +25,9 @@ await build({
   // Native addons (and pg, whose optional native half is one) must stay files on disk.
   external: ["better-sqlite3", "@node-rs/argon2", "pg", "pg-native"],
   // CommonJS dependencies call require() for Node's own modules; an ES module has none.
-  banner: { js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __latchkeyCreateRequire } from 'node:module'; const require = __latchkeyCreateRequire(import.meta.url);",
+  },
   // Chunks sit beside main.js, two levels below the package as dist/server/*.js are: the hub finds
   // the web app relative to its own module (server/web-static.ts).
   chunkNames: "[name]-[hash]",
