@@ -59,23 +59,31 @@ describe("booking calendar routes", () => {
     expect(polled.json()).toEqual({ ok: true, bookings: 1, held: false });
 
     const listed = await c.get(`/api/v1/sites/${site.id}/calendars/${feed.id}/bookings`);
-    const [booking] = listed.json<{ items: { id: string; credentialId: string | null }[] }>().items;
-    expect(booking?.credentialId).not.toBeNull();
+    const [booking] = listed.json<{ items: { id: string; personId: string | null }[] }>().items;
+    expect(booking?.personId).not.toBeNull();
 
     await stepUp(t, owner);
     const link = await c.post(
       `/api/v1/sites/${site.id}/calendars/${feed.id}/bookings/${booking?.id}/guest-link`,
       undefined,
     );
-    expect(link.statusCode, link.body).toBe(200);
-    expect(link.json<{ url: string }>().url).toMatch(/\/guest#/);
+    expect(link.statusCode, link.body).toBe(201);
+    const handed = link.json<{ booking: { credentialId: string }; guestLink: { url: string } }>();
+    expect(handed.guestLink.url).toMatch(/\/guest#/);
+    // Answered once: the hub keeps no copy of the link to answer again.
+    const again = await c.post(
+      `/api/v1/sites/${site.id}/calendars/${feed.id}/bookings/${booking?.id}/guest-link`,
+      undefined,
+    );
+    expect(again.statusCode).toBe(409);
+    expect(again.body).not.toContain(handed.guestLink.url.split("#")[1]);
     const replaced = await c.post(
       `/api/v1/sites/${site.id}/calendars/${feed.id}/bookings/${booking?.id}/replace-code`,
       undefined,
     );
     expect(replaced.statusCode, replaced.body).toBe(201);
     expect(replaced.json<{ booking: { credentialId: string } }>().booking.credentialId).not.toBe(
-      booking?.credentialId,
+      handed.booking.credentialId,
     );
 
     const feeds = await c.get(`/api/v1/sites/${site.id}/calendars`);

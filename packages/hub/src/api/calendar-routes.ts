@@ -10,7 +10,7 @@ import { defineRoute, type Call, type RouteDef, type RouteSchema } from "./route
 import { EpochMs, Id, Name, Ok, Strict, errorResponses } from "./schemas.js";
 import { addFeed, listFeeds, removeFeed, siteFeed, MAX_LEAD_MINUTES } from "../calendars/feeds.js";
 import {
-  bookingGuestLink,
+  handOverGuestCode,
   listBookings,
   replaceBookingCode,
   type CalendarActor,
@@ -140,17 +140,21 @@ export const CALENDAR_ROUTES: readonly RouteDef[] = [
     method: "POST",
     url: "/api/v1/sites/:siteId/calendars/:feedId/bookings/:bookingId/guest-link",
     summary:
-      "The guest link of a booking's code, to send to the guest (it shows the PIN once); null when no code is issued",
+      "Hand a booking's code over: its PIN is made now and answered once, as a guest link to send to the guest (the hub keeps no copy; a lost link is replaced)",
     tags: ["calendars"],
     access: { kind: "site", permission: "site.manage", site },
     stepUp: true,
+    status: 201,
     schema: {
       params: BookingParams,
-      response: { 200: Strict({ url: Type.Union([Type.String(), Type.Null()]) }), ...errors },
+      response: {
+        201: Strict({ booking: Booking, guestLink: Strict({ url: Type.String(), expiresAt: EpochMs }) }),
+        ...errors,
+      },
     },
     async handler(call) {
       const feed = await siteFeed(call.ctx, call.site(), call.params.feedId);
-      return { url: await bookingGuestLink(call.ctx, feed.id, call.params.bookingId) };
+      return handOverGuestCode(call.ctx, feed.id, call.params.bookingId, actor(call));
     },
   }),
   defineRoute({

@@ -1,10 +1,12 @@
 /**
- * Booking → guest code: one person per booking, a grant on the feed's doors for the stay, and a
- * generated PIN handed over through a guest link. The code is created `lead_minutes` before
- * check-in; a moved or extended stay keeps its PIN and gets a grant for the new times; a
- * cancelled or ended booking has its PIN and grant revoked. Each step is audited (never a PIN or
- * a link). Steps are stored as they are done, so a booking half-issued before a crash is finished
- * at the next pass instead of issued twice.
+ * Booking → guest code: one person per booking and a grant on the feed's doors for the stay,
+ * issued `lead_minutes` before check-in; the PIN itself is generated when someone hands it over
+ * (`handOverGuestCode`), as a guest link answered once. The hub keeps no copy of that link: a
+ * link it could answer again would be a PIN it could read back (invariant 6), so a lost link is
+ * replaced (`replaceBookingCode`), never re-read. A moved or extended stay keeps its PIN and gets
+ * a grant for the new times; a cancelled or ended booking has its PIN and grant revoked. Each
+ * step is audited (never a PIN or a link). Steps are stored as they are done, so a booking
+ * half-issued before a crash is finished at the next pass instead of issued twice.
  */
 import { LatchkeyError } from "@latchkey/protocol";
 import type { HubContext } from "../runtime/context.js";
@@ -25,10 +27,6 @@ export interface CalendarActor {
 }
 
 const POLLER: CalendarActor = { accountId: null, ip: null };
-
-export function bookingLinkContext(bookingId: string): string {
-  return `calendar-booking-link:${bookingId}`;
-}
 
 async function audit(
   ctx: HubContext,
@@ -104,10 +102,7 @@ async function newGuestCode(
     label: "Booking",
     expiresInDays: linkDays(booking, ctx.now()),
   });
-  await setBooking(ctx, booking.id, {
-    credential_id: created.credential.id,
-    guest_link_sealed: ctx.secret.seal(created.url, bookingLinkContext(booking.id)),
-  });
+  await setBooking(ctx, booking.id, { credential_id: created.credential.id });
   return { credentialId: created.credential.id, url: created.url, expiresAt: created.expiresAt };
 }
 
@@ -141,8 +136,13 @@ async function newStayGrant(
   return grant.id;
 }
 
-/** Creates what the booking still lacks: its person, its grant, its code. */
-async function issue(ctx: HubContext, feed: CalendarFeedTable, booking: CalendarBookingTable): Promise<void> {
+/** Creates what the booking still lacks: its person and its grant (the code comes at hand-over). */
+async function issue(
+  ctx: HubContext,
+  feed: CalendarFeedTable,
+  booking: CalendarBookingTable,
+  actor: CalendarActor = POLLER,
+): Promise<void> {
   let personId = booking.person_id;
   if (personId === null) {
     const timeZone = await siteTimeZone(ctx, booking.site_id);
@@ -155,8 +155,7 @@ async function issue(ctx: HubContext, feed: CalendarFeedTable, booking: Calendar
     await setBooking(ctx, booking.id, { person_id: personId });
   }
   const grantId = booking.grant_id ?? (await newStayGrant(ctx, feed, booking, personId));
-  if (booking.credential_id === null) await newGuestCode(ctx, booking, personId);
-  await audit(ctx, booking, POLLER, "calendar.booking.code-issue", {
+  await audit(ctx, booking, actor, "calendar.booking.issue", {
     personId,
     grantId,
     startsAt: booking.starts_at,
@@ -164,11 +163,12 @@ async function issue(ctx: HubContext, feed: CalendarFeedTable, booking: Calendar
   });
 }
 
-/** Revokes the booking's code and grant (each once) and forgets its guest link. */
+/** Revokes the booking's code and grant, once (marked withdrawn). */
 async function withdraw(ctx: HubContext, booking: CalendarBookingTable): Promise<void> {
+  if (booking.withdrawn_at !== null) return;
   if (booking.credential_id !== null) await revokeCredential(ctx, booking.credential_id);
   if (booking.grant_id !== null) await revokeGrant(ctx, booking.grant_id);
-  await setBooking(ctx, booking.id, { guest_link_sealed: null });
+  await setBooking(ctx, booking.id, { withdrawn_at: ctx.now() });
 }
 
 /** Gives an issued booking a grant for its current times when they changed; the PIN stays. */
@@ -222,12 +222,11 @@ export async function settleBookings(ctx: HubContext, feed: CalendarFeedTable): 
       await setBooking(ctx, booking.id, { state: "ended" });
       if (issued) await withdraw(ctx, booking);
       await audit(ctx, booking, POLLER, "calendar.booking.end", { codeRevoked: issued });
-    } else if (booking.state === "cancelled" && booking.guest_link_sealed !== null) {
-      // A cancelled booking that still holds a link has not been withdrawn yet.
+    } else if (booking.state === "cancelled" && issued && booking.withdrawn_at === null) {
       await withdraw(ctx, booking);
       await audit(ctx, booking, POLLER, "calendar.booking.code-revoke", {});
-    } else if (booking.state === "booked" && booking.credential_id !== null) {
-      // Issued already: a stay moved outside the lead time keeps its code, for the new times.
+    } else if (booking.state === "booked" && booking.person_id !== null) {
+      // Issued already: a stay moved outside the lead time keeps its access and code, for the new times.
       await followTimes(ctx, feed, booking);
     } else if (booking.state === "booked" && now >= booking.starts_at - feed.lead_minutes * 60_000) {
       await issue(ctx, feed, booking);
@@ -284,18 +283,44 @@ async function bookingRow(ctx: HubContext, feedId: string, bookingId: string): P
 }
 
 /**
- * The guest link of a booking's code, to hand to the guest (it opens the PIN once). Null when
- * the booking has no code yet or its code was withdrawn.
+ * Hands a booking's code over: generates its PIN (issuing the guest's access first if the lead
+ * time has not come yet) and answers the guest link that shows it once. Answered here only: a
+ * booking whose code was handed over already is HUB_CONFLICT, and a lost link is replaced.
  */
-export async function bookingGuestLink(
+export async function handOverGuestCode(
   ctx: HubContext,
   feedId: string,
   bookingId: string,
-): Promise<string | null> {
-  const booking = await bookingRow(ctx, feedId, bookingId);
-  return booking.guest_link_sealed === null
-    ? null
-    : ctx.secret.open(booking.guest_link_sealed, bookingLinkContext(booking.id));
+  actor: CalendarActor,
+): Promise<{ booking: BookingView; guestLink: { url: string; expiresAt: number } }> {
+  const row = await bookingRow(ctx, feedId, bookingId);
+  if (row.state !== "booked")
+    throw new LatchkeyError("HUB_CONFLICT", "only a current booking can be given a code", {
+      field: "bookingId",
+    });
+  if (row.credential_id !== null)
+    throw new LatchkeyError(
+      "HUB_CONFLICT",
+      "this booking's code was handed over already and the hub keeps no copy of its link; replace the code for a new link",
+      { field: "bookingId" },
+    );
+  const booking = { ...row, starts_at: Number(row.starts_at), ends_at: Number(row.ends_at) };
+  if (booking.person_id === null || booking.grant_id === null) {
+    const feed = await calendarDb(ctx.db)
+      .selectFrom("calendar_feeds")
+      .selectAll()
+      .where("id", "=", feedId)
+      .executeTakeFirstOrThrow();
+    await issue(ctx, feed, booking, actor);
+  }
+  const issued = await bookingRow(ctx, feedId, bookingId);
+  if (issued.person_id === null) throw new LatchkeyError("LK_INTERNAL", "booking has no guest after issuing");
+  const code = await newGuestCode(ctx, booking, issued.person_id);
+  await audit(ctx, booking, actor, "calendar.booking.code-handover", { credentialId: code.credentialId });
+  return {
+    booking: view(await bookingRow(ctx, feedId, bookingId)),
+    guestLink: { url: code.url, expiresAt: code.expiresAt },
+  };
 }
 
 /**

@@ -50,8 +50,8 @@ export type CalendarBookingTable = {
   person_id: string | null;
   grant_id: string | null;
   credential_id: string | null;
-  /** The guest link (whose token opens the PIN once) sealed under the hub secret until revoked. */
-  guest_link_sealed: string | null;
+  /** When a cancelled or ended booking's code and grant were revoked (they are, once). */
+  withdrawn_at: number | null;
   created_at: number;
   updated_at: number;
 };

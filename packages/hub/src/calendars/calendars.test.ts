@@ -8,7 +8,7 @@ import { createDoor, createSite } from "../sites/sites.js";
 import { openGuestLink } from "../credentials/guest-links.js";
 import { calendarDb } from "./calendar-tables.js";
 import { addFeed, listFeeds, removeFeed } from "./feeds.js";
-import { bookingGuestLink, listBookings, replaceBookingCode } from "./bookings.js";
+import { handOverGuestCode, listBookings, replaceBookingCode } from "./bookings.js";
 import {
   CALENDAR_FEED_ALERT,
   POLL_EVERY_MS,
@@ -94,6 +94,14 @@ describe("booking calendars give guests their codes", () => {
     return { site, door, feed };
   }
 
+  const MANAGER = { accountId: "account-1", ip: "203.0.113.7" };
+  /** Hands over every issued booking's code, as a manager does, so the stays have their PINs. */
+  async function handOverAll(feedId: string) {
+    for (const b of await listBookings(ctx, feedId))
+      if (b.state === "booked" && b.personId !== null && b.credentialId === null)
+        await handOverGuestCode(ctx, feedId, b.id, MANAGER);
+  }
+
   async function credential(id: string | null) {
     return ctx.db
       .selectFrom("credentials")
@@ -133,6 +141,10 @@ describe("booking calendars give guests their codes", () => {
     t.clock.now = at("2027-03-24T15:00:00Z");
     await pollCalendars(ctx);
     [booking] = await listBookings(ctx, feed.id);
+    expect(booking?.personId).not.toBeNull(); // the guest and their access, within the lead time
+    expect(booking?.credentialId).toBeNull(); // the PIN is made when it is handed over
+    const handed = await handOverGuestCode(ctx, feed.id, booking?.id ?? "", MANAGER);
+    booking = handed.booking;
     const code = await credential(booking?.credentialId ?? null);
     expect(code).toMatchObject({ kind: "pin", status: "active" });
     const [grant] = await grantsOf(booking?.personId ?? null);
@@ -149,16 +161,29 @@ describe("booking calendars give guests their codes", () => {
     expect(doors).toEqual([{ door_id: door.id }]);
 
     // The guest opens their link once; neither the PIN nor the link is in the audit or the logs.
-    const link = await bookingGuestLink(ctx, feed.id, booking?.id ?? "");
+    const link = handed.guestLink.url;
     expect(link).toMatch(/\/guest#/);
-    const token = link?.split("#")[1] ?? "";
+    const token = link.split("#")[1] ?? "";
     const opened = await openGuestLink(ctx, token, "203.0.113.9");
     const trail = JSON.stringify(await actions(site.id));
-    expect(trail).toContain("calendar.booking.code-issue");
+    expect(trail).toContain("calendar.booking.issue");
+    expect(trail).toContain("calendar.booking.code-handover");
     expect(trail).not.toContain(token);
     expect(trail).not.toContain(`"${opened.pin}"`);
     expect(t.logs.text()).not.toContain(token);
     expect(t.logs.text()).not.toContain(feed.host + "/spring.ics");
+
+    // The hub kept no copy of the link: asking again is refused (a lost link is replaced), and
+    // nothing in its database holds the token.
+    await expect(handOverGuestCode(ctx, feed.id, booking?.id ?? "", MANAGER)).rejects.toMatchObject({
+      code: "HUB_CONFLICT",
+    });
+    const row = await calendarDb(ctx.db)
+      .selectFrom("calendar_bookings")
+      .selectAll()
+      .where("id", "=", booking?.id ?? "")
+      .executeTakeFirstOrThrow();
+    expect(JSON.stringify(row)).not.toContain(token);
 
     // Polling again changes nothing: no second code.
     t.clock.now += 16 * 60_000;
@@ -220,6 +245,7 @@ describe("booking calendars give guests their codes", () => {
       calendar(vevent({ uid: "m1", start: "20270321", end: "20270323", summary: "Reserved" })),
     );
     await pollFeed(ctx, feed.id);
+    await handOverAll(feed.id);
     const [first] = await listBookings(ctx, feed.id);
     expect(first?.credentialId).not.toBeNull();
 
@@ -281,6 +307,7 @@ describe("booking calendars give guests their codes", () => {
       calendar(vevent({ uid: "c1", start: "20270321", end: "20270323", summary: "Reserved" })),
     );
     await pollFeed(ctx, feed.id);
+    await handOverAll(feed.id);
     const [booking] = await listBookings(ctx, feed.id);
     served.set(path, {
       status: 200,
@@ -303,6 +330,7 @@ describe("booking calendars give guests their codes", () => {
     const path = "/weekly.ics";
     const { site, feed } = await setUp(path, weekly(["w1", "w2"]), 14 * 24 * 60);
     await pollFeed(ctx, feed.id);
+    await handOverAll(feed.id);
     const before = await listBookings(ctx, feed.id);
     expect(before).toHaveLength(2);
     expect(new Set(before.map((b) => b.credentialId)).size).toBe(2);
@@ -329,6 +357,7 @@ describe("booking calendars give guests their codes", () => {
     const good = calendar(vevent({ uid: "f1", start: "20270321", end: "20270323", summary: "Reserved" }));
     const { feed } = await setUp(path, good);
     await pollFeed(ctx, feed.id);
+    await handOverAll(feed.id);
     const [booking] = await listBookings(ctx, feed.id);
     const failures: Served[] = [
       { status: 500, body: "oops" },
@@ -374,15 +403,12 @@ describe("booking calendars give guests their codes", () => {
       calendar(vevent({ uid: "r1", start: "20270321", end: "20270323", summary: "Reserved" })),
     );
     await pollFeed(ctx, feed.id);
+    await handOverAll(feed.id);
     const [booking] = await listBookings(ctx, feed.id);
-    const replaced = await replaceBookingCode(ctx, feed.id, booking?.id ?? "", {
-      accountId: "account-1",
-      ip: "203.0.113.7",
-    });
+    const replaced = await replaceBookingCode(ctx, feed.id, booking?.id ?? "", MANAGER);
     expect(replaced.booking.credentialId).not.toBe(booking?.credentialId);
     expect(replaced.guestLink.url).toMatch(/\/guest#/);
     expect((await credential(booking?.credentialId ?? null)).status).toBe("revoked");
-    expect(await bookingGuestLink(ctx, feed.id, booking?.id ?? "")).toBe(replaced.guestLink.url);
 
     await removeFeed(ctx, feed.id, { accountId: "account-1", ip: null });
     expect((await credential(replaced.booking.credentialId)).status).toBe("revoked");
@@ -401,7 +427,7 @@ describe("booking calendars give guests their codes", () => {
     const poller = startCalendarPoller(ctx);
     await poller.stop();
     const [booking] = await listBookings(ctx, feed.id);
-    expect(booking?.credentialId).not.toBeNull();
+    expect(booking?.personId).not.toBeNull();
     // Not due yet: a changed feed is not downloaded before the poll interval has passed.
     served.set(path, { status: 200, body: calendar() });
     t.clock.now += POLL_EVERY_MS - 1;

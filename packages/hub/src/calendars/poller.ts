@@ -194,7 +194,7 @@ async function applyDownload(
           person_id: null,
           grant_id: null,
           credential_id: null,
-          guest_link_sealed: null,
+          withdrawn_at: null,
           created_at: now,
           updated_at: now,
         })
@@ -217,9 +217,7 @@ async function applyDownload(
         ends_at: booking.endsAt,
         state: "booked",
         // A booking back from cancellation starts afresh: its old code was withdrawn.
-        ...(reopened
-          ? { person_id: null, grant_id: null, credential_id: null, guest_link_sealed: null }
-          : {}),
+        ...(reopened ? { person_id: null, grant_id: null, credential_id: null, withdrawn_at: null } : {}),
         updated_at: now,
       })
       .where("id", "=", row.id)

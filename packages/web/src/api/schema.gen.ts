@@ -3510,7 +3510,7 @@ export interface paths {
     };
     readonly get?: never;
     readonly put?: never;
-    /** The guest link of a booking's code, to send to the guest (it shows the PIN once); null when no code is issued */
+    /** Hand a booking's code over: its PIN is made now and answered once, as a guest link to send to the guest (the hub keeps no copy; a lost link is replaced) */
     readonly post: {
       readonly parameters: {
         readonly query?: never;
@@ -3525,13 +3525,26 @@ export interface paths {
       readonly requestBody?: never;
       readonly responses: {
         /** @description Default Response */
-        readonly 200: {
+        readonly 201: {
           headers: {
             readonly [name: string]: unknown;
           };
           content: {
             readonly "application/json": {
-              readonly url: string | null;
+              readonly booking: {
+                readonly id: string;
+                readonly feedId: string;
+                readonly summary: string;
+                readonly startsAt: number;
+                readonly endsAt: number;
+                readonly state: string;
+                readonly personId: string | null;
+                readonly credentialId: string | null;
+              };
+              readonly guestLink: {
+                readonly url: string;
+                readonly expiresAt: number;
+              };
             };
           };
         };

@@ -41,7 +41,7 @@ export function calendarFeedsMigration(): Migration {
         .addColumn("person_id", "text")
         .addColumn("grant_id", "text")
         .addColumn("credential_id", "text")
-        .addColumn("guest_link_sealed", "text")
+        .addColumn("withdrawn_at", "bigint")
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .addColumn("updated_at", "bigint", (c) => c.notNull())
         .execute();
