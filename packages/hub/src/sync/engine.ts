@@ -118,13 +118,15 @@ export class SyncEngine implements AgentContext {
       try {
         const changed = await reconcileSite(this.opts.db, siteId, this.opts.now());
         for (const id of changed) this.agent(id).wake();
-        await this.refreshCounts();
       } finally {
         this.#reconciling.delete(siteId);
       }
     })();
     this.#reconciling.set(siteId, run);
-    return run;
+    // The caller gets fresh counts, but the site's next change does not wait for them: counts are
+    // read at most once a second, and holding the slot meanwhile delayed a revocation that came
+    // right after another change by up to that second.
+    return run.then(() => this.refreshCounts());
   }
 
   /**
