@@ -50,6 +50,12 @@ const Booking = Strict({
   credentialId: Type.Union([Id, Type.Null()]),
 });
 
+/** A booking with the guest link of its new code, answered once (hand-over and replacement). */
+const HandedOverCode = Strict({
+  booking: Booking,
+  guestLink: Strict({ url: Type.String(), expiresAt: EpochMs }),
+});
+
 const FeedParams = Strict({ siteId: Id, feedId: Id });
 const BookingParams = Strict({ siteId: Id, feedId: Id, bookingId: Id });
 const site = { param: "siteId", table: "sites" } as const;
@@ -148,7 +154,7 @@ export const CALENDAR_ROUTES: readonly RouteDef[] = [
     schema: {
       params: BookingParams,
       response: {
-        201: Strict({ booking: Booking, guestLink: Strict({ url: Type.String(), expiresAt: EpochMs }) }),
+        201: HandedOverCode,
         ...errors,
       },
     },
@@ -169,7 +175,7 @@ export const CALENDAR_ROUTES: readonly RouteDef[] = [
     schema: {
       params: BookingParams,
       response: {
-        201: Strict({ booking: Booking, guestLink: Strict({ url: Type.String(), expiresAt: EpochMs }) }),
+        201: HandedOverCode,
         ...errors,
       },
     },

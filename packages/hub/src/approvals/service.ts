@@ -21,7 +21,6 @@
  * Proposals live in memory (minutes long; a restart forgets them) in one store per hub context.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { Kysely } from "kysely";
 import {
   DigitalKeyPermission,
   ERROR_DEFINITIONS,
@@ -34,7 +33,6 @@ import {
 } from "@latchkey/protocol";
 import { nodeEd25519 } from "@latchkey/protocol/node";
 import type { HubContext } from "../runtime/context.js";
-import type { HubDatabase } from "../db/schema.js";
 import { siteOwnerKey, type SiteOwnerKey } from "../keys/site-keys.js";
 import type { LockService } from "../locks/service.js";
 import { allTables } from "../db/access.js";
@@ -108,10 +106,6 @@ export interface AssertionInput {
   readonly authenticatorData: Uint8Array;
   readonly clientDataJSON: Uint8Array;
   readonly signature: Uint8Array;
-}
-
-function hubDb(ctx: HubContext): Kysely<HubDatabase> {
-  return allTables(ctx.db);
 }
 
 const MAGIC: Record<SnapshotType, (b: Uint8Array) => boolean> = {
@@ -238,7 +232,7 @@ export class UnlockRequests {
     snapshot: string | null;
   }): Promise<UnlockRequest> {
     this.#sweep();
-    const db = hubDb(this.ctx);
+    const db = allTables(this.ctx.db);
     const door = await db
       .selectFrom("doors")
       .select(["id", "site_id", "name"])
@@ -295,7 +289,7 @@ export class UnlockRequests {
    */
   async challenge(r: UnlockRequest, approver: { accountId: string }): Promise<ChallengeOffer> {
     this.#pending(r);
-    const db = hubDb(this.ctx);
+    const db = allTables(this.ctx.db);
     const passkeys = await db
       .selectFrom("passkeys")
       .select(["id", "public_key"])
@@ -364,7 +358,7 @@ export class UnlockRequests {
         "the challenge was issued for another passkey; ask the lock for a new challenge",
         { field: "credentialId" },
       );
-    const lock = await hubDb(this.ctx)
+    const lock = await allTables(this.ctx.db)
       .selectFrom("locks")
       .select("id")
       .where("id", "=", r.lockId)

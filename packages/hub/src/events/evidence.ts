@@ -3,8 +3,6 @@
  * the bundle an insurer verifies offline (evidence/export.ts builds it).
  */
 import { epochMs, fromHex, LatchkeyError, type NoteSigner } from "@latchkey/protocol";
-import type { Kysely } from "kysely";
-import type { HubDatabase } from "../db/schema.js";
 import type { HubContext } from "../runtime/context.js";
 import type { Ledger } from "../ledger/index.js";
 import { siteOwnerKey } from "../keys/site-keys.js";
@@ -29,10 +27,6 @@ export interface EvidenceSources {
   signer(ledger: Ledger): NoteSigner & { readonly publicKey: Uint8Array };
 }
 
-function hubDb(ctx: HubContext): Kysely<HubDatabase> {
-  return allTables(ctx.db);
-}
-
 /**
  * The bundle's bytes. The window is at most a year; every door must be the site's and at least
  * one must have a commissioned lock.
@@ -47,7 +41,7 @@ export async function exportSiteEvidence(
     throw new LatchkeyError("HUB_BAD_REQUEST", "the window must end after it starts", { field: "to" });
   if (to - from > MAX_EVIDENCE_WINDOW_MS)
     throw new LatchkeyError("HUB_BAD_REQUEST", "an export covers at most a year", { field: "to" });
-  const db = hubDb(ctx);
+  const db = allTables(ctx.db);
   const doors = await db
     .selectFrom("doors")
     .select(["id"])

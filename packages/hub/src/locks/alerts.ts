@@ -3,9 +3,7 @@
  * drift, locks offline) as people see them, and acknowledging one. Ingestion raises and resolves
  * them (ingest/alerts.ts).
  */
-import type { Kysely } from "kysely";
 import { LatchkeyError } from "@latchkey/protocol";
-import type { HubDatabase } from "../db/schema.js";
 import type { HubContext } from "../runtime/context.js";
 import { acknowledgeAlert } from "../ingest/alerts.js";
 import { allTables } from "../db/access.js";
@@ -26,13 +24,9 @@ export interface SiteAlert {
 /** The newest alerts one listing shows. */
 const LISTED_ALERTS = 200;
 
-function hubDb(ctx: HubContext): Kysely<HubDatabase> {
-  return allTables(ctx.db);
-}
-
 /** The site's alerts, newest first: only open ones (neither acknowledged nor resolved) unless `all`. */
 export async function siteAlerts(ctx: HubContext, siteId: string, all: boolean): Promise<SiteAlert[]> {
-  let q = hubDb(ctx)
+  let q = allTables(ctx.db)
     .selectFrom("alerts")
     .innerJoin("locks", "locks.id", "alerts.lock_id")
     .select([
@@ -72,7 +66,7 @@ export async function acknowledgeSiteAlert(
   alertId: number,
   accountId: string,
 ): Promise<void> {
-  const db = hubDb(ctx);
+  const db = allTables(ctx.db);
   const alert = await db
     .selectFrom("alerts")
     .innerJoin("locks", "locks.id", "alerts.lock_id")

@@ -3,8 +3,6 @@
  * signed list and its version live in sync/revocation.ts; here a revocation also starts the work
  * that brings it to the site's locks, once it has committed.
  */
-import type { Kysely } from "kysely";
-import type { HubDatabase } from "../db/schema.js";
 import type { HubContext } from "../runtime/context.js";
 import { revocationVersion, revokeCertificate } from "../sync/revocation.js";
 import type { LockService } from "./service.js";
@@ -17,12 +15,8 @@ export interface SiteRevocations {
   readonly items: { readonly serial: string; readonly revokedAt: number }[];
 }
 
-function hubDb(ctx: HubContext): Kysely<HubDatabase> {
-  return allTables(ctx.db);
-}
-
 export async function siteRevocations(ctx: HubContext, siteId: string): Promise<SiteRevocations> {
-  const db = hubDb(ctx);
+  const db = allTables(ctx.db);
   const rows = await db
     .selectFrom("revoked_certificates")
     .selectAll()
@@ -46,7 +40,7 @@ export async function revokeSiteCertificate(
   siteId: string,
   serial: bigint,
 ): Promise<number> {
-  const version = await revokeCertificate(hubDb(ctx), ctx.secret, siteId, serial, ctx.now());
+  const version = await revokeCertificate(allTables(ctx.db), ctx.secret, siteId, serial, ctx.now());
   await locks?.engine.revocationChanged(siteId);
   ctx.desiredState.siteChanged(siteId);
   return version;

@@ -342,10 +342,6 @@ export class LockService {
   }
 }
 
-function hubDb(ctx: HubContext): Kysely<HubDatabase> {
-  return allTables(ctx.db);
-}
-
 /**
  * Removes the door's lock from the hub and returns its id (HUB_LOCK_UNKNOWN when the door has
  * none). `locks` gives the running lock service (it throws while the device gateway is down).
@@ -355,7 +351,7 @@ export async function removeDoorLock(
   locks: () => LockService,
   doorId: string,
 ): Promise<string> {
-  const lock = await hubDb(ctx)
+  const lock = await allTables(ctx.db)
     .selectFrom("locks")
     .select("id")
     .where("door_id", "=", doorId)
@@ -376,7 +372,7 @@ export async function retryCredentialSync(
   credentialId: string,
   lockId?: string,
 ): Promise<number> {
-  let q = hubDb(ctx)
+  let q = allTables(ctx.db)
     .selectFrom("credential_sync")
     .select("lock_id")
     .where("credential_id", "=", credentialId)

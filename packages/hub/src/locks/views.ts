@@ -3,9 +3,7 @@
  * its presence and breaker from the sync engine and its credentials' sync counts; and where one
  * credential stands on every lock.
  */
-import type { Kysely } from "kysely";
 import { DoorState, LatchkeyError, LockState } from "@latchkey/protocol";
-import type { HubDatabase } from "../db/schema.js";
 import type { HubContext } from "../runtime/context.js";
 import type { LockCondition } from "../sync/lock-condition.js";
 import type { LockService } from "./service.js";
@@ -46,10 +44,6 @@ export interface CredentialSyncState {
   readonly updatedAt: number;
 }
 
-function hubDb(ctx: HubContext): Kysely<HubDatabase> {
-  return allTables(ctx.db);
-}
-
 const BOLT_STATE: Record<number, BoltState> = {
   [LockState.NotFullyLocked]: "not-fully-locked",
   [LockState.Locked]: "locked",
@@ -69,7 +63,7 @@ async function lockViews(
   locks: LockService | null,
   where: { doorId?: string; siteId?: string },
 ): Promise<LockView[]> {
-  const db = hubDb(ctx);
+  const db = allTables(ctx.db);
   let q = db.selectFrom("locks").innerJoin("doors", "doors.id", "locks.door_id").selectAll("locks");
   if (where.doorId !== undefined) q = q.where("locks.door_id", "=", where.doorId);
   if (where.siteId !== undefined) q = q.where("doors.site_id", "=", where.siteId);
@@ -145,7 +139,7 @@ export async function credentialSyncStates(
   ctx: HubContext,
   credentialId: string,
 ): Promise<CredentialSyncState[]> {
-  const rows = await hubDb(ctx)
+  const rows = await allTables(ctx.db)
     .selectFrom("credential_sync")
     .innerJoin("locks", "locks.id", "credential_sync.lock_id")
     .select([
