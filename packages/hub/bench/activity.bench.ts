@@ -1,6 +1,6 @@
 /**
  * Door activity over a long history (SQLite, the embedded default): one site whose door has a
- * million lock-signed events (20,000 with --quick; BENCH_ACTIVITY_EVENTS sets it), ingested
+ * million lock-signed events (10,000 with --quick; BENCH_ACTIVITY_EVENTS sets it), ingested
  * through the real ingestor. Times the reads the web app's windowed list makes, through
  * `querySiteEvents` (the route's work without HTTP): the newest page with the whole-history count,
  * a page at the middle and at the end (offset, pinned), and each filter with its count.
@@ -24,7 +24,7 @@ const suite: BenchSuite = {
   async run(ctx) {
     // Seeding (every event verified on ingestion) is nearly all of the suite's time: --quick keeps
     // the history long enough for offsets and counts to cost something and stays within its share.
-    const count = Number(process.env.BENCH_ACTIVITY_EVENTS ?? (ctx.quick ? 20_000 : 1_000_000));
+    const count = Number(process.env.BENCH_ACTIVITY_EVENTS ?? (ctx.quick ? 10_000 : 1_000_000));
     const samples = ctx.quick ? 15 : 31;
     const { hubLedger, ingestor, close } = await openSqliteIngest({
       dataDir: ctx.tmpDir,

@@ -1,5 +1,5 @@
 /**
- * Evidence bundle verification: a bundle of 100,000 lock events (--quick: 10,000) — one lock,
+ * Evidence bundle verification: a bundle of 100,000 lock events (--quick: 5,000) — one lock,
  * a heartbeat chain, each event with its inclusion proof in one checkpoint — verified end to end
  * (parse, canonical check, signatures, chain, proofs, seal) with node:crypto Ed25519, next to the
  * raw node:crypto Ed25519-verify and SHA-256 rates measured in the same run. Also the browser
@@ -137,7 +137,7 @@ function verifyRate(bytes: Uint8Array, events: number, ed = nodeEd25519, rounds 
 const suite: BenchSuite = {
   name: "evidence verification",
   run(ctx) {
-    const n = ctx.quick ? 10_000 : 100_000;
+    const n = ctx.quick ? 5_000 : 100_000;
 
     // References: raw node:crypto Ed25519 verify (cached key object) and SHA-256 of 64 bytes,
     // measured first: taken right after building the 100,000-event bundle (a heap of hundreds of

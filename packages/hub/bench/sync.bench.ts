@@ -21,7 +21,7 @@
  *  - The same per lock from the JS heap after GC: at a few hundred locks (`--quick`) RSS moves with
  *    the allocator by more than the locks hold, the heap does not.
  *
- * `--quick`: revocation and ingestion on 50 locks, memory at 50 and 200; full: 1,000 and 10,000.
+ * `--quick`: revocation and ingestion on 50 locks, memory at 50 and 100; full: 1,000 and 10,000.
  * Loopback only.
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -455,7 +455,7 @@ const suite: BenchSuite = {
     // --quick keeps every figure but on a fleet a minute's budget allows: revocation and
     // ingestion on 50 locks, memory at 50 and 200 (commissioning is most of the suite's time).
     const small = Number(process.env.BENCH_SYNC_SMALL ?? (ctx.quick ? 50 : 1000));
-    const large = Number(process.env.BENCH_SYNC_LARGE ?? (ctx.quick ? 200 : 10_000));
+    const large = Number(process.env.BENCH_SYNC_LARGE ?? (ctx.quick ? 100 : 10_000));
     const reps = ctx.quick ? 3 : 7;
     const eventsPerLock = ctx.quick ? 20 : 20;
     const results: BenchResult[] = [];
@@ -496,7 +496,7 @@ const suite: BenchSuite = {
       ctx.log(
         `commissioning: ${((small * 1000) / b.commissionMs).toFixed(1)} locks/s (PBKDF2 ${PBKDF2_ITERATIONS} iterations, ${COMMISSION_CONCURRENCY} in flight)`,
       );
-      await sleep(1000);
+      await sleep(ctx.quick ? 300 : 1000);
       const memSmall = await settledRss();
       const connectedSmall = b.lockIds.length;
       ctx.log(
@@ -625,7 +625,7 @@ const suite: BenchSuite = {
       phase(`commissioning up to ${large} locks`);
       await b.addLocks(large - small);
       ctx.log(`commissioning overall: ${((large * 1000) / b.commissionMs).toFixed(1)} locks/s`);
-      await sleep(1000);
+      await sleep(ctx.quick ? 300 : 1000);
       const memLarge = await settledRss();
       const connectedLarge = b.lockIds.length;
       if (b.skipped > 0)

@@ -16,7 +16,6 @@ import { createGrant, revokeGrant } from "../grants/grants.js";
 import { revokeCredential } from "../credentials/credentials.js";
 import { createGuestPin, GUEST_LINK_MAX_DAYS } from "../credentials/guest-links.js";
 import { calendarDb, type CalendarBookingTable, type CalendarFeedTable } from "./calendar-tables.js";
-import { guestName } from "./feed-parse.js";
 
 const DAY_MS = 86_400_000;
 
@@ -356,3 +355,9 @@ export async function replaceBookingCode(
 }
 
 export { withdraw as withdrawBookingCode };
+
+/** The guest's name as shown on their person: the summary without the service's "Reserved" prefix. */
+export function guestName(summary: string): string {
+  const name = summary.replace(/^(reserved|reservation|booked|booking)\b\s*[-:\u2013]?\s*/i, "").trim();
+  return name === "" ? "Guest" : name.slice(0, 80);
+}

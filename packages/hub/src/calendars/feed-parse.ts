@@ -151,9 +151,3 @@ export function parseFeed(body: string, stay: StayTimes): FeedBooking[] {
   }
   return bookings;
 }
-
-/** The guest's name as shown on their person: the summary without the service's "Reserved" prefix. */
-export function guestName(summary: string): string {
-  const name = summary.replace(/^(reserved|reservation|booked|booking)\b\s*[-:–]?\s*/i, "").trim();
-  return name === "" ? "Guest" : name.slice(0, 80);
-}

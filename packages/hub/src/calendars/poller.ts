@@ -12,7 +12,7 @@ import type { HubContext } from "../runtime/context.js";
 import { recordAudit } from "../audit/audit.js";
 import { calendarDb, type CalendarBookingTable, type CalendarFeedTable } from "./calendar-tables.js";
 import { DEFAULT_FETCH_LIMITS, fetchFeed, type FeedFetcher, type FetchLimits } from "./feed-fetch.js";
-import { parseFeed, type FeedBooking } from "./feed-parse.js";
+import type { FeedBooking } from "./feed-parse.js";
 import { settleBookings } from "./bookings.js";
 import { feedUrlContext, getFeed } from "./feeds.js";
 
@@ -272,6 +272,9 @@ async function pollOnce(ctx: HubContext, feedId: string, options: PollOptions): 
       allowPrivateAddresses: ctx.config.calendarPrivateFeeds,
     };
     const body = await (options.fetcher ?? fetchFeed)(url, limits);
+    // Loaded at the first download: node-ical and its Temporal polyfills are a fifth of the hub's
+    // code, and most hubs have no booking calendar.
+    const { parseFeed } = await import("./feed-parse.js");
     found = parseFeed(body, { timeZone: site.timezone, checkIn: feed.check_in, checkOut: feed.check_out });
   } catch (e) {
     if (!isLatchkeyError(e, "HUB_CALENDAR_FEED_UNAVAILABLE")) throw e;

@@ -168,11 +168,20 @@ export interface LockAddress {
   readonly channelPublicKey: string;
 }
 
+export interface OpenOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
 export interface LockDriver {
   /** The kind of lock this driver speaks to ("latchkey", later "matter", "zwave", "zigbee"). */
   readonly kind: string;
-  /** Opens a session; throws LockUnreachable when the lock does not answer within `timeoutMs`. */
-  open(lock: LockAddress, options: { readonly timeoutMs: number }): Promise<LockSession>;
+  /**
+   * Opens a session; throws LockUnreachable when the lock does not answer within `timeoutMs`, or
+   * at once when `signal` aborts (a hint that the lock has only now started listening: an attempt
+   * sent before then is lost, and a new one beats waiting it out).
+   */
+  open(lock: LockAddress, options: OpenOptions): Promise<LockSession>;
   /**
    * Hints that a lock may be there now (for Latchkey locks, the broker's word that it logged in):
    * never proof of presence, only a reason to try a session now. Returns an unsubscribe.

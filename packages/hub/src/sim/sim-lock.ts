@@ -51,6 +51,11 @@ export interface SimLockOptions {
   readonly connectTimeoutMs?: number;
   /** Longest wait between attempts after the broker refused a connection (default 30 s). */
   readonly maxRetryMs?: number;
+  /**
+   * How long the lock waits after its last commissioning reply before reconnecting with its own
+   * login (default 100 ms; tests widen it to play a slow lock).
+   */
+  readonly switchDelayMs?: number;
   /** The virtual clock follows real time, advanced every this many ms (default 1000; 0 = never). */
   readonly clockTickMs?: number;
   /** Called whenever `state` or `isCommissioned` may have changed. */
@@ -342,7 +347,7 @@ export class SimLock {
     const want = this.#wanted();
     if (this.#connection !== null && this.#connection.mode !== want) {
       // Let the lock's last reply (e.g. the final commissioning message) leave first.
-      this.#kick(SWITCH_DELAY_MS);
+      this.#kick(this.#options.switchDelayMs ?? SWITCH_DELAY_MS);
     }
     this.#changed();
   }

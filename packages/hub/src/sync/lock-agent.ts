@@ -30,6 +30,8 @@ export class LockAgent {
   /** A hint asked for a new session on the next pass (and when one last did). */
   #reopen = false;
   #reopenedAt = 0;
+  /** The handshake in flight, if any: a hint aborts it to start over. */
+  #handshake: AbortController | null = null;
   readonly #breaker: Breaker;
   readonly #presence: LockPresence;
   readonly #condition: LockConditionReader;
@@ -94,6 +96,9 @@ export class LockAgent {
     this.#presence.resetProbes();
     this.resetBreaker();
     this.wake();
+    // A handshake sent before the lock listened (a lock just commissioned, still reconnecting with
+    // its own login) is lost: start over now rather than wait out the request timeout.
+    this.#handshake?.abort();
   }
 
   /** A first pass at a random moment within `ms` (a fleet's start spread out). */
@@ -126,6 +131,7 @@ export class LockAgent {
 
   async stop(): Promise<void> {
     this.#clearTimer();
+    this.#handshake?.abort();
     this.#presence.stop();
     this.#closeSession();
     await this.#idle.catch(() => undefined);
@@ -208,6 +214,8 @@ export class LockAgent {
   }
 
   #failed(e: unknown): void {
+    // Given up for a new attempt, which the hint that aborted it has already asked for.
+    if (e instanceof HandshakeRestarted) return;
     const { log } = this.ctx.opts;
     const expected = e instanceof LockUnreachable || e instanceof BreakerTrip;
     if (!expected) log.error({ err: e, lockId: this.lockId }, "sync pass failed");
@@ -263,10 +271,20 @@ export class LockAgent {
   }
 
   async #connect(channelPublicKey: string): Promise<LockSession> {
-    const session = await this.ctx.opts.driver.open(
-      { lockId: this.lockId, channelPublicKey },
-      { timeoutMs: this.ctx.policy.requestTimeoutMs },
-    );
+    const attempt = new AbortController();
+    this.#handshake = attempt;
+    let session: LockSession;
+    try {
+      session = await this.ctx.opts.driver.open(
+        { lockId: this.lockId, channelPublicKey },
+        { timeoutMs: this.ctx.policy.requestTimeoutMs, signal: attempt.signal },
+      );
+    } catch (e) {
+      if (attempt.signal.aborted && !this.ctx.stopped) throw new HandshakeRestarted();
+      throw e;
+    } finally {
+      if (this.#handshake === attempt) this.#handshake = null;
+    }
     session.onAnswer(() => this.#presence.heard());
     this.#presence.heard();
     // New events may be a bolt, door or battery change: read the condition on this pass too.
@@ -283,5 +301,12 @@ export class LockAgent {
     this.#lastPullAt = 0;
     this.#checkpoint.forget();
     return session;
+  }
+}
+
+/** A handshake given up because a hint said the lock only now listens (a new one follows). */
+class HandshakeRestarted extends Error {
+  constructor() {
+    super("handshake restarted: the lock has just come online");
   }
 }

@@ -29,6 +29,7 @@ import {
   type LockDriver,
   type LockReport,
   type LockSession,
+  type OpenOptions,
   type PasskeyUnlock,
   type ResultCode,
   type SealedCredential,
@@ -74,12 +75,18 @@ export class LatchkeyDriver implements LockDriver {
 
   constructor(private readonly opts: LatchkeyDriverOptions) {}
 
-  async open(lock: LockAddress, { timeoutMs }: { readonly timeoutMs: number }): Promise<LockSession> {
+  async open(lock: LockAddress, { timeoutMs, signal }: OpenOptions): Promise<LockSession> {
     const { db, gateway, hubStaticSecretKey } = this.opts;
+    let giveUp: (() => void) | undefined;
     try {
       // Stored before the first handshake message leaves (handshake-counter.ts).
       const handshakeCounter = await nextHandshakeCounter(db, lock.lockId);
-      const client = await LockClient.connectHub(gateway.openLockTransport(lock.lockId), {
+      signal?.throwIfAborted();
+      const transport = gateway.openLockTransport(lock.lockId);
+      // Closing the carrier ends the handshake at once (NOISE_SESSION_CLOSED).
+      giveUp = () => transport.close();
+      signal?.addEventListener("abort", giveUp, { once: true });
+      const client = await LockClient.connectHub(transport, {
         hubStaticSecretKey,
         lock: { channelPublicKey: fromHex(lock.channelPublicKey), lockId: lockIdToBytes(lock.lockId) },
         timeoutMs,
@@ -88,6 +95,8 @@ export class LatchkeyDriver implements LockDriver {
       return new LatchkeySession(lock.lockId, client);
     } catch (e) {
       throw new LockUnreachable(`handshake failed: ${(e as Error).message}`, { cause: e });
+    } finally {
+      if (giveUp !== undefined) signal?.removeEventListener("abort", giveUp);
     }
   }
 
