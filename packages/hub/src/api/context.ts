@@ -5,6 +5,7 @@ import type { LockService } from "../locks/service.js";
 import type { DemoSite } from "../demo/demo-site.js";
 import type { HubContext } from "../runtime/context.js";
 import type { UnlockRequests } from "../approvals/service.js";
+import type { Outbox } from "../outbound/outbox.js";
 
 export interface ApiContext extends HubContext {
   readonly passwords: PasswordHasher;
@@ -14,4 +15,6 @@ export interface ApiContext extends HubContext {
   readonly devices: { service: LockService | null; demo: DemoSite | null; ledger: Ledger | null };
   /** Remote unlocks waiting for an approver (kept in memory, one store per hub). */
   readonly unlockRequests: UnlockRequests;
+  /** Notifications on their way out (outbound/outbox.ts). */
+  readonly outbox: Outbox;
 }

@@ -62,6 +62,13 @@ async function seed(t: TestHub): Promise<World> {
       doorIds: [doorB],
     })
   ).id as string;
+  const channel = (
+    await created(c, "/api/v1/notification-channels", {
+      kind: "webhook",
+      name: "Intake",
+      settings: { url: "http://127.0.0.1:9/hook" },
+    })
+  ).channel as { id: string };
   return {
     owner,
     siteA,
@@ -78,6 +85,7 @@ async function seed(t: TestHub): Promise<World> {
       alertId: "1",
       feedId: feedB,
       bookingId: "00000000-0000-4000-8000-000000000000",
+      channelId: channel.id,
     },
   };
 }
@@ -254,6 +262,7 @@ describe.each(stores)("site isolation from the route table (%s)", (store) => {
       "/api/v1/doors/:doorId",
       "/api/v1/people/:personId",
       "/api/v1/sites/:siteId/calendars/:feedId",
+      "/api/v1/notification-channels/:channelId",
       "/api/v1/sites/:siteId",
     ];
     deletes.sort((a, b) => order.indexOf(a.url) - order.indexOf(b.url));

@@ -13,6 +13,7 @@ import { EVENT_ROUTES } from "./event-routes.js";
 import { APPROVAL_ROUTES } from "./approval-routes.js";
 import { GUEST_LINK_ROUTES } from "./guest-link-routes.js";
 import { CALENDAR_ROUTES } from "./calendar-routes.js";
+import { NOTIFICATION_ROUTES } from "./notification-routes.js";
 
 export const MODEL_ROUTES: readonly RouteDef[] = [
   ...ORGANISATION_ROUTES,
@@ -27,4 +28,5 @@ export const MODEL_ROUTES: readonly RouteDef[] = [
   ...APPROVAL_ROUTES,
   ...GUEST_LINK_ROUTES,
   ...CALENDAR_ROUTES,
+  ...NOTIFICATION_ROUTES,
 ];

@@ -17,6 +17,7 @@ import { doorbellsMigration } from "./migrations/0007-doorbells.js";
 import { credentialSecretsMigration } from "./migrations/0008-credential-secrets.js";
 import { channelPresenceMigration } from "./migrations/0009-channel-presence.js";
 import { calendarFeedsMigration } from "./migrations/0010-calendar-feeds.js";
+import { outboundMigration } from "./migrations/0011-outbound.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -400,6 +401,7 @@ export const MIGRATION_NAMES = [
   "0008_credential_secrets",
   "0009_channel_presence",
   "0010_calendar_feeds",
+  "0011_outbound",
 ] as const;
 
 export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
@@ -416,6 +418,7 @@ export async function migrateToLatest(db: Kysely<unknown>, dialect: Dialect): Pr
         "0008_credential_secrets": credentialSecretsMigration(dialect),
         "0009_channel_presence": channelPresenceMigration(),
         "0010_calendar_feeds": calendarFeedsMigration(),
+        "0011_outbound": outboundMigration(),
       }),
   };
   // Kysely looks for its own migration tables in *every* schema unless told which one; with

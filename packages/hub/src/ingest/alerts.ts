@@ -6,6 +6,8 @@
  */
 import type { Kysely } from "kysely";
 import type { HubDatabase } from "../db/schema.js";
+import { alertMessages } from "../outbound/alert-messages.js";
+import { enqueue } from "../outbound/outbox.js";
 
 export const AlertKind = {
   /** Events are missing: a record arrived with a seq beyond the next expected one. */
@@ -50,6 +52,8 @@ export async function insertAlerts(
       })),
     )
     .execute();
+  // Told to the notification channels that want it, in the same transaction when `db` is one.
+  for (const message of await alertMessages(db, alerts, at)) await enqueue(db, message, at);
 }
 
 /**

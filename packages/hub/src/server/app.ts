@@ -49,6 +49,8 @@ import { LockPasswords, LockService } from "../locks/service.js";
 import { SyncEngine } from "../sync/engine.js";
 import { LatchkeyDriver } from "../drivers/latchkey/driver.js";
 import { startCalendarPoller } from "../calendars/poller.js";
+import { Outbox } from "../outbound/outbox.js";
+import { channelOpener } from "../outbound/channels-store.js";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -179,8 +181,16 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     // The site's locks are reconciled in the background; the change does not wait for them.
     desiredState: { siteChanged: (siteId) => ctx.devices.service?.engine.kick(siteId) },
   };
+  const outbox = new Outbox({
+    db: opened.db,
+    log: log.child({ part: "outbound" }),
+    now,
+    origin,
+    open: channelOpener(domainContext),
+  });
   const ctx: ApiContext = {
     ...domainContext,
+    outbox,
     passwords: new PasswordHasher(config.argon2),
     secureCookies: origin.startsWith("https:"),
     devices: { service: null, demo: null, ledger: hubLedger.ledger },
@@ -384,6 +394,8 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
   await hubLedger.flushAudit();
   // Booking calendars → guest codes; started once locks can be told of the codes it makes.
   const calendars = startCalendarPoller(domainContext);
+  // Notifications: what was queued before a restart goes out now.
+  outbox.start();
   let closed = false;
   return {
     app,
@@ -398,6 +410,7 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
       if (closed) return;
       closed = true;
       await calendars.stop();
+      await outbox.stop();
       ctx.devices.service = null;
       await ctx.devices.demo?.stop();
       ctx.devices.demo = null;

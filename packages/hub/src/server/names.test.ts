@@ -95,7 +95,13 @@ describe.each(stores)("names and labels (%s)", (store) => {
     owner = await createOwner(t);
     const c = owner.client;
     const { siteId, doorId, personId } = await siteDoorPerson(c);
-    ids = { siteId, doorId, personId };
+    await stepUp(t, owner);
+    const channel = await c.post("/api/v1/notification-channels", {
+      kind: "webhook",
+      name: "Intake",
+      settings: { url: "http://127.0.0.1:9/hook" },
+    });
+    ids = { siteId, doorId, personId, channelId: channel.json<{ channel: { id: string } }>().channel.id };
   });
   afterAll(async () => {
     await t.close();

@@ -42,6 +42,13 @@ export function sampleBodies(ids: SampleIds): Record<string, Record<string, unkn
       doorIds: [ids.doorId],
     },
     "POST /api/v1/guest/open": { token: "t".repeat(43) },
+    // Nothing listens on port 9 (discard): a test notification is refused and logged, not sent.
+    "POST /api/v1/notification-channels": {
+      kind: "webhook",
+      name: "Intake",
+      settings: { url: "http://127.0.0.1:9/hook" },
+    },
+    "PATCH /api/v1/notification-channels/:channelId": { name: "Insurer intake" },
     "POST /api/v1/doors/:doorId/lock": { setupCode: "3482 1907" },
     "POST /api/v1/sites/:siteId/revocations": { serial: "4711" },
     "POST /api/v1/credentials/:credentialId/sync/retry": {},

@@ -2132,6 +2132,380 @@ export interface paths {
     readonly patch?: never;
     readonly trace?: never;
   };
+  readonly "/api/v1/notification-channels": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    /** The hub's notification channels, with what of their settings may be shown */
+    readonly get: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path?: never;
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly items: readonly {
+                readonly id: string;
+                readonly kind: string;
+                readonly name: string;
+                readonly settings: {
+                  readonly [key: string]: string | number | boolean | null | readonly string[];
+                };
+                readonly events: readonly string[];
+                readonly enabled: boolean;
+                readonly disabledReason: string | null;
+                readonly createdAt: number;
+              }[];
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly put?: never;
+    /** Add a notification channel (web-push, ntfy, email, webhook, mqtt) receiving the listed events (default: every alert); a webhook's signing secret, when the hub makes it, is answered here only */
+    readonly post: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path?: never;
+        readonly cookie?: never;
+      };
+      readonly requestBody: {
+        readonly content: {
+          readonly "application/json": {
+            readonly kind: "web-push" | "ntfy" | "email" | "webhook" | "mqtt";
+            readonly name: string;
+            readonly settings: {
+              readonly [key: string]: unknown;
+            };
+            readonly events?: readonly string[];
+          };
+        };
+      };
+      readonly responses: {
+        /** @description Default Response */
+        readonly 201: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly channel: {
+                readonly id: string;
+                readonly kind: string;
+                readonly name: string;
+                readonly settings: {
+                  readonly [key: string]: string | number | boolean | null | readonly string[];
+                };
+                readonly events: readonly string[];
+                readonly enabled: boolean;
+                readonly disabledReason: string | null;
+                readonly createdAt: number;
+              };
+              readonly secret: string | null;
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly delete?: never;
+    readonly options?: never;
+    readonly head?: never;
+    readonly patch?: never;
+    readonly trace?: never;
+  };
+  readonly "/api/v1/notification-channels/{channelId}": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    readonly get?: never;
+    readonly put?: never;
+    readonly post?: never;
+    /** Remove a channel, its undelivered messages and its delivery log */
+    readonly delete: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path: {
+          readonly channelId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              /** @enum {boolean} */
+              readonly ok: true;
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly options?: never;
+    readonly head?: never;
+    /** Rename a channel, change its events, or turn it off and on */
+    readonly patch: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path: {
+          readonly channelId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody: {
+        readonly content: {
+          readonly "application/json": {
+            readonly name?: string;
+            readonly events?: readonly string[];
+            readonly enabled?: boolean;
+          };
+        };
+      };
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly id: string;
+              readonly kind: string;
+              readonly name: string;
+              readonly settings: {
+                readonly [key: string]: string | number | boolean | null | readonly string[];
+              };
+              readonly events: readonly string[];
+              readonly enabled: boolean;
+              readonly disabledReason: string | null;
+              readonly createdAt: number;
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly trace?: never;
+  };
+  readonly "/api/v1/notification-channels/{channelId}/deliveries": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    /** The channel's delivery log, newest first: each message's state, attempts and last outcome */
+    readonly get: {
+      readonly parameters: {
+        readonly query?: {
+          readonly limit?: string;
+        };
+        readonly header?: never;
+        readonly path: {
+          readonly channelId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly items: readonly {
+                readonly id: string;
+                readonly channelId: string;
+                readonly messageId: string;
+                readonly event: string;
+                readonly title: string;
+                readonly state: string;
+                readonly attempts: number;
+                readonly nextAttemptAt: number | null;
+                readonly lastResult: string | null;
+                readonly createdAt: number;
+                readonly finishedAt: number | null;
+              }[];
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly put?: never;
+    readonly post?: never;
+    readonly delete?: never;
+    readonly options?: never;
+    readonly head?: never;
+    readonly patch?: never;
+    readonly trace?: never;
+  };
+  readonly "/api/v1/notification-channels/{channelId}/test": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    readonly get?: never;
+    readonly put?: never;
+    /** Send a test notification now; answers its delivery after the first attempt (sent, pending with the reason and next try, or failed) */
+    readonly post: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path: {
+          readonly channelId: string;
+        };
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly id: string;
+              readonly channelId: string;
+              readonly messageId: string;
+              readonly event: string;
+              readonly title: string;
+              readonly state: string;
+              readonly attempts: number;
+              readonly nextAttemptAt: number | null;
+              readonly lastResult: string | null;
+              readonly createdAt: number;
+              readonly finishedAt: number | null;
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly delete?: never;
+    readonly options?: never;
+    readonly head?: never;
+    readonly patch?: never;
+    readonly trace?: never;
+  };
+  readonly "/api/v1/notifications/web-push-key": {
+    readonly parameters: {
+      readonly query?: never;
+      readonly header?: never;
+      readonly path?: never;
+      readonly cookie?: never;
+    };
+    /** The hub's Web Push (VAPID) public key, for a browser to subscribe with */
+    readonly get: {
+      readonly parameters: {
+        readonly query?: never;
+        readonly header?: never;
+        readonly path?: never;
+        readonly cookie?: never;
+      };
+      readonly requestBody?: never;
+      readonly responses: {
+        /** @description Default Response */
+        readonly 200: {
+          headers: {
+            readonly [name: string]: unknown;
+          };
+          content: {
+            readonly "application/json": {
+              readonly publicKey: string;
+            };
+          };
+        };
+        readonly 400: components["responses"]["Error"];
+        readonly 401: components["responses"]["Error"];
+        readonly 403: components["responses"]["Error"];
+        readonly 404: components["responses"]["Error"];
+        readonly 409: components["responses"]["Error"];
+        readonly 415: components["responses"]["Error"];
+        readonly 422: components["responses"]["Error"];
+        readonly 429: components["responses"]["Error"];
+      };
+    };
+    readonly put?: never;
+    readonly post?: never;
+    readonly delete?: never;
+    readonly options?: never;
+    readonly head?: never;
+    readonly patch?: never;
+    readonly trace?: never;
+  };
   readonly "/api/v1/openapi.json": {
     readonly parameters: {
       readonly query?: never;

@@ -1,0 +1,141 @@
+/**
+ * Each kind of channel's settings: how they are checked on the way in, what of them may be shown
+ * (`shown`: a host, a topic's server, addresses — never a token, password, secret, a URL that may
+ * carry one, or a push subscription), and how a stored channel is opened to send. The whole
+ * checked configuration is stored sealed under the hub secret; only `shown` is stored in clear.
+ */
+import { LatchkeyError } from "@latchkey/protocol";
+import type { HubContext } from "../runtime/context.js";
+import type { ChannelKind } from "./channels/channel.js";
+import { emailChannel, validateEmailConfig, type EmailConfig } from "./channels/email.js";
+import { connectMqttPublisher, mqttChannel, validateMqttConfig, type MqttConfig } from "./channels/mqtt.js";
+import { ntfyChannel, validateNtfyConfig, type NtfyConfig } from "./channels/ntfy.js";
+import {
+  isSubscriptionGone,
+  validatePushSubscription,
+  webPushChannel,
+  type PushSubscription,
+} from "./channels/web-push.js";
+import {
+  newWebhookSecret,
+  validateWebhookConfig,
+  webhookChannel,
+  type WebhookConfig,
+} from "./channels/webhook.js";
+import type { OpenedChannel } from "./outbox.js";
+import { hubVapid } from "./vapid.js";
+
+export const CHANNEL_KINDS: readonly ChannelKind[] = ["web-push", "ntfy", "email", "webhook", "mqtt"];
+
+/** A checked configuration: all of it (to seal), what may be shown, and a secret to answer once. */
+export interface CheckedSettings {
+  readonly config: unknown;
+  readonly shown: Readonly<Record<string, string | number | boolean | readonly string[] | null>>;
+  /** Made by the hub for the user to copy (a webhook's signing secret): answered at creation only. */
+  readonly generatedSecret: string | null;
+}
+
+const hostOf = (url: string): string => new URL(url).host;
+
+/** Checks `input` as settings of `kind`; throws HUB_BAD_REQUEST naming the field. */
+export function checkSettings(kind: ChannelKind, input: unknown): CheckedSettings {
+  switch (kind) {
+    case "webhook": {
+      const given = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
+      const generated = given.secret === undefined || given.secret === null ? newWebhookSecret() : null;
+      const config = validateWebhookConfig(generated === null ? given : { ...given, secret: generated });
+      return { config, shown: { host: hostOf(config.url) }, generatedSecret: generated };
+    }
+    case "ntfy": {
+      const config = validateNtfyConfig(input);
+      // On a public server the topic is all it takes to read the messages: it stays sealed.
+      return {
+        config,
+        shown: { server: hostOf(config.server), token: config.token !== null },
+        generatedSecret: null,
+      };
+    }
+    case "email": {
+      const config = validateEmailConfig(input);
+      return {
+        config,
+        shown: {
+          host: config.host,
+          port: config.port,
+          security: config.security,
+          from: config.from,
+          to: [...config.to],
+          login: config.username !== null,
+        },
+        generatedSecret: null,
+      };
+    }
+    case "mqtt": {
+      const config = validateMqttConfig(input);
+      return { config, shown: { host: hostOf(config.url), topic: config.topic }, generatedSecret: null };
+    }
+    case "web-push": {
+      const given = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
+      const subscription = validatePushSubscription(given.subscription);
+      return {
+        config: { subscription },
+        shown: { pushService: hostOf(subscription.endpoint) },
+        generatedSecret: null,
+      };
+    }
+  }
+}
+
+/** Opens a stored channel's settings (already unsealed) to send. */
+export async function openSettings(
+  ctx: HubContext,
+  kind: ChannelKind,
+  config: unknown,
+): Promise<OpenedChannel> {
+  switch (kind) {
+    case "webhook":
+      return { channel: webhookChannel(config as WebhookConfig) };
+    case "ntfy":
+      return { channel: ntfyChannel(config as NtfyConfig) };
+    case "email":
+      return { channel: emailChannel(config as EmailConfig) };
+    case "mqtt": {
+      const c = config as MqttConfig;
+      // A connection per attempt, closed after it: alerts are rare, and a held connection would
+      // be one more thing to supervise.
+      return {
+        channel: {
+          kind: "mqtt",
+          async send(message, options) {
+            const publisher = connectMqttPublisher(c);
+            try {
+              return await mqttChannel({ publisher, topic: c.topic, retain: c.retain }).send(
+                message,
+                options,
+              );
+            } finally {
+              await publisher.close().catch(() => undefined);
+            }
+          },
+        },
+      };
+    }
+    case "web-push": {
+      const { subscription } = config as { subscription: PushSubscription };
+      return {
+        channel: webPushChannel({ subscription, vapid: await hubVapid(ctx) }),
+        disables: (outcome) =>
+          isSubscriptionGone(outcome)
+            ? "the browser ended this push subscription; subscribe again on that device"
+            : null,
+      };
+    }
+  }
+}
+
+export function checkKind(kind: string): ChannelKind {
+  if ((CHANNEL_KINDS as readonly string[]).includes(kind)) return kind as ChannelKind;
+  throw new LatchkeyError("HUB_BAD_REQUEST", `kind must be one of ${CHANNEL_KINDS.join(", ")}`, {
+    field: "kind",
+  });
+}

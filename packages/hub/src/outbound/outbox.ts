@@ -1,0 +1,333 @@
+/**
+ * The outbox: every notification is first a row (one per message and channel), written in the
+ * same transaction as what it tells of when there is one, then sent by a dispatcher. So a crash
+ * loses nothing (a row in flight is sent again after its lease runs out: at least once, with the
+ * same message id for the receiver to de-duplicate), retries follow one schedule for every
+ * channel, and the owner sees each attempt's outcome in the channel's delivery log.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { Channel, DeliveryOutcome, OutboundMessage } from "./channels/channel.js";
+import {
+  outboundDb,
+  type DeliveryState,
+  type HubDb,
+  type NotificationChannelTable,
+} from "./outbound-tables.js";
+
+/** Waits after the 1st, 2nd… failed attempt (ms); after the last, the delivery has failed. */
+export const RETRY_DELAYS_MS: readonly number[] = [
+  5_000,
+  30_000,
+  2 * 60_000,
+  10 * 60_000,
+  30 * 60_000,
+  60 * 60_000,
+  2 * 60 * 60_000,
+  4 * 60 * 60_000,
+];
+/** One attempt's time limit; a dispatcher's hold on a row is longer, so two never send it at once. */
+export const ATTEMPT_TIMEOUT_MS = 20_000;
+const LEASE_MS = 2 * ATTEMPT_TIMEOUT_MS;
+/** How often the dispatcher looks for due deliveries when nothing wakes it. */
+export const DISPATCH_EVERY_MS = 1_000;
+const BATCH = 20;
+
+/** Does `event` match one of `patterns` ("*", "alert.*", or an exact name)? */
+export function eventMatches(patterns: readonly string[], event: string): boolean {
+  return patterns.some(
+    (p) => p === "*" || p === event || (p.endsWith(".*") && event.startsWith(p.slice(0, -1))),
+  );
+}
+
+/**
+ * Queues `message` for every enabled channel that subscribes to its event, in `db`'s transaction
+ * when it is one. Returns the new deliveries' ids (none when no channel wants it).
+ */
+export async function enqueue(
+  db: HubDb,
+  message: OutboundMessage,
+  at: number,
+  onlyChannelId: string | null = null,
+): Promise<string[]> {
+  const out = outboundDb(db);
+  let q = out.selectFrom("notification_channels").select(["id", "events"]).where("enabled", "=", 1);
+  if (onlyChannelId !== null) q = q.where("id", "=", onlyChannelId);
+  const channels = (await q.execute()).filter(
+    (c) => onlyChannelId !== null || eventMatches(JSON.parse(c.events) as string[], message.event),
+  );
+  if (channels.length === 0) return [];
+  const rows = channels.map((c) => ({
+    id: randomUUID(),
+    channel_id: c.id,
+    message_id: message.id,
+    event: message.event,
+    message: JSON.stringify(message),
+    state: "pending" as const,
+    attempts: 0,
+    next_attempt_at: at,
+    leased_until: null,
+    last_result: null,
+    created_at: at,
+    finished_at: null,
+  }));
+  await out.insertInto("outbound_deliveries").values(rows).execute();
+  return rows.map((r) => r.id);
+}
+
+/** A channel as the dispatcher uses it; `disables` says when an outcome means the channel is dead. */
+export interface OpenedChannel {
+  readonly channel: Channel;
+  /** Answers a reason to turn the channel off (a push subscription gone), or null. */
+  readonly disables?: (outcome: DeliveryOutcome) => string | null;
+}
+
+/** Builds a channel from its row (opens its sealed secrets); throws when its settings are unusable. */
+export type ChannelOpener = (row: NotificationChannelTable, signal: AbortSignal) => Promise<OpenedChannel>;
+
+export interface OutboxOptions {
+  readonly db: HubDb;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly open: ChannelOpener;
+  /** The web app's origin: links given as paths ("/#/…") are sent as absolute URLs under it. */
+  readonly origin: string;
+}
+
+export interface DeliveryView {
+  readonly id: string;
+  readonly channelId: string;
+  readonly messageId: string;
+  readonly event: string;
+  readonly title: string;
+  readonly state: DeliveryState;
+  readonly attempts: number;
+  /** When the next attempt is due (pending only). */
+  readonly nextAttemptAt: number | null;
+  readonly lastResult: string | null;
+  readonly createdAt: number;
+  readonly finishedAt: number | null;
+}
+
+export class Outbox {
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<void> | null = null;
+  #again = false;
+  readonly #stopping = new AbortController();
+
+  constructor(readonly opts: OutboxOptions) {}
+
+  start(): void {
+    this.#timer = setInterval(() => this.kick(), DISPATCH_EVERY_MS);
+    this.#timer.unref();
+    this.kick();
+  }
+
+  /** Sends what is due now (coalesced with a pass in progress). */
+  kick(): void {
+    if (this.#stopping.signal.aborted) return;
+    if (this.#running !== null) {
+      this.#again = true;
+      return;
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false;
+        await this.dispatchDue().catch((e: unknown) =>
+          this.opts.log.error({ err: e }, "outbox dispatch pass failed"),
+        );
+      } while (this.#again && !this.#stopping.signal.aborted);
+    })().finally(() => {
+      this.#running = null;
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer !== null) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#stopping.abort();
+    await this.#running;
+  }
+
+  /** One pass: claims due deliveries, a batch at a time, and attempts each. */
+  async dispatchDue(): Promise<void> {
+    for (;;) {
+      const now = this.opts.now();
+      const due = await outboundDb(this.opts.db)
+        .selectFrom("outbound_deliveries")
+        .select("id")
+        .where("state", "=", "pending")
+        .where("next_attempt_at", "<=", now)
+        .where((eb) => eb.or([eb("leased_until", "is", null), eb("leased_until", "<", now)]))
+        .orderBy("next_attempt_at")
+        .limit(BATCH)
+        .execute();
+      let attempted = 0;
+      for (const { id } of due) {
+        if (this.#stopping.signal.aborted) return;
+        if (await this.attempt(id)) attempted++;
+      }
+      if (due.length < BATCH || attempted === 0) return;
+    }
+  }
+
+  /**
+   * Claims delivery `id` (unless another dispatcher holds it or it is not pending) and makes one
+   * attempt. Returns whether it attempted.
+   */
+  async attempt(id: string): Promise<boolean> {
+    const db = outboundDb(this.opts.db);
+    const now = this.opts.now();
+    const claimed = await db
+      .updateTable("outbound_deliveries")
+      .set({ leased_until: now + LEASE_MS })
+      .where("id", "=", id)
+      .where("state", "=", "pending")
+      .where((eb) => eb.or([eb("leased_until", "is", null), eb("leased_until", "<", now)]))
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) !== 1) return false;
+    const row = await db
+      .selectFrom("outbound_deliveries")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
+    const channelRow = await db
+      .selectFrom("notification_channels")
+      .selectAll()
+      .where("id", "=", row.channel_id)
+      .executeTakeFirst();
+    if (channelRow === undefined || channelRow.enabled !== 1) {
+      await this.#finish(
+        id,
+        row.attempts,
+        "failed",
+        channelRow === undefined ? "channel removed" : "channel turned off",
+      );
+      return true;
+    }
+    const signal = AbortSignal.any([this.#stopping.signal, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS)]);
+    let outcome: DeliveryOutcome;
+    let opened: OpenedChannel | null = null;
+    try {
+      opened = await this.opts.open(channelRow, signal);
+      const message = withAbsoluteLinks(JSON.parse(row.message) as OutboundMessage, this.opts.origin);
+      outcome = await opened.channel.send(message, { signal });
+    } catch (e) {
+      // A channel reports failures as outcomes; a throw is a setting that cannot work or a bug.
+      this.opts.log.warn(
+        { err: e, channelId: channelRow.id, kind: channelRow.kind },
+        "notification channel failed",
+      );
+      outcome = { ok: false, retryable: true, reason: `could not send (${errorName(e)})` };
+    }
+    if (this.#stopping.signal.aborted && !outcome.ok) {
+      // Interrupted by shutdown: not an attempt; the next start sends it.
+      await db.updateTable("outbound_deliveries").set({ leased_until: null }).where("id", "=", id).execute();
+      return true;
+    }
+    const attempts = row.attempts + 1;
+    if (outcome.ok) {
+      await this.#finish(id, attempts, "sent", outcome.detail);
+    } else if (outcome.retryable && attempts <= RETRY_DELAYS_MS.length) {
+      const delay = RETRY_DELAYS_MS[attempts - 1] ?? 0;
+      await db
+        .updateTable("outbound_deliveries")
+        .set({
+          attempts,
+          leased_until: null,
+          last_result: outcome.reason,
+          // ±10 %: a receiver that was down is not hit by every hub's retry at the same instant.
+          next_attempt_at: this.opts.now() + Math.round(delay * (0.9 + Math.random() * 0.2)),
+        })
+        .where("id", "=", id)
+        .execute();
+    } else {
+      await this.#finish(id, attempts, "failed", outcome.reason);
+      const reason = opened?.disables?.(outcome) ?? null;
+      if (reason !== null) {
+        await db
+          .updateTable("notification_channels")
+          .set({ enabled: 0, disabled_reason: reason })
+          .where("id", "=", channelRow.id)
+          .execute();
+        this.opts.log.warn({ channelId: channelRow.id, reason }, "notification channel turned off");
+      }
+    }
+    return true;
+  }
+
+  async #finish(id: string, attempts: number, state: "sent" | "failed", result: string): Promise<void> {
+    await outboundDb(this.opts.db)
+      .updateTable("outbound_deliveries")
+      .set({ state, attempts, leased_until: null, last_result: result, finished_at: this.opts.now() })
+      .where("id", "=", id)
+      .execute();
+  }
+}
+
+/** Paths become URLs under the hub's origin (messages are queued by code that knows no origin). */
+function withAbsoluteLinks(message: OutboundMessage, origin: string): OutboundMessage {
+  const absolute = (url: string) => (url.startsWith("/") ? new URL(url, origin).href : url);
+  return {
+    ...message,
+    url: message.url === null ? null : absolute(message.url),
+    actions: message.actions.map((a) => ({ ...a, url: absolute(a.url) })),
+  };
+}
+
+/** A thrown error in words fit for the delivery log: its code or class, never its message. */
+function errorName(e: unknown): string {
+  const code: unknown = e instanceof Error ? (e as Error & { code?: unknown }).code : undefined;
+  if (typeof code === "string") return code;
+  return e instanceof Error ? e.name : "error";
+}
+
+/** A channel's deliveries, newest first. */
+export async function listDeliveries(db: HubDb, channelId: string, limit: number): Promise<DeliveryView[]> {
+  const rows = await outboundDb(db)
+    .selectFrom("outbound_deliveries")
+    .selectAll()
+    .where("channel_id", "=", channelId)
+    .orderBy("created_at", "desc")
+    .orderBy("id")
+    .limit(limit)
+    .execute();
+  return rows.map(deliveryView);
+}
+
+export async function getDelivery(db: HubDb, id: string): Promise<DeliveryView | null> {
+  const row = await outboundDb(db)
+    .selectFrom("outbound_deliveries")
+    .selectAll()
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return row === undefined ? null : deliveryView(row);
+}
+
+function deliveryView(r: {
+  id: string;
+  channel_id: string;
+  message_id: string;
+  event: string;
+  message: string;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: number;
+  last_result: string | null;
+  created_at: number;
+  finished_at: number | null;
+}): DeliveryView {
+  return {
+    id: r.id,
+    channelId: r.channel_id,
+    messageId: r.message_id,
+    event: r.event,
+    title: (JSON.parse(r.message) as OutboundMessage).title,
+    state: r.state,
+    attempts: Number(r.attempts),
+    nextAttemptAt: r.state === "pending" ? Number(r.next_attempt_at) : null,
+    lastResult: r.last_result,
+    createdAt: Number(r.created_at),
+    finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+  };
+}
