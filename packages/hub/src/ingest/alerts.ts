@@ -24,6 +24,22 @@ export const AlertKind = {
   SyncDrift: "sync-drift",
   /** A lock has not answered its authenticated heartbeats for a while (resolved when it does). */
   LockOffline: "lock-offline",
+  // From the lock's own signed alarms (door-alerts.ts):
+  /** The door was opened with the bolt thrown, the cylinder forced round, or drilled. */
+  DoorForced: "door-forced",
+  /** The lock's front cover (escutcheon) was removed. */
+  Tamper: "tamper",
+  /** The bolt could not move. */
+  Jammed: "jammed",
+  /** Too many wrong codes: the keypad is locked out for a while. */
+  Lockout: "lockout",
+  /** A duress code was used: sent only to channels that name "alert.duress" (outbound/outbox.ts). */
+  Duress: "duress",
+  BatteryLow: "battery-low",
+  /** The door was left open past the lock's ajar time. */
+  DoorHeldOpen: "door-held-open",
+  /** The lock was reset to factory settings: every code and key on it is gone. */
+  FactoryReset: "factory-reset",
 } as const;
 export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
 

@@ -38,6 +38,7 @@ import type { Ledger } from "../ledger/index.js";
 import { beginIntent, endIntent, openIntent, scanLedger } from "../ledger-service/intents.js";
 import type { Exclusive } from "../ledger-service/exclusive.js";
 import { AlertKind, insertAlerts, type NewAlert } from "./alerts.js";
+import { doorEventAlerts } from "./door-alerts.js";
 import { cursorOf, getLock, type LockCursor } from "./locks.js";
 import { describeEvent, slotHolders } from "../events/describe.js";
 
@@ -287,6 +288,13 @@ export class Ingestor {
       const appended = await ledger.appendMany(leaves);
       rows = accepted.map((v, i) => ({ ...v, index: (appended[i] as { index: number }).index }));
       alerts.push(...(await this.checkpointAcks(lockId, rows)));
+      // Alarms become alerts once sealed: what is told is what the ledger holds.
+      alerts.push(
+        ...doorEventAlerts(
+          lockId,
+          accepted.map((v) => v.event),
+        ),
+      );
     }
     if (rows.length > 0 || quarantine.length > 0 || alerts.length > 0) {
       after = await db.transaction().execute(async (trx) => {

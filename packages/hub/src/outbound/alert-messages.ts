@@ -48,6 +48,46 @@ const WORDING: Readonly<Record<string, AlertWording>> = {
     body: "The lock holds a credential change the hub did not make; the hub is putting it back as planned.",
     priority: "high",
   },
+  "door-forced": {
+    title: (door) => `${door} was forced`,
+    body: "The lock reports the door forced open, the cylinder forced round, or drilling.",
+    priority: "urgent",
+  },
+  tamper: {
+    title: (door) => `${door}: the lock's cover was removed`,
+    body: "The lock's front cover (escutcheon) was taken off.",
+    priority: "urgent",
+  },
+  jammed: {
+    title: (door) => `${door} is jammed`,
+    body: "The bolt could not move; the door may be unlocked or may not open.",
+    priority: "high",
+  },
+  lockout: {
+    title: (door) => `Too many wrong codes at ${door}`,
+    body: "The keypad is locked out for a while after repeated wrong codes.",
+    priority: "high",
+  },
+  duress: {
+    title: (door) => `Duress code used at ${door}`,
+    body: "Someone opened the door with a duress code: they may be forced to. Nothing showed at the door.",
+    priority: "urgent",
+  },
+  "battery-low": {
+    title: (door) => `${door}: battery low`,
+    body: "Replace the lock's batteries soon.",
+    priority: "default",
+  },
+  "door-held-open": {
+    title: (door) => `${door} was left open`,
+    body: "The door stayed open past the lock's ajar time.",
+    priority: "default",
+  },
+  "factory-reset": {
+    title: (door) => `${door} was reset to factory settings`,
+    body: "Every code and key on the lock is gone; it must be added to the hub again.",
+    priority: "urgent",
+  },
   "lock-offline": {
     title: (door) => `${door} is offline`,
     body: "The lock has stopped answering the hub. Changes to its codes wait until it is back.",

@@ -33,8 +33,12 @@ const LEASE_MS = 2 * ATTEMPT_TIMEOUT_MS;
 export const DISPATCH_EVERY_MS = 1_000;
 const BATCH = 20;
 
+/** Events only a channel that names them receives: a duress alarm is silent, for chosen people. */
+export const NAMED_ONLY_EVENTS: ReadonlySet<string> = new Set(["alert.duress"]);
+
 /** Does `event` match one of `patterns` ("*", "alert.*", or an exact name)? */
 export function eventMatches(patterns: readonly string[], event: string): boolean {
+  if (NAMED_ONLY_EVENTS.has(event)) return patterns.includes(event);
   return patterns.some(
     (p) => p === "*" || p === event || (p.endsWith(".*") && event.startsWith(p.slice(0, -1))),
   );

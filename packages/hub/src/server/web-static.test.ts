@@ -38,6 +38,7 @@ function builtApp(): string {
   );
   writeFileSync(join(dist, "assets", "app-abc123.js"), "console.log('app')");
   writeFileSync(join(dist, "favicon.svg"), "<svg/>");
+  writeFileSync(join(dist, "sw.js"), "self.addEventListener('push', () => {});");
   writeFileSync(join(dist, "secret.txt"), "not served");
   return dist;
 }
@@ -78,6 +79,17 @@ describe("serving the web app", () => {
       expect(r.json(), url).toEqual({ code: "HUB_NOT_FOUND", message: "not found" });
       expect(r.headers["cache-control"], url).toBeUndefined();
     }
+    await app.close();
+  });
+
+  it("serves the service worker from the root, never cached, as JavaScript", async () => {
+    const app = await server(builtApp());
+    const r = await app.inject({ method: "GET", url: "/sw.js" });
+    expect(r.statusCode).toBe(200);
+    expect(r.headers["content-type"]).toMatch(/javascript/);
+    // A browser checks a worker for updates on each visit; a cached one would keep an old worker.
+    expect(r.headers["cache-control"]).toBe("no-cache");
+    expect(r.body).toContain("push");
     await app.close();
   });
 

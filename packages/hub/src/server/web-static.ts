@@ -41,7 +41,7 @@ export const CONTENT_SECURITY_POLICY = [
 ].join("; ");
 
 const APP_PATHS = ["/", "/setup", "/invite", "/guest", "/index.html"] as const;
-const ROOT_FILES = ["/favicon.svg"] as const;
+const ROOT_FILES = ["/favicon.svg", "/sw.js"] as const;
 /** Built asset names: no directories, no dot files, nothing to traverse with. */
 const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 const PUBLIC = { access: { kind: "public" as const } };
@@ -95,7 +95,11 @@ export async function registerWebApp(
     });
     for (const url of ROOT_FILES) {
       scope.get(url, { config: PUBLIC, schema: HIDDEN }, async (_request, reply) => {
-        securityHeaders(reply).header("cache-control", "public, max-age=3600");
+        // The service worker (Web Push) is checked for updates on every visit: never cached.
+        securityHeaders(reply).header(
+          "cache-control",
+          url === "/sw.js" ? "no-cache" : "public, max-age=3600",
+        );
         return reply.sendFile(url.slice(1), { cacheControl: false });
       });
     }

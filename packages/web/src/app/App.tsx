@@ -22,6 +22,7 @@ import { DemoScreen } from "../screens/demo.js";
 import { UnlockRequestsScreen } from "../screens/unlock-requests.js";
 import { EvidenceScreen, VerifyScreen } from "../screens/evidence.js";
 import { GuestScreen, isGuestPage } from "../screens/guest.js";
+import { NotificationsScreen } from "../screens/notifications.js";
 
 interface StepUpRequest {
   readonly resolve: (ok: boolean) => void;
@@ -155,7 +156,7 @@ function Logo() {
   );
 }
 
-const NAV = [
+const NAV: readonly { href: string; label: string; match: string[]; ownerOnly?: boolean }[] = [
   {
     href: "/",
     label: "Dashboard",
@@ -167,6 +168,12 @@ const NAV = [
     href: "/activity",
     label: "Activity",
     match: ["/activity", "/sites/*/activity", "/sites/*/evidence", "/verify"],
+  },
+  {
+    href: "/settings/notifications",
+    label: "Notifications",
+    match: ["/settings/notifications"],
+    ownerOnly: true,
   },
   { href: "/security", label: "Security", match: ["/security"] },
 ];
@@ -208,7 +215,7 @@ function SignedIn({ session, onSignedOut }: { session: SessionInfo; onSignedOut:
         </div>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((n) => (
+            {NAV.filter((n) => n.ownerOnly !== true || session.account.isOwner).map((n) => (
               <li key={n.href}>
                 <a
                   href={`#${n.href}`}
@@ -238,6 +245,7 @@ function Routes({ path, session }: { path: string; session: SessionInfo }) {
   if (path === "/activity") return <PeopleRedirect target="activity" />;
   if (path === "/security") return <SecurityScreen session={session} />;
   if (path === "/verify") return <VerifyScreen />;
+  if (path === "/settings/notifications" && session.account.isOwner) return <NotificationsScreen />;
   if ((p = match("/sites/:siteId/evidence", path)) !== null)
     return <EvidenceScreen key={p.siteId} siteId={p.siteId ?? ""} />;
   if ((p = match("/sites/:siteId/people/new", path)) !== null)
