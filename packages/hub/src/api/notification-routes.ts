@@ -30,6 +30,18 @@ const EventPattern = Type.String({
   pattern: "^(\\*|[a-z][a-z0-9-]*(\\.[a-z0-9-]+)*(\\.\\*)?)$",
 });
 
+const Clock = Type.String({ pattern: "^([01][0-9]|2[0-3]):[0-5][0-9]$" });
+const QuietHours = Strict({
+  start: Clock,
+  end: Clock,
+  timeZone: Type.String({ minLength: 1, maxLength: 64, pattern: "^[A-Za-z0-9_+/-]+$" }),
+});
+const Tuning = {
+  quietHours: Type.Optional(Type.Union([QuietHours, Type.Null()])),
+  dedupeMinutes: Type.Optional(Type.Integer({ minimum: 0, maximum: 1440 })),
+  maxPerHour: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+};
+
 const Channel = Strict({
   id: Id,
   kind: Type.String(),
@@ -41,6 +53,9 @@ const Channel = Strict({
   events: Type.Array(Type.String()),
   enabled: Type.Boolean(),
   disabledReason: Nullable(Type.String()),
+  quietHours: Type.Union([QuietHours, Type.Null()]),
+  dedupeMinutes: Type.Integer(),
+  maxPerHour: Type.Integer(),
   createdAt: EpochMs,
 });
 
@@ -80,7 +95,7 @@ export const NOTIFICATION_ROUTES: readonly RouteDef[] = [
     method: "POST",
     url: "/api/v1/notification-channels",
     summary:
-      "Add a notification channel (web-push, ntfy, email, webhook, mqtt) receiving the listed events (default: every alert); a webhook's signing secret, when the hub makes it, is answered here only",
+      "Add a notification channel (web-push, ntfy, email, webhook, mqtt, syslog, json-lines) receiving the listed events (default: every alert); a webhook's signing secret, when the hub makes it, is answered here only",
     tags: ["notifications"],
     access: { kind: "owner" },
     // It sends what happens at the doors somewhere new.
@@ -92,6 +107,7 @@ export const NOTIFICATION_ROUTES: readonly RouteDef[] = [
         name: Name,
         settings: Type.Record(Type.String(), Type.Unknown(), { maxProperties: 20 }),
         events: Type.Optional(Type.Array(EventPattern, { minItems: 1, maxItems: 20 })),
+        ...Tuning,
       }),
       response: { 201: Strict({ channel: Channel, secret: Nullable(Type.String()) }), ...errors },
     },
@@ -102,7 +118,8 @@ export const NOTIFICATION_ROUTES: readonly RouteDef[] = [
   defineRoute({
     method: "PATCH",
     url: "/api/v1/notification-channels/:channelId",
-    summary: "Rename a channel, change its events, or turn it off and on",
+    summary:
+      "Rename a channel, change its events, quiet hours, de-duplication window or hourly limit, or turn it off and on",
     tags: ["notifications"],
     access: { kind: "owner" },
     stepUp: true,
@@ -112,6 +129,7 @@ export const NOTIFICATION_ROUTES: readonly RouteDef[] = [
         name: Type.Optional(Name),
         events: Type.Optional(Type.Array(EventPattern, { minItems: 1, maxItems: 20 })),
         enabled: Type.Optional(Type.Boolean()),
+        ...Tuning,
       }),
       response: { 200: Channel, ...errors },
     },

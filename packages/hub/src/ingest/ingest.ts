@@ -96,6 +96,8 @@ export interface IngestorOptions {
   readonly ed25519: Ed25519;
   readonly now: () => number;
   readonly metrics?: IngestMetrics;
+  /** Called once alerts have committed (the outbox then sends their notifications at once). */
+  readonly alerted?: () => void;
 }
 
 interface Verified {
@@ -319,6 +321,7 @@ export class Ingestor {
         return moved;
       });
     }
+    if (alerts.length > 0) this.opts.alerted?.();
     const m = this.opts.metrics;
     if (m !== undefined) {
       if (rows.length > 0) m.eventsIngested(rows.length);

@@ -7,6 +7,8 @@
 import { LatchkeyError } from "@latchkey/protocol";
 import type { HubContext } from "../runtime/context.js";
 import type { ChannelKind } from "./channels/channel.js";
+import { jsonLinesChannel, validateJsonLinesConfig, type JsonLinesConfig } from "./channels/json-lines.js";
+import { syslogChannel, validateSyslogConfig, type SyslogConfig } from "./channels/syslog.js";
 import { emailChannel, validateEmailConfig, type EmailConfig } from "./channels/email.js";
 import { connectMqttPublisher, mqttChannel, validateMqttConfig, type MqttConfig } from "./channels/mqtt.js";
 import { ntfyChannel, validateNtfyConfig, type NtfyConfig } from "./channels/ntfy.js";
@@ -25,7 +27,15 @@ import {
 import type { OpenedChannel } from "./outbox.js";
 import { hubVapid } from "./vapid.js";
 
-export const CHANNEL_KINDS: readonly ChannelKind[] = ["web-push", "ntfy", "email", "webhook", "mqtt"];
+export const CHANNEL_KINDS: readonly ChannelKind[] = [
+  "web-push",
+  "ntfy",
+  "email",
+  "webhook",
+  "mqtt",
+  "syslog",
+  "json-lines",
+];
 
 /** A checked configuration: all of it (to seal), what may be shown, and a secret to answer once. */
 export interface CheckedSettings {
@@ -74,6 +84,26 @@ export function checkSettings(kind: ChannelKind, input: unknown): CheckedSetting
       const config = validateMqttConfig(input);
       return { config, shown: { host: hostOf(config.url), topic: config.topic }, generatedSecret: null };
     }
+    case "syslog": {
+      const config = validateSyslogConfig(input);
+      return {
+        config,
+        shown: {
+          host: config.host,
+          port: config.port,
+          facility: config.facility ?? "authpriv",
+          privateCa: config.ca !== undefined,
+        },
+        generatedSecret: null,
+      };
+    }
+    case "json-lines": {
+      const config = validateJsonLinesConfig(input);
+      // A URL's query may hold a token: its host only.
+      const shown: CheckedSettings["shown"] =
+        "path" in config ? { path: config.path } : { host: hostOf(config.url), token: config.token !== null };
+      return { config, shown, generatedSecret: null };
+    }
     case "web-push": {
       const given = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
       const subscription = validatePushSubscription(given.subscription);
@@ -120,6 +150,10 @@ export async function openSettings(
         },
       };
     }
+    case "syslog":
+      return { channel: syslogChannel(config as SyslogConfig) };
+    case "json-lines":
+      return { channel: jsonLinesChannel(config as JsonLinesConfig) };
     case "web-push": {
       const { subscription } = config as { subscription: PushSubscription };
       return {

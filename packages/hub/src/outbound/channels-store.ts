@@ -10,6 +10,7 @@ import { recordAudit } from "../audit/audit.js";
 import type { ChannelKind, OutboundMessage } from "./channels/channel.js";
 import { checkKind, checkSettings, openSettings } from "./channel-settings.js";
 import { outboundDb, type NotificationChannelTable } from "./outbound-tables.js";
+import { checkQuietHours, type QuietHours } from "./quiet-hours.js";
 import {
   enqueue,
   getDelivery,
@@ -20,6 +21,9 @@ import {
 } from "./outbox.js";
 
 export const MAX_CHANNELS = 50;
+/** Defaults: the same alert about the same lock at most once in 15 minutes; at most 30 messages an hour. */
+export const DEFAULT_DEDUPE_MINUTES = 15;
+export const DEFAULT_MAX_PER_HOUR = 30;
 const EVENT_PATTERN = /^(\*|[a-z][a-z0-9-]*(\.[a-z0-9-]+)*(\.\*)?)$/;
 /** What a new channel receives unless told otherwise: every alert. */
 export const DEFAULT_EVENTS: readonly string[] = ["alert.*"];
@@ -32,6 +36,9 @@ export interface ChannelView {
   readonly events: readonly string[];
   readonly enabled: boolean;
   readonly disabledReason: string | null;
+  readonly quietHours: QuietHours | null;
+  readonly dedupeMinutes: number;
+  readonly maxPerHour: number;
   readonly createdAt: number;
 }
 
@@ -51,6 +58,9 @@ function view(row: NotificationChannelTable): ChannelView {
     events: JSON.parse(row.events) as string[],
     enabled: row.enabled === 1,
     disabledReason: row.disabled_reason,
+    quietHours: row.quiet_hours === null ? null : (JSON.parse(row.quiet_hours) as QuietHours),
+    dedupeMinutes: Number(row.dedupe_minutes),
+    maxPerHour: Number(row.max_per_hour),
     createdAt: Number(row.created_at),
   };
 }
@@ -64,6 +74,20 @@ function checkEvents(events: readonly string[] | undefined): string[] {
       { field: "events" },
     );
   return [...new Set(list)];
+}
+
+function checkDedupe(minutes: number): number {
+  if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440)
+    throw new LatchkeyError("HUB_BAD_REQUEST", "dedupeMinutes must be 0 (off) to 1440", {
+      field: "dedupeMinutes",
+    });
+  return minutes;
+}
+
+function checkMaxPerHour(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new LatchkeyError("HUB_BAD_REQUEST", "maxPerHour must be 1 to 1000", { field: "maxPerHour" });
+  return n;
 }
 
 function checkName(name: string): string {
@@ -99,6 +123,9 @@ export interface NewChannel {
   readonly name: string;
   readonly settings: unknown;
   readonly events?: readonly string[];
+  readonly quietHours?: QuietHours | null;
+  readonly dedupeMinutes?: number;
+  readonly maxPerHour?: number;
 }
 
 /** Adds a channel; answers it and, for a webhook whose secret the hub made, that secret (once). */
@@ -134,6 +161,12 @@ export async function addChannel(
         events: JSON.stringify(events),
         enabled: 1,
         disabled_reason: null,
+        quiet_hours:
+          input.quietHours === undefined || input.quietHours === null
+            ? null
+            : JSON.stringify(checkQuietHours(input.quietHours)),
+        dedupe_minutes: checkDedupe(input.dedupeMinutes ?? DEFAULT_DEDUPE_MINUTES),
+        max_per_hour: checkMaxPerHour(input.maxPerHour ?? DEFAULT_MAX_PER_HOUR),
         created_at: at,
         created_by: actor.accountId,
       })
@@ -159,6 +192,9 @@ export interface ChannelChange {
   readonly name?: string;
   readonly events?: readonly string[];
   readonly enabled?: boolean;
+  readonly quietHours?: QuietHours | null;
+  readonly dedupeMinutes?: number;
+  readonly maxPerHour?: number;
 }
 
 export async function updateChannel(
@@ -171,6 +207,10 @@ export async function updateChannel(
   const set: Partial<NotificationChannelTable> = {};
   if (change.name !== undefined) set.name = checkName(change.name);
   if (change.events !== undefined) set.events = JSON.stringify(checkEvents(change.events));
+  if (change.quietHours !== undefined)
+    set.quiet_hours = change.quietHours === null ? null : JSON.stringify(checkQuietHours(change.quietHours));
+  if (change.dedupeMinutes !== undefined) set.dedupe_minutes = checkDedupe(change.dedupeMinutes);
+  if (change.maxPerHour !== undefined) set.max_per_hour = checkMaxPerHour(change.maxPerHour);
   if (change.enabled !== undefined) {
     set.enabled = change.enabled ? 1 : 0;
     // Turned on again by a person: the reason the hub had turned it off no longer stands.
@@ -189,6 +229,9 @@ export async function updateChannel(
         ...(set.name === undefined ? {} : { name: set.name }),
         ...(set.events === undefined ? {} : { events: (JSON.parse(set.events) as string[]).join(",") }),
         ...(set.enabled === undefined ? {} : { enabled: set.enabled === 1 }),
+        ...(set.quiet_hours === undefined ? {} : { quietHours: set.quiet_hours ?? "off" }),
+        ...(set.dedupe_minutes === undefined ? {} : { dedupeMinutes: set.dedupe_minutes }),
+        ...(set.max_per_hour === undefined ? {} : { maxPerHour: set.max_per_hour }),
       },
       ip: actor.ip,
     });

@@ -19,12 +19,21 @@ export type NotificationChannelTable = {
   enabled: number;
   /** Why the hub turned it off by itself (a push subscription the browser gave up), else null. */
   disabled_reason: string | null;
+  /** JSON { start: "HH:MM", end: "HH:MM", timeZone } or null: non-urgent messages wait until the end. */
+  quiet_hours: string | null;
+  /** A message like one sent in the last this many minutes (same event, same lock) is not sent again; 0: all are sent. */
+  dedupe_minutes: number;
+  /** At most this many messages an hour; beyond it they are logged as suppressed, not sent. */
+  max_per_hour: number;
   created_at: number;
   created_by: string | null;
 };
 
-/** pending: waiting for its next attempt; sent; failed: gave up (permanent failure or out of attempts). */
-export type DeliveryState = "pending" | "sent" | "failed";
+/**
+ * pending: waiting for its next attempt; sent; failed: gave up (permanent failure or out of
+ * attempts); suppressed: not sent, a duplicate or over the channel's hourly limit (the log says which).
+ */
+export type DeliveryState = "pending" | "sent" | "failed" | "suppressed";
 
 export type DeliveryTable = {
   id: string;
@@ -32,6 +41,8 @@ export type DeliveryTable = {
   /** The message's id: the same on every attempt, and in the webhook-id / Message-ID the peer sees. */
   message_id: string;
   event: string;
+  /** What makes two messages the same for de-duplication: the event and the lock it is about. */
+  dedupe_key: string;
   /** The OutboundMessage as JSON (no secrets: messages never carry any). */
   message: string;
   state: DeliveryState;

@@ -17,7 +17,7 @@ import { createOwner, stepUp, type SignedIn } from "../testing/flows.js";
 import { testStores } from "../testing/stores.js";
 import { insertAlerts, AlertKind } from "../ingest/alerts.js";
 import { createDoor, createSite } from "../sites/sites.js";
-import { RETRY_DELAYS_MS } from "./outbox.js";
+import { listDeliveries, RETRY_DELAYS_MS } from "./outbox.js";
 import { outboundDb } from "./outbound-tables.js";
 
 interface Received {
@@ -276,6 +276,62 @@ describe.each(stores)("notification channels (%s)", (store) => {
     } finally {
       await again.hub.close();
     }
+  });
+
+  it("the same alert is sent once per window, a channel's hourly limit holds, and quiet hours hold all but urgent alerts", async () => {
+    t = await startTestHub(store);
+    owner = await createOwner(t);
+    const { id } = await addWebhook();
+    await stepUp(t, owner);
+    const tuned = await owner.client.patch(`/api/v1/notification-channels/${id}`, {
+      dedupeMinutes: 15,
+      maxPerHour: 3,
+      quietHours: { start: "22:00", end: "07:00", timeZone: "Europe/London" },
+    });
+    expect(tuned.json()).toMatchObject({ dedupeMinutes: 15, maxPerHour: 3, quietHours: { start: "22:00" } });
+    const ctx = t.hub.ctx;
+    const site = await createSite(ctx, { name: "Mill", timezone: "Europe/London" });
+    const door = await createDoor(ctx, site.id, { name: "Side gate" });
+    await addLock(t, "1111222233334444", door.id, site.id);
+    const raise = async (kind: (typeof AlertKind)[keyof typeof AlertKind]) => {
+      await insertAlerts(hubDb(t), [{ kind, lockId: "1111222233334444", details: {} }], t.clock.now);
+      await ctx.outbox.dispatchDue();
+    };
+    // Read directly: the owner's session does not outlive the night the clock skips below.
+    const log = () => listDeliveries(ctx.db, id, 100);
+
+    // 12:00 GMT: outside quiet hours.
+    await raise(AlertKind.LockOffline);
+    await raise(AlertKind.LockOffline); // the same, at once: de-duplicated
+    await raise(AlertKind.SyncDrift);
+    t.clock.now += 16 * 60_000;
+    await raise(AlertKind.LockOffline); // the window has passed: sent
+    await raise(AlertKind.IngestGap); // a fourth within the hour: over the limit
+    expect(receiver.received.map((r) => JSON.parse(r.body) as { type: string }).map((b) => b.type)).toEqual([
+      "alert.lock-offline",
+      "alert.sync-drift",
+      "alert.lock-offline",
+    ]);
+    const states = (await log()).map((d) => `${d.event} ${d.state} ${d.lastResult ?? ""}`.trim());
+    expect(states).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^alert\.lock-offline suppressed same as a message 0 min ago/),
+        expect.stringMatching(/^alert\.ingest-gap suppressed over this channel's limit of 3 an hour/),
+      ]),
+    );
+
+    // 23:00 GMT, a new hour: a high-priority alert waits until 07:00; an urgent one goes now.
+    t.clock.now = Date.UTC(2026, 10, 20, 23, 0, 0);
+    await raise(AlertKind.Jammed);
+    await raise(AlertKind.DoorForced);
+    expect(receiver.received).toHaveLength(4);
+    expect((JSON.parse(receiver.received[3]!.body) as { type: string }).type).toBe("alert.door-forced");
+    const held = (await log()).find((d) => d.event === "alert.jammed");
+    expect(held).toMatchObject({ state: "pending", lastResult: "held for quiet hours" });
+    expect(held?.nextAttemptAt).toBe(Date.UTC(2026, 10, 21, 7, 0, 0));
+    t.clock.now = Date.UTC(2026, 10, 21, 7, 0, 0);
+    await ctx.outbox.dispatchDue();
+    expect((JSON.parse(receiver.received[4]!.body) as { type: string }).type).toBe("alert.jammed");
   });
 
   it("refuses bad settings with the field named, and only the owner may manage channels", async () => {

@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { Channel, DeliveryOutcome, OutboundMessage } from "./channels/channel.js";
+import { quietUntil, type QuietHours } from "./quiet-hours.js";
 import {
   outboundDb,
   type DeliveryState,
@@ -46,7 +47,9 @@ export function eventMatches(patterns: readonly string[], event: string): boolea
 
 /**
  * Queues `message` for every enabled channel that subscribes to its event, in `db`'s transaction
- * when it is one. Returns the new deliveries' ids (none when no channel wants it).
+ * when it is one; with `onlyChannelId` (a test the owner asked for), for that channel only, now.
+ * Each channel's de-duplication, hourly limit and quiet hours decide whether and when it goes.
+ * Returns the new deliveries' ids (suppressed ones included: the log shows them).
  */
 export async function enqueue(
   db: HubDb,
@@ -55,28 +58,97 @@ export async function enqueue(
   onlyChannelId: string | null = null,
 ): Promise<string[]> {
   const out = outboundDb(db);
-  let q = out.selectFrom("notification_channels").select(["id", "events"]).where("enabled", "=", 1);
+  let q = out
+    .selectFrom("notification_channels")
+    .select(["id", "events", "quiet_hours", "dedupe_minutes", "max_per_hour"])
+    .where("enabled", "=", 1);
   if (onlyChannelId !== null) q = q.where("id", "=", onlyChannelId);
   const channels = (await q.execute()).filter(
     (c) => onlyChannelId !== null || eventMatches(JSON.parse(c.events) as string[], message.event),
   );
   if (channels.length === 0) return [];
-  const rows = channels.map((c) => ({
-    id: randomUUID(),
-    channel_id: c.id,
-    message_id: message.id,
-    event: message.event,
-    message: JSON.stringify(message),
-    state: "pending" as const,
-    attempts: 0,
-    next_attempt_at: at,
-    leased_until: null,
-    last_result: null,
-    created_at: at,
-    finished_at: null,
-  }));
-  await out.insertInto("outbound_deliveries").values(rows).execute();
-  return rows.map((r) => r.id);
+  const dedupeKey = `${message.event}|${String(message.data.lockId ?? message.data.doorId ?? "")}`;
+  const ids: string[] = [];
+  for (const c of channels) {
+    const plan =
+      onlyChannelId !== null
+        ? { state: "pending" as const, at, note: null }
+        : await planDelivery(db, c, message, dedupeKey, at);
+    const id = randomUUID();
+    await out
+      .insertInto("outbound_deliveries")
+      .values({
+        id,
+        channel_id: c.id,
+        message_id: message.id,
+        event: message.event,
+        dedupe_key: dedupeKey,
+        message: JSON.stringify(message),
+        state: plan.state,
+        attempts: 0,
+        next_attempt_at: plan.at,
+        leased_until: null,
+        last_result: plan.note,
+        created_at: at,
+        finished_at: plan.state === "suppressed" ? at : null,
+      })
+      .execute();
+    ids.push(id);
+  }
+  return ids;
+}
+
+interface Plan {
+  readonly state: "pending" | "suppressed";
+  readonly at: number;
+  readonly note: string | null;
+}
+
+/** Whether and when one channel gets `message`: de-duplicated, over its limit, held for quiet hours, or now. */
+async function planDelivery(
+  db: HubDb,
+  c: { id: string; quiet_hours: string | null; dedupe_minutes: number; max_per_hour: number },
+  message: OutboundMessage,
+  dedupeKey: string,
+  at: number,
+): Promise<Plan> {
+  const out = outboundDb(db);
+  const dedupeMinutes = Number(c.dedupe_minutes);
+  if (dedupeMinutes > 0) {
+    const same = await out
+      .selectFrom("outbound_deliveries")
+      .select("created_at")
+      .where("channel_id", "=", c.id)
+      .where("dedupe_key", "=", dedupeKey)
+      .where("state", "!=", "suppressed")
+      .where("created_at", ">=", at - dedupeMinutes * 60_000)
+      .orderBy("created_at", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    if (same !== undefined) {
+      const ago = Math.max(0, Math.round((at - Number(same.created_at)) / 60_000));
+      return {
+        state: "suppressed",
+        at,
+        note: `same as a message ${ago} min ago (de-duplicated for ${dedupeMinutes} min)`,
+      };
+    }
+  }
+  const lastHour = await out
+    .selectFrom("outbound_deliveries")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("channel_id", "=", c.id)
+    .where("state", "!=", "suppressed")
+    .where("created_at", ">", at - 3_600_000)
+    .executeTakeFirstOrThrow();
+  if (Number(lastHour.n) >= Number(c.max_per_hour))
+    return { state: "suppressed", at, note: `over this channel's limit of ${c.max_per_hour} an hour` };
+  // An urgent message (a forced door, duress) is never held.
+  if (c.quiet_hours !== null && message.priority !== "urgent") {
+    const until = quietUntil(JSON.parse(c.quiet_hours) as QuietHours, at);
+    if (until !== null) return { state: "pending", at: until, note: "held for quiet hours" };
+  }
+  return { state: "pending", at, note: null };
 }
 
 /** A channel as the dispatcher uses it; `disables` says when an outcome means the channel is dead. */

@@ -203,6 +203,8 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
     ed25519: nodeEd25519,
     now,
     metrics: ctx.metrics,
+    // An alarm's notification leaves as soon as it is sealed, not at the outbox's next look.
+    alerted: () => outbox.kick(),
   });
   // Events ingested before migration 0006 get their filter columns (once; resumable).
   await describeOldEvents(hubLedger.db, hubLedger.ledger, log);

@@ -34,6 +34,16 @@ export const CHANNEL_KINDS: readonly { value: ChannelKind; label: string; help: 
     help: "Publish to an MQTT broker (e.g. for Home Assistant or Node-RED); the event name is added to the topic.",
   },
   {
+    value: "syslog",
+    label: "Syslog (SIEM)",
+    help: "RFC 5424 syslog over TLS (port 6514) to your log collector or SIEM: rsyslog, syslog-ng, Graylog, Splunk…",
+  },
+  {
+    value: "json-lines",
+    label: "JSON lines",
+    help: "One JSON object per line, appended to a file on the hub's machine or POSTed to an HTTP endpoint (Loki, Vector, Elastic…).",
+  },
+  {
     value: "web-push",
     label: "This browser (Web Push)",
     help: "Notifications from this browser, even when the page is closed. Use “This device” below.",
@@ -97,6 +107,8 @@ const KIND_WORDS: Readonly<Record<string, string>> = {
   ntfy: "ntfy",
   email: "Email",
   mqtt: "MQTT",
+  syslog: "Syslog",
+  "json-lines": "JSON lines",
   "web-push": "Web Push",
 };
 

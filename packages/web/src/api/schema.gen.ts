@@ -2166,6 +2166,13 @@ export interface paths {
                 readonly events: readonly string[];
                 readonly enabled: boolean;
                 readonly disabledReason: string | null;
+                readonly quietHours: {
+                  readonly start: string;
+                  readonly end: string;
+                  readonly timeZone: string;
+                } | null;
+                readonly dedupeMinutes: number;
+                readonly maxPerHour: number;
                 readonly createdAt: number;
               }[];
             };
@@ -2182,7 +2189,7 @@ export interface paths {
       };
     };
     readonly put?: never;
-    /** Add a notification channel (web-push, ntfy, email, webhook, mqtt) receiving the listed events (default: every alert); a webhook's signing secret, when the hub makes it, is answered here only */
+    /** Add a notification channel (web-push, ntfy, email, webhook, mqtt, syslog, json-lines) receiving the listed events (default: every alert); a webhook's signing secret, when the hub makes it, is answered here only */
     readonly post: {
       readonly parameters: {
         readonly query?: never;
@@ -2193,12 +2200,19 @@ export interface paths {
       readonly requestBody: {
         readonly content: {
           readonly "application/json": {
-            readonly kind: "web-push" | "ntfy" | "email" | "webhook" | "mqtt";
+            readonly kind: "web-push" | "ntfy" | "email" | "webhook" | "mqtt" | "syslog" | "json-lines";
             readonly name: string;
             readonly settings: {
               readonly [key: string]: unknown;
             };
             readonly events?: readonly string[];
+            readonly quietHours?: {
+              readonly start: string;
+              readonly end: string;
+              readonly timeZone: string;
+            } | null;
+            readonly dedupeMinutes?: number;
+            readonly maxPerHour?: number;
           };
         };
       };
@@ -2220,6 +2234,13 @@ export interface paths {
                 readonly events: readonly string[];
                 readonly enabled: boolean;
                 readonly disabledReason: string | null;
+                readonly quietHours: {
+                  readonly start: string;
+                  readonly end: string;
+                  readonly timeZone: string;
+                } | null;
+                readonly dedupeMinutes: number;
+                readonly maxPerHour: number;
                 readonly createdAt: number;
               };
               readonly secret: string | null;
@@ -2288,7 +2309,7 @@ export interface paths {
     };
     readonly options?: never;
     readonly head?: never;
-    /** Rename a channel, change its events, or turn it off and on */
+    /** Rename a channel, change its events, quiet hours, de-duplication window or hourly limit, or turn it off and on */
     readonly patch: {
       readonly parameters: {
         readonly query?: never;
@@ -2304,6 +2325,13 @@ export interface paths {
             readonly name?: string;
             readonly events?: readonly string[];
             readonly enabled?: boolean;
+            readonly quietHours?: {
+              readonly start: string;
+              readonly end: string;
+              readonly timeZone: string;
+            } | null;
+            readonly dedupeMinutes?: number;
+            readonly maxPerHour?: number;
           };
         };
       };
@@ -2324,6 +2352,13 @@ export interface paths {
               readonly events: readonly string[];
               readonly enabled: boolean;
               readonly disabledReason: string | null;
+              readonly quietHours: {
+                readonly start: string;
+                readonly end: string;
+                readonly timeZone: string;
+              } | null;
+              readonly dedupeMinutes: number;
+              readonly maxPerHour: number;
               readonly createdAt: number;
             };
           };

@@ -457,6 +457,49 @@ const FIELDS: Readonly<Record<FormKind, readonly SettingSpec[]>> = {
     },
     { key: "retain", label: "Keep the last message on the broker (retain)", type: "checkbox", initial: "" },
   ],
+  syslog: [
+    {
+      key: "host",
+      label: "Collector",
+      hint: "The host name on its TLS certificate, e.g. logs.example.com.",
+    },
+    {
+      key: "port",
+      label: "Port",
+      hint: "6514 is syslog over TLS.",
+      type: "number",
+      initial: "6514",
+      inputMode: "numeric",
+    },
+    {
+      key: "facility",
+      label: "Facility (optional)",
+      hint: "authpriv unless your collector files Latchkey elsewhere (e.g. local3).",
+      optional: true,
+    },
+  ],
+  "json-lines": [
+    {
+      key: "path",
+      label: "File (or leave empty and give a URL)",
+      hint: "An absolute path on the hub's machine, e.g. /var/log/latchkey/events.jsonl.",
+      optional: true,
+    },
+    {
+      key: "url",
+      label: "HTTP endpoint (or leave empty and give a file)",
+      hint: "Each message is POSTed as one line of application/x-ndjson.",
+      optional: true,
+      inputMode: "url",
+    },
+    {
+      key: "token",
+      label: "Bearer token (optional)",
+      type: "password",
+      optional: true,
+      autoComplete: "off",
+    },
+  ],
 };
 
 const FORM_KINDS = CHANNEL_KINDS.filter(

@@ -18,6 +18,9 @@ export function outboundMigration(): Migration {
         .addColumn("events", "text", (c) => c.notNull())
         .addColumn("enabled", "integer", (c) => c.notNull())
         .addColumn("disabled_reason", "text")
+        .addColumn("quiet_hours", "text")
+        .addColumn("dedupe_minutes", "integer", (c) => c.notNull())
+        .addColumn("max_per_hour", "integer", (c) => c.notNull())
         .addColumn("created_at", "bigint", (c) => c.notNull())
         .addColumn("created_by", "text")
         .execute();
@@ -27,6 +30,7 @@ export function outboundMigration(): Migration {
         .addColumn("channel_id", "text", (c) => c.notNull())
         .addColumn("message_id", "text", (c) => c.notNull())
         .addColumn("event", "text", (c) => c.notNull())
+        .addColumn("dedupe_key", "text", (c) => c.notNull())
         .addColumn("message", "text", (c) => c.notNull())
         .addColumn("state", "text", (c) => c.notNull())
         .addColumn("attempts", "integer", (c) => c.notNull())
@@ -41,6 +45,12 @@ export function outboundMigration(): Migration {
         .createIndex("outbound_deliveries_due")
         .on("outbound_deliveries")
         .columns(["state", "next_attempt_at"])
+        .execute();
+      // De-duplication and rate limits look back over a channel's recent deliveries.
+      await db.schema
+        .createIndex("outbound_deliveries_dedupe")
+        .on("outbound_deliveries")
+        .columns(["channel_id", "dedupe_key", "created_at"])
         .execute();
       // The delivery log: a channel's newest first; and one delivery per message and channel.
       await db.schema

@@ -60,7 +60,7 @@ export interface Channel {
   send(message: OutboundMessage, options: SendOptions): Promise<DeliveryOutcome>;
 }
 
-export type ChannelKind = "webhook" | "ntfy" | "email" | "mqtt" | "web-push";
+export type ChannelKind = "webhook" | "ntfy" | "email" | "mqtt" | "web-push" | "syslog" | "json-lines";
 
 /** Outcome helpers, so every channel words them alike. */
 export const delivered = (detail: string): DeliveryOutcome => ({ ok: true, detail });
