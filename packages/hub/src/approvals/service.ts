@@ -20,7 +20,7 @@
  *
  * Proposals live in memory (minutes long; a restart forgets them) in one store per hub context.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import {
   DigitalKeyPermission,
   ERROR_DEFINITIONS,
@@ -36,6 +36,7 @@ import type { HubContext } from "../runtime/context.js";
 import { siteOwnerKey, type SiteOwnerKey } from "../keys/site-keys.js";
 import type { LockService } from "../locks/service.js";
 import { allTables } from "../db/access.js";
+import { enqueue } from "../outbound/outbox.js";
 
 export const REQUEST_LIFETIME_MS = 2 * 60_000;
 export const CERTIFICATE_LIFETIME_MS = 5 * 60_000;
@@ -273,7 +274,33 @@ export class UnlockRequests {
       busy: false,
     };
     this.#requests.set(request.id, request);
+    await this.#tellApprovers(request);
     return request;
+  }
+
+  /**
+   * Tells the channels that want "approval.requested": the door, who asks, the note, and a button
+   * to the page where an approver's passkey signs. Nothing here approves: the link only opens it.
+   */
+  async #tellApprovers(r: UnlockRequest): Promise<void> {
+    const who = r.requestedBy.kind === "doorbell" ? "the doorbell" : r.requestedBy.username;
+    const page = `/#/sites/${r.siteId}/unlock-requests`;
+    await enqueue(
+      this.ctx.db,
+      {
+        id: randomUUID(),
+        event: "approval.requested",
+        title: `Unlock requested at ${r.doorName}`,
+        body: `Asked by ${who}${r.note === null ? "" : `: "${r.note.slice(0, 200)}"`}. It needs an approver's passkey within ${Math.round(REQUEST_LIFETIME_MS / 60_000)} minutes.`,
+        priority: "high",
+        tags: ["latchkey", "approval"],
+        url: page,
+        actions: [{ label: "Review", url: page }],
+        occurredAt: r.createdAt,
+        data: { siteId: r.siteId, doorId: r.doorId, requestId: r.id, requestedBy: r.requestedBy.kind },
+      },
+      r.createdAt,
+    );
   }
 
   #pending(r: UnlockRequest): void {

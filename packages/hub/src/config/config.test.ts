@@ -26,6 +26,11 @@ describe("parseConfig", () => {
       LATCHKEY_LOG_LEVEL: "warn",
       LATCHKEY_PUBLIC_URL: "https://hub.example:9000/",
       LATCHKEY_CALENDAR_PRIVATE_FEEDS: "yes",
+      LATCHKEY_HOME_ASSISTANT: "mqtts://ha.local:8883",
+      LATCHKEY_HOME_ASSISTANT_USER: "latchkey",
+      LATCHKEY_HOME_ASSISTANT_PREFIX: "homeassistant",
+      LATCHKEY_HOME_ASSISTANT_UNLOCK:
+        "0e6b2f38-3f0c-4f4e-9d43-1f2a3b4c5d6e, 9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d",
     };
     expect(Object.keys(env).sort()).toEqual(FLAGS.map((f) => f.env).sort());
     const c = parseConfig([], env);
@@ -34,6 +39,15 @@ describe("parseConfig", () => {
     expect(c.tlsCert).toBe("c.pem");
     expect(c.calendarPrivateFeeds).toBe(true);
     expect(parseConfig([], {}).calendarPrivateFeeds).toBe(false);
+    // The password only from the environment: a flag would show in ps.
+    expect(parseConfig([], { ...env, LATCHKEY_HOME_ASSISTANT_PASSWORD: "pw" }).homeAssistant).toEqual({
+      url: "mqtts://ha.local:8883",
+      username: "latchkey",
+      password: "pw",
+      discoveryPrefix: "homeassistant",
+      unlockDoorIds: ["0e6b2f38-3f0c-4f4e-9d43-1f2a3b4c5d6e", "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"],
+    });
+    expect(parseConfig([], {}).homeAssistant).toBeNull();
     expect(parseConfig(["--port", "7000"], env).port).toBe(7000);
   });
 

@@ -28,6 +28,8 @@ export interface HubConfig {
   readonly demo: boolean;
   /** Booking calendars may be downloaded from private, loopback and link-local addresses. */
   readonly calendarPrivateFeeds: boolean;
+  /** Home Assistant's MQTT broker, for its discovery of the doors (null: no bridge). */
+  readonly homeAssistant: HomeAssistantConfig | null;
   /** The origin browsers use (for WebAuthn, Origin checks and printed links). */
   readonly publicUrl: string;
   readonly logLevel: string;
@@ -136,7 +138,43 @@ export const FLAGS: readonly FlagSpec[] = [
     default: "false",
     help: "Let booking calendars be downloaded from private, loopback and link-local addresses (a calendar served on your own network). Off by default: a site manager could otherwise point the hub at internal services.",
   },
+  {
+    flag: "home-assistant",
+    env: "LATCHKEY_HOME_ASSISTANT",
+    type: "string",
+    default: "(none)",
+    help: "Home Assistant's MQTT broker (mqtt://, mqtts://, ws://, wss://): each door appears there as a device with a lock, sensors and availability (MQTT discovery).",
+  },
+  {
+    flag: "home-assistant-user",
+    env: "LATCHKEY_HOME_ASSISTANT_USER",
+    type: "string",
+    default: "(none)",
+    help: "User name on Home Assistant's broker; the password comes from LATCHKEY_HOME_ASSISTANT_PASSWORD only (never a flag: flags show in ps).",
+  },
+  {
+    flag: "home-assistant-prefix",
+    env: "LATCHKEY_HOME_ASSISTANT_PREFIX",
+    type: "string",
+    default: "homeassistant",
+    help: "Home Assistant's MQTT discovery prefix.",
+  },
+  {
+    flag: "home-assistant-unlock",
+    env: "LATCHKEY_HOME_ASSISTANT_UNLOCK",
+    type: "string",
+    default: "(none)",
+    help: "Comma-separated door ids Home Assistant may ask to unlock; each ask is an unlock request a person approves with their passkey. Others can only be locked from Home Assistant.",
+  },
 ];
+
+export interface HomeAssistantConfig {
+  readonly url: string;
+  readonly username: string | null;
+  readonly password: string | null;
+  readonly discoveryPrefix: string;
+  readonly unlockDoorIds: readonly string[];
+}
 
 /**
  * Ledger options. Kept in their own table (joined to FLAGS for parsing and --help) so the
@@ -310,6 +348,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Hu
     tlsKey,
     demo: get("demo") === true,
     calendarPrivateFeeds: get("calendar-private-feeds") === true,
+    homeAssistant: homeAssistantConfig(str, env),
     publicUrl,
     logLevel,
     argon2: PRODUCTION_ARGON2,
@@ -370,4 +409,31 @@ function witnessConfig(flags: unknown, env: NodeJS.ProcessEnv): WitnessEndpoint[
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice !== undefined) throw new LatchkeyError("HUB_CONFIG_INVALID", `--witness ${twice} is given twice`);
   return out;
+}
+
+function homeAssistantConfig(
+  str: (flag: string) => string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): HomeAssistantConfig | null {
+  const url = str("home-assistant");
+  if (url === undefined) return null;
+  const username = str("home-assistant-user") ?? null;
+  const password = env.LATCHKEY_HOME_ASSISTANT_PASSWORD ?? null;
+  const unlock = (str("home-assistant-unlock") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const id of unlock)
+    if (!/^[0-9a-f-]{36}$/.test(id))
+      throw new LatchkeyError(
+        "HUB_CONFIG_INVALID",
+        "--home-assistant-unlock / LATCHKEY_HOME_ASSISTANT_UNLOCK lists door ids (UUIDs)",
+      );
+  return {
+    url,
+    username,
+    password,
+    discoveryPrefix: str("home-assistant-prefix") ?? "homeassistant",
+    unlockDoorIds: unlock,
+  };
 }

@@ -13,6 +13,7 @@
  *    is there; the change failed for a reason the owner can read.
  * Requests answered by a result code ("OK" or a stable error code) return it instead of throwing.
  */
+import { LockState } from "@latchkey/protocol";
 import type { CredentialType, LockId, MessageOf, PinPolicy, UserType } from "@latchkey/protocol";
 
 /** A result code: "OK", or the stable error code the lock refused with (docs/errors.md). */
@@ -150,6 +151,11 @@ export interface LockSession {
   clearUser(userIndex: number): Promise<ResultCode>;
   setCredential(credential: SealedCredential): Promise<ResultCode>;
   clearCredential(credentialType: number, credentialIndex: number): Promise<ResultCode>;
+  /**
+   * Throws the bolt (Matter LockDoor). Locking needs no person's authority: anyone who may run the
+   * hub may make a door safer. Answers the lock's result ("OK", or why it refused).
+   */
+  remoteLock(): Promise<ResultCode>;
   /** A fresh challenge for a remote unlock, valid for `validForMs`. */
   requestUnlockChallenge(): Promise<{ readonly challenge: Uint8Array; readonly validForMs: number }>;
   unlockWithPasskey(approval: PasskeyUnlock): Promise<ResultCode>;
@@ -203,3 +209,14 @@ export class LockRefused extends Error {
     super(`lock refused: ${code}`);
   }
 }
+
+/** The bolt as people are told of it (the web app, Home Assistant). */
+export type BoltState = "locked" | "unlocked" | "not-fully-locked";
+
+/** Matter's LockState (a report's `lockState`) as a BoltState; an unlatched door is unlocked. */
+export const BOLT_STATE: Readonly<Record<number, BoltState>> = {
+  [LockState.NotFullyLocked]: "not-fully-locked",
+  [LockState.Locked]: "locked",
+  [LockState.Unlocked]: "unlocked",
+  [LockState.Unlatched]: "unlocked",
+};

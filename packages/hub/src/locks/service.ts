@@ -322,6 +322,24 @@ export class LockService {
     return { lockId, doorId: o.doorId, commissionedAt };
   }
 
+  /**
+   * Locks the door's bolt now (a remote lock; no person's authority needed to make a door safer).
+   * HUB_LOCK_UNKNOWN without a lock, HUB_LOCK_OFFLINE when it does not answer; otherwise the
+   * lock's own result ("OK", or why it refused).
+   */
+  async lockDoor(doorId: string): Promise<string> {
+    const lock = await this.opts.db
+      .selectFrom("locks")
+      .select("id")
+      .where("door_id", "=", doorId)
+      .executeTakeFirst();
+    if (lock === undefined) throw new LatchkeyError("HUB_LOCK_UNKNOWN", "this door has no commissioned lock");
+    const result = await this.opts.engine.withSession(lock.id, (session) => session.remoteLock());
+    // The bolt moved (or not): the next pass reads the lock's condition again.
+    this.opts.engine.agent(lock.id).refreshState();
+    return result;
+  }
+
   /** Unbinds a lock from its door and refuses it on the broker (its events stay in the ledger). */
   async remove(lockId: string): Promise<void> {
     const { db } = this.opts;

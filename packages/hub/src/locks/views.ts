@@ -3,13 +3,14 @@
  * its presence and breaker from the sync engine and its credentials' sync counts; and where one
  * credential stands on every lock.
  */
-import { DoorState, LatchkeyError, LockState } from "@latchkey/protocol";
+import { DoorState, LatchkeyError } from "@latchkey/protocol";
 import type { HubContext } from "../runtime/context.js";
 import type { LockCondition } from "../sync/lock-condition.js";
 import type { LockService } from "./service.js";
 import { allTables } from "../db/access.js";
+import { BOLT_STATE, type BoltState } from "../drivers/lock-driver.js";
 
-export type BoltState = "locked" | "unlocked" | "not-fully-locked";
+export type { BoltState } from "../drivers/lock-driver.js";
 
 export interface LockView {
   readonly id: string;
@@ -43,13 +44,6 @@ export interface CredentialSyncState {
   readonly nextAttemptAt: number | null;
   readonly updatedAt: number;
 }
-
-const BOLT_STATE: Record<number, BoltState> = {
-  [LockState.NotFullyLocked]: "not-fully-locked",
-  [LockState.Locked]: "locked",
-  [LockState.Unlocked]: "unlocked",
-  [LockState.Unlatched]: "unlocked",
-};
 
 /** Latest representable Date, for a retry the engine has put off indefinitely. */
 const MAX_EPOCH_MS = 8_640_000_000_000_000;

@@ -25,8 +25,8 @@ export const MAX_CHANNELS = 50;
 export const DEFAULT_DEDUPE_MINUTES = 15;
 export const DEFAULT_MAX_PER_HOUR = 30;
 const EVENT_PATTERN = /^(\*|[a-z][a-z0-9-]*(\.[a-z0-9-]+)*(\.\*)?)$/;
-/** What a new channel receives unless told otherwise: every alert. */
-export const DEFAULT_EVENTS: readonly string[] = ["alert.*"];
+/** What a new channel receives unless told otherwise: every alert and every unlock request to approve. */
+export const DEFAULT_EVENTS: readonly string[] = ["alert.*", "approval.*"];
 
 export interface ChannelView {
   readonly id: string;

@@ -203,6 +203,37 @@ describe.each(stores)("notification channels (%s)", (store) => {
     expect(receiver.received).toHaveLength(1);
   });
 
+  it("an unlock request reaches approvers with a button to the page where their passkey signs", async () => {
+    t = await startTestHub(store);
+    owner = await createOwner(t);
+    const { secret } = await addWebhook(["approval.*"]);
+    const ctx = t.hub.ctx;
+    const site = await createSite(ctx, { name: "Studio", timezone: "Europe/Paris" });
+    const door = await createDoor(ctx, site.id, { name: "Street door" });
+    await addLock(t, "5555666677778888", door.id, site.id);
+    const request = await ctx.unlockRequests.create({
+      doorId: door.id,
+      requestedBy: { kind: "doorbell" },
+      note: "Parcel for flat 2",
+      snapshot: null,
+    });
+    await ctx.outbox.dispatchDue();
+    expect(receiver.received).toHaveLength(1);
+    const event = receiver.verify(secret, receiver.received[0]!);
+    expect(event).toMatchObject({
+      type: "approval.requested",
+      data: {
+        title: "Unlock requested at Street door",
+        requestId: request.id,
+        priority: "high",
+        actions: [{ label: "Review", url: `http://hub.test:8080/#/sites/${site.id}/unlock-requests` }],
+      },
+    });
+    expect(String(event.data.body)).toContain('Asked by the doorbell: "Parcel for flat 2"');
+    // The message opens the page; approving still needs the passkey there.
+    expect(ctx.unlockRequests.get(site.id, request.id).status).toBe("pending");
+  });
+
   it("a failing receiver is retried on schedule, a permanent refusal is not, and each outcome is in the log", async () => {
     t = await startTestHub(store);
     owner = await createOwner(t);

@@ -50,9 +50,12 @@ import { SyncEngine } from "../sync/engine.js";
 import { LatchkeyDriver } from "../drivers/latchkey/driver.js";
 import { startCalendarPoller } from "../calendars/poller.js";
 import { Outbox } from "../outbound/outbox.js";
+import { HomeAssistantService } from "../outbound/home-assistant/service.js";
 import { channelOpener } from "../outbound/channels-store.js";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** What the hub tells integrations (Home Assistant's device page) it runs. */
+export const HUB_SOFTWARE_VERSION = "0.1.0";
 
 export interface Hub {
   readonly app: FastifyInstance;
@@ -398,6 +401,28 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
   const calendars = startCalendarPoller(domainContext);
   // Notifications: what was queued before a restart goes out now.
   outbox.start();
+  const homeAssistant =
+    config.homeAssistant === null
+      ? null
+      : new HomeAssistantService(
+          {
+            ctx: domainContext,
+            log: log.child({ part: "home-assistant" }),
+            swVersion: HUB_SOFTWARE_VERSION,
+            lockDoor: (doorId) => lockService(ctx).lockDoor(doorId),
+            isOnline: (lockId) => ctx.devices.service?.engine.isOnline(lockId) ?? false,
+            requestUnlock: async (doorId) => {
+              await ctx.unlockRequests.create({
+                doorId,
+                requestedBy: { kind: "doorbell" },
+                note: "Home Assistant asked to unlock",
+                snapshot: null,
+              });
+            },
+          },
+          config.homeAssistant,
+        );
+  homeAssistant?.start();
   let closed = false;
   return {
     app,
@@ -413,6 +438,7 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
       closed = true;
       await calendars.stop();
       await outbox.stop();
+      await homeAssistant?.stop();
       ctx.devices.service = null;
       await ctx.devices.demo?.stop();
       ctx.devices.demo = null;

@@ -545,7 +545,7 @@ function AddChannelSection({
 }) {
   const [kind, setKind] = useState<FormKind>("webhook");
   const [name, setName] = useState("");
-  const [events, setEvents] = useState("alert.*");
+  const [events, setEvents] = useState("alert.*, approval.*");
   const [values, setValues] = useState<Record<string, string>>(() => initialValues("webhook"));
   const [hint, setHint] = useState<{ field: string; message: string } | null>(null);
   const { busy, error, setError, run } = useAction();
@@ -586,7 +586,7 @@ function AddChannelSection({
       const added = await addChannel(body);
       setName("");
       setValues(initialValues(kind));
-      setEvents("alert.*");
+      setEvents("alert.*, approval.*");
       onAdded(added.channel, added.secret);
     });
   });

@@ -159,6 +159,10 @@ class LatchkeySession implements LockSession {
     };
   }
 
+  remoteLock(): Promise<ResultCode> {
+    return this.#ask(() => this.client.lock());
+  }
+
   setClock(utcMs: number): Promise<ResultCode> {
     return this.#ask(() => this.client.setTime(utcMs, 0));
   }

@@ -6,7 +6,11 @@ import { LatchkeyError } from "@latchkey/protocol";
 import webpush from "web-push";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Channel, DeliveryOutcome, OutboundMessage, Priority } from "./channel.js";
-import { startPushService, type BrowserSubscription, type LocalPushService } from "./testing/push-service.js";
+import {
+  startPushService,
+  type BrowserSubscription,
+  type LocalPushService,
+} from "../../testing/push-service.js";
 import {
   MAX_PUSH_PLAINTEXT_BYTES,
   PUSH_TTL_SECONDS,

@@ -23,7 +23,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { selfSignedCertificate } from "../../../testing/tls.js";
+import { selfSignedCertificate } from "./tls.js";
 
 /** What `PushSubscription.toJSON()` gives a web app, plus the private key only the browser holds. */
 export interface BrowserSubscription {
