@@ -7,23 +7,13 @@
 import { LatchkeyError } from "@latchkey/protocol";
 import type { HubContext } from "../runtime/context.js";
 import type { ChannelKind } from "./channels/channel.js";
-import { jsonLinesChannel, validateJsonLinesConfig, type JsonLinesConfig } from "./channels/json-lines.js";
-import { syslogChannel, validateSyslogConfig, type SyslogConfig } from "./channels/syslog.js";
-import { emailChannel, validateEmailConfig, type EmailConfig } from "./channels/email.js";
-import { connectMqttPublisher, mqttChannel, validateMqttConfig, type MqttConfig } from "./channels/mqtt.js";
-import { ntfyChannel, validateNtfyConfig, type NtfyConfig } from "./channels/ntfy.js";
-import {
-  isSubscriptionGone,
-  validatePushSubscription,
-  webPushChannel,
-  type PushSubscription,
-} from "./channels/web-push.js";
-import {
-  newWebhookSecret,
-  validateWebhookConfig,
-  webhookChannel,
-  type WebhookConfig,
-} from "./channels/webhook.js";
+import type { JsonLinesConfig } from "./channels/json-lines.js";
+import type { SyslogConfig } from "./channels/syslog.js";
+import type { EmailConfig } from "./channels/email.js";
+import type { MqttConfig } from "./channels/mqtt.js";
+import type { NtfyConfig } from "./channels/ntfy.js";
+import type { PushSubscription } from "./channels/web-push.js";
+import type { WebhookConfig } from "./channels/webhook.js";
 import type { OpenedChannel } from "./outbox.js";
 import { hubVapid } from "./vapid.js";
 
@@ -48,15 +38,19 @@ export interface CheckedSettings {
 const hostOf = (url: string): string => new URL(url).host;
 
 /** Checks `input` as settings of `kind`; throws HUB_BAD_REQUEST naming the field. */
-export function checkSettings(kind: ChannelKind, input: unknown): CheckedSettings {
+// Each kind's module is loaded when first used: nodemailer and web-push alone are a sixth of the
+// hub's code, and most hubs use one or two kinds.
+export async function checkSettings(kind: ChannelKind, input: unknown): Promise<CheckedSettings> {
   switch (kind) {
     case "webhook": {
+      const { newWebhookSecret, validateWebhookConfig } = await import("./channels/webhook.js");
       const given = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
       const generated = given.secret === undefined || given.secret === null ? newWebhookSecret() : null;
       const config = validateWebhookConfig(generated === null ? given : { ...given, secret: generated });
       return { config, shown: { host: hostOf(config.url) }, generatedSecret: generated };
     }
     case "ntfy": {
+      const { validateNtfyConfig } = await import("./channels/ntfy.js");
       const config = validateNtfyConfig(input);
       // On a public server the topic is all it takes to read the messages: it stays sealed.
       return {
@@ -66,6 +60,7 @@ export function checkSettings(kind: ChannelKind, input: unknown): CheckedSetting
       };
     }
     case "email": {
+      const { validateEmailConfig } = await import("./channels/email.js");
       const config = validateEmailConfig(input);
       return {
         config,
@@ -81,10 +76,12 @@ export function checkSettings(kind: ChannelKind, input: unknown): CheckedSetting
       };
     }
     case "mqtt": {
+      const { validateMqttConfig } = await import("./channels/mqtt.js");
       const config = validateMqttConfig(input);
       return { config, shown: { host: hostOf(config.url), topic: config.topic }, generatedSecret: null };
     }
     case "syslog": {
+      const { validateSyslogConfig } = await import("./channels/syslog.js");
       const config = validateSyslogConfig(input);
       return {
         config,
@@ -98,6 +95,7 @@ export function checkSettings(kind: ChannelKind, input: unknown): CheckedSetting
       };
     }
     case "json-lines": {
+      const { validateJsonLinesConfig } = await import("./channels/json-lines.js");
       const config = validateJsonLinesConfig(input);
       // A URL's query may hold a token: its host only.
       const shown: CheckedSettings["shown"] =
@@ -105,6 +103,7 @@ export function checkSettings(kind: ChannelKind, input: unknown): CheckedSetting
       return { config, shown, generatedSecret: null };
     }
     case "web-push": {
+      const { validatePushSubscription } = await import("./channels/web-push.js");
       const given = (typeof input === "object" && input !== null ? input : {}) as Record<string, unknown>;
       const subscription = validatePushSubscription(given.subscription);
       return {
@@ -124,12 +123,13 @@ export async function openSettings(
 ): Promise<OpenedChannel> {
   switch (kind) {
     case "webhook":
-      return { channel: webhookChannel(config as WebhookConfig) };
+      return { channel: (await import("./channels/webhook.js")).webhookChannel(config as WebhookConfig) };
     case "ntfy":
-      return { channel: ntfyChannel(config as NtfyConfig) };
+      return { channel: (await import("./channels/ntfy.js")).ntfyChannel(config as NtfyConfig) };
     case "email":
-      return { channel: emailChannel(config as EmailConfig) };
+      return { channel: (await import("./channels/email.js")).emailChannel(config as EmailConfig) };
     case "mqtt": {
+      const { connectMqttPublisher, mqttChannel } = await import("./channels/mqtt.js");
       const c = config as MqttConfig;
       // A connection per attempt, closed after it: alerts are rare, and a held connection would
       // be one more thing to supervise.
@@ -151,10 +151,13 @@ export async function openSettings(
       };
     }
     case "syslog":
-      return { channel: syslogChannel(config as SyslogConfig) };
+      return { channel: (await import("./channels/syslog.js")).syslogChannel(config as SyslogConfig) };
     case "json-lines":
-      return { channel: jsonLinesChannel(config as JsonLinesConfig) };
+      return {
+        channel: (await import("./channels/json-lines.js")).jsonLinesChannel(config as JsonLinesConfig),
+      };
     case "web-push": {
+      const { isSubscriptionGone, webPushChannel } = await import("./channels/web-push.js");
       const { subscription } = config as { subscription: PushSubscription };
       return {
         channel: webPushChannel({ subscription, vapid: await hubVapid(ctx) }),

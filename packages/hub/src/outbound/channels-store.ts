@@ -137,7 +137,7 @@ export async function addChannel(
   const kind = checkKind(input.kind);
   const name = checkName(input.name);
   const events = checkEvents(input.events);
-  const checked = checkSettings(kind, input.settings);
+  const checked = await checkSettings(kind, input.settings);
   const id = randomUUID();
   const at = ctx.now();
   const db = outboundDb(ctx.db);

@@ -4,7 +4,6 @@
  * the hub's messages for those subscriptions only when signed with its private key.
  */
 import type { HubContext } from "../runtime/context.js";
-import { newVapidKeys } from "./channels/web-push.js";
 import type { VapidConfig } from "./channels/web-push.js";
 import { outboundDb } from "./outbound-tables.js";
 
@@ -32,6 +31,8 @@ export async function hubVapid(ctx: HubContext): Promise<VapidConfig> {
     };
     return { ...keys, subject: vapidSubject(ctx.origin) };
   }
+  // web-push is loaded only by hubs that use it (channel-settings.ts).
+  const { newVapidKeys } = await import("./channels/web-push.js");
   const keys = newVapidKeys();
   // Two first requests at once: the first insert wins, the other reads the winner's keys.
   await db

@@ -50,7 +50,7 @@ import { SyncEngine } from "../sync/engine.js";
 import { LatchkeyDriver } from "../drivers/latchkey/driver.js";
 import { startCalendarPoller } from "../calendars/poller.js";
 import { Outbox } from "../outbound/outbox.js";
-import { HomeAssistantService } from "../outbound/home-assistant/service.js";
+import type { HomeAssistantService } from "../outbound/home-assistant/service.js";
 import { channelOpener } from "../outbound/channels-store.js";
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -401,10 +401,11 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
   const calendars = startCalendarPoller(domainContext);
   // Notifications: what was queued before a restart goes out now.
   outbox.start();
-  const homeAssistant =
+  // Loaded only when configured, like the notification channels.
+  const homeAssistant: HomeAssistantService | null =
     config.homeAssistant === null
       ? null
-      : new HomeAssistantService(
+      : new (await import("../outbound/home-assistant/service.js")).HomeAssistantService(
           {
             ctx: domainContext,
             log: log.child({ part: "home-assistant" }),
