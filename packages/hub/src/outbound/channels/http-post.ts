@@ -115,15 +115,20 @@ function abortedError(): HttpPostError {
   return new HttpPostError("aborted", "aborted", true);
 }
 
-const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NODATA", "EAI_NONAME"]);
-const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
-const UNREACHABLE_CODES = new Set(["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"]);
+/** Socket and DNS error codes by what they mean (also syslog.ts's). */
+export const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NODATA", "EAI_NONAME"]);
+export const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+export const UNREACHABLE_CODES = new Set(["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"]);
+
+/** An error's code when it looks like one (ECONNREFUSED, ERR_TLS_…): safe to repeat, unlike a message. */
+export function errorCode(error: unknown): string | undefined {
+  const raw = (error as { code?: unknown } | null)?.code;
+  return typeof raw === "string" && /^[A-Z][A-Z0-9_]{1,63}$/.test(raw) ? raw : undefined;
+}
 
 /** Maps a socket, DNS or TLS error to a reason built from fixed words, the host and an error code. */
 function classify(error: unknown, host: string): HttpPostError {
-  const raw = (error as { code?: unknown } | null)?.code;
-  // Only a code that looks like one (ECONNREFUSED, ERR_TLS_…) is repeated; never the message.
-  const code = typeof raw === "string" && /^[A-Z][A-Z0-9_]{1,63}$/.test(raw) ? raw : undefined;
+  const code = errorCode(error);
   if (code === "ECONNREFUSED") return new HttpPostError("refused", `connection refused (${host})`, true);
   if (code !== undefined && RESET_CODES.has(code))
     return new HttpPostError("reset", `connection reset (${host})`, true);

@@ -120,12 +120,13 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
  * §3.2.2.3); MQTT 5 reason codes 0x86, 0x87 and 0x8C "bad authentication method" (MQTT 5 §3.2.2.2),
  * 0x87 also on a PUBACK the broker's ACL refused (§3.4.2.1).
  */
-function refusedLogin(error: unknown): boolean {
+export function refusedLogin(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 4 || code === 5 || code === 0x86 || code === 0x87 || code === 0x8c;
 }
 
-const NETWORK_ERRORS: Readonly<Record<string, string>> = {
+/** Socket error codes in words, for reasons shown to the owner (also the Home Assistant bridge's). */
+export const NETWORK_ERRORS: Readonly<Record<string, string>> = {
   ECONNREFUSED: "connection refused",
   ECONNRESET: "connection reset",
   ENOTFOUND: "host not found",

@@ -21,7 +21,7 @@ import {
   type OutboundMessage,
   type Priority,
 } from "./channel.js";
-import { isPemCertificate } from "./http-post.js";
+import { DNS_CODES, errorCode, isPemCertificate, RESET_CODES, UNREACHABLE_CODES } from "./http-post.js";
 
 /** RFC 5425 §4.1: the port assigned to syslog over TLS. */
 export const SYSLOG_TLS_PORT = 6514;
@@ -380,15 +380,9 @@ function sendFrame(attempt: FrameAttempt): Promise<DeliveryOutcome> {
   });
 }
 
-const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NODATA", "EAI_NONAME"]);
-const RESET_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
-const UNREACHABLE_CODES = new Set(["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"]);
-
 /** A socket, DNS or TLS error as a reason of fixed words, an error code and host:port. */
 function classify(error: unknown, where: string): DeliveryOutcome {
-  const raw = (error as { code?: unknown } | null)?.code;
-  // Only a code that looks like one is repeated, never an error's message.
-  const code = typeof raw === "string" && /^[A-Z][A-Z0-9_]{1,63}$/.test(raw) ? raw : undefined;
+  const code = errorCode(error);
   if (code === "ECONNREFUSED") return failed(`connection refused (${where})`, true);
   if (code !== undefined && RESET_CODES.has(code)) return failed(`connection reset (${where})`, true);
   if (code !== undefined && DNS_CODES.has(code)) return failed(`DNS lookup failed (${where})`, true);

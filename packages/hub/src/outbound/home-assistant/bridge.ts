@@ -16,7 +16,7 @@
 import { randomBytes } from "node:crypto";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import { LatchkeyError } from "@latchkey/protocol";
-import { validateMqttConfig } from "../channels/mqtt.js";
+import { NETWORK_ERRORS, refusedLogin, validateMqttConfig } from "../channels/mqtt.js";
 import {
   AVAILABLE,
   LOCK_COMMANDS,
@@ -314,16 +314,6 @@ function connectOnce(url: string, options: IClientOptions): Promise<MqttClient> 
   });
 }
 
-const NETWORK_ERRORS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host name lookup failed",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  ETIMEDOUT: "timed out",
-};
-
 /**
  * A short, fixed-vocabulary reason: a network code, the CONNACK refusal (MQTT 3.1.1 §3.2.2.3:
  * 4 bad user name or password, 5 not authorised; MQTT 5 §3.2.2.2: 0x86, 0x87), or "connection
@@ -331,7 +321,7 @@ const NETWORK_ERRORS: Readonly<Record<string, string>> = {
  */
 function describeConnectError(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === 4 || code === 5 || code === 0x86 || code === 0x87) return "not authorised by the broker";
+  if (refusedLogin(error)) return "not authorised by the broker";
   if (typeof code === "string") return NETWORK_ERRORS[code] ?? "network error";
   if (typeof code === "number") return `MQTT reason code ${code}`;
   return "connection closed";
