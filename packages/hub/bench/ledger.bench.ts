@@ -4,7 +4,7 @@
  *    same bytes and the raw SHA-256 rate measured in the same run;
  *  - group commit (100 leaves per transaction);
  *  - bulk load (one transaction per 100 000 leaves) to build large trees;
- *  - inclusion-proof generation at 1M and 10M leaves (--quick: 10k and 100k), median and p99 µs,
+ *  - inclusion-proof generation at 1M and 10M leaves (--quick: 10k and 50k), median and p99 µs,
  *    against one raw SQLite point read;
  *  - consistency-proof generation at the largest size;
  *  - inclusion-proof verification rate against the raw SHA-256 rate.
@@ -93,7 +93,9 @@ const suite: BenchSuite = {
     const sample = encodeLedgerLeaf(sampleLeaf(1));
 
     // Reference 1: raw SHA-256 over a leaf-sized input.
-    const shaRate = median(rateRounds(() => hash("sha256", sample, "buffer"), 1, 5, ctx.quick ? 100 : 300));
+    const shaRate = median(
+      rateRounds(() => hash("sha256", sample, "buffer"), 1, ctx.quick ? 3 : 5, ctx.quick ? 100 : 300),
+    );
     ctx.log(`raw SHA-256 (${sample.length} B): ${shaRate.toFixed(0)}/s`);
 
     // Reference 2: raw durable SQLite insert of the same bytes, one row per transaction.
@@ -103,7 +105,7 @@ const suite: BenchSuite = {
     rawDb.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, data BLOB NOT NULL)");
     const ins = rawDb.prepare("INSERT INTO t (data) VALUES (?)");
     const rawInsert = rawDb.transaction((b: Uint8Array) => ins.run(b));
-    const rawRates = rateRounds(() => rawInsert(sample), 1, 5, ctx.quick ? 200 : 1000);
+    const rawRates = rateRounds(() => rawInsert(sample), 1, ctx.quick ? 3 : 5, ctx.quick ? 200 : 1000);
     rawDb.close();
     const rawRate = median(rawRates);
     ctx.log(`raw durable SQLite insert: ${rawRate.toFixed(0)}/s`);
@@ -150,8 +152,8 @@ const suite: BenchSuite = {
     }
 
     // Large trees: bulk load, then proofs.
-    const sizes = ctx.quick ? [10_000, 100_000] : [1_000_000, 10_000_000];
-    const label = ctx.quick ? " (--quick: 10k/100k instead of 1M/10M)" : "";
+    const sizes = ctx.quick ? [10_000, 50_000] : [1_000_000, 10_000_000];
+    const label = ctx.quick ? " (--quick: 10k/50k instead of 1M/10M)" : "";
     const { db, ledger, store } = await openLedger(join(ctx.tmpDir, "big.db"));
     const pointRead = db.prepare("SELECT hash FROM ledger_node WHERE id = ?").pluck();
     let loaded = 0;
@@ -230,7 +232,7 @@ const suite: BenchSuite = {
     // Verification rate (node:crypto hasher), each proof ≈ log2(n) hashes; the SHA-256 reference
     // is measured again right here, so a change in machine load between phases does not skew it.
     const shaRateNow = median(
-      rateRounds(() => hash("sha256", sample, "buffer"), 1, 5, ctx.quick ? 100 : 300),
+      rateRounds(() => hash("sha256", sample, "buffer"), 1, ctx.quick ? 3 : 5, ctx.quick ? 100 : 300),
     );
     let k = 0;
     const vRate = median(

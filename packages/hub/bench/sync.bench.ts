@@ -21,7 +21,7 @@
  *  - The same per lock from the JS heap after GC: at a few hundred locks (`--quick`) RSS moves with
  *    the allocator by more than the locks hold, the heap does not.
  *
- * `--quick`: revocation and ingestion on 50 locks, memory at 50 and 100; full: 1,000 and 10,000.
+ * `--quick`: revocation and ingestion on 50 locks, memory at 50 and 75; full: 1,000 and 10,000.
  * Loopback only.
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -453,10 +453,10 @@ const suite: BenchSuite = {
   name: "hub ↔ locks sync over MQTT (locks in a child process)",
   async run(ctx) {
     // --quick keeps every figure but on a fleet a minute's budget allows: revocation and
-    // ingestion on 50 locks, memory at 50 and 200 (commissioning is most of the suite's time).
+    // ingestion on 50 locks, memory at 50 and 75 (commissioning is most of the suite's time).
     const small = Number(process.env.BENCH_SYNC_SMALL ?? (ctx.quick ? 50 : 1000));
-    const large = Number(process.env.BENCH_SYNC_LARGE ?? (ctx.quick ? 100 : 10_000));
-    const reps = ctx.quick ? 3 : 7;
+    const large = Number(process.env.BENCH_SYNC_LARGE ?? (ctx.quick ? 75 : 10_000));
+    const reps = ctx.quick ? 2 : 7;
     const eventsPerLock = ctx.quick ? 20 : 20;
     const results: BenchResult[] = [];
 

@@ -338,7 +338,13 @@ export interface CalendarPoller {
 }
 
 /** Runs `pollCalendars` now and every `TICK_EVERY_MS`, one pass at a time; `stop` waits for the pass under way. */
-export function startCalendarPoller(ctx: HubContext, options: PollOptions = {}): CalendarPoller {
+export function startCalendarPoller(
+  ctx: HubContext,
+  options: PollOptions & {
+    /** Delay before the first pass (the hub passes a few seconds: start-up first, then downloads). */
+    readonly firstPassAfterMs?: number;
+  } = {},
+): CalendarPoller {
   let running: Promise<void> = Promise.resolve();
   let busy = false;
   const tick = () => {
@@ -352,10 +358,14 @@ export function startCalendarPoller(ctx: HubContext, options: PollOptions = {}):
   };
   const timer = setInterval(tick, TICK_EVERY_MS);
   timer.unref();
-  tick();
+  const first = options.firstPassAfterMs ?? 0;
+  const firstTimer = first > 0 ? setTimeout(tick, first) : null;
+  firstTimer?.unref();
+  if (first <= 0) tick();
   return {
     async stop() {
       clearInterval(timer);
+      if (firstTimer !== null) clearTimeout(firstTimer);
       await running;
     },
   };

@@ -193,10 +193,10 @@ export class Outbox {
 
   constructor(readonly opts: OutboxOptions) {}
 
+  /** Looks every second; the first look is a second after start, once the hub is serving. */
   start(): void {
     this.#timer = setInterval(() => this.kick(), DISPATCH_EVERY_MS);
     this.#timer.unref();
-    this.kick();
   }
 
   /** Sends what is due now (coalesced with a pass in progress). */

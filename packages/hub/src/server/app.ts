@@ -398,7 +398,7 @@ export async function buildHub(config: HubConfig): Promise<Hub> {
   const setupLink = await prepareSetupLink(ctx);
   await hubLedger.flushAudit();
   // Booking calendars → guest codes; started once locks can be told of the codes it makes.
-  const calendars = startCalendarPoller(domainContext);
+  const calendars = startCalendarPoller(domainContext, { firstPassAfterMs: 3_000 });
   // Notifications: what was queued before a restart goes out now.
   outbox.start();
   // Loaded only when configured, like the notification channels.
