@@ -58,6 +58,7 @@ describe("door alarms become alerts and notifications", () => {
   let webhook: Awaited<ReturnType<typeof endpoint>>;
   let ntfy: Awaited<ReturnType<typeof endpoint>>;
   let secret: string;
+  let siteId: string;
 
   beforeAll(async () => {
     const targets = await brokerTargets();
@@ -70,7 +71,7 @@ describe("door alarms become alerts and notifications", () => {
     lock = await SimLock.start(
       quickSimLock({ dir: join(dir, "front"), url: target.lockUrl(t), topicPrefix, wallMs: t.clock.now }),
     );
-    await commissionSite(t, owner, [lock]);
+    siteId = (await commissionSite(t, owner, [lock])).siteId;
     webhook = await endpoint();
     ntfy = await endpoint();
     await stepUp(t, owner);
@@ -131,8 +132,11 @@ describe("door alarms become alerts and notifications", () => {
       ]),
     );
     // The dashboard's alerts agree with the alarms: both are open alerts of the site.
-    const doors = await owner.client.get(`/api/v1/doors`);
-    expect(doors.statusCode).toBeLessThan(500);
+    const open = await owner.client.get(`/api/v1/sites/${siteId}/alerts`);
+    expect(open.statusCode, open.body).toBe(200);
+    expect(open.json<{ items: { kind: string }[] }>().items.map((a) => a.kind)).toEqual(
+      expect.arrayContaining(["lockout", "door-forced"]),
+    );
     // No code, wrong or right, is in anything sent.
     for (const r of [...webhook.got, ...ntfy.got])
       for (let i = 0; i < 5; i++) expect(r.body).not.toContain(`90${i}1`);
